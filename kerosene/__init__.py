@@ -1,0 +1,36 @@
+"""kerosene: the Keras training API built natively on PyTorch.
+
+Port a Keras script by replacing ``keras`` with ``kerosene``::
+
+    import kerosene as keras
+    from kerosene.models import Sequential
+    from kerosene.layers import Dense, Activation
+
+    model = Sequential()
+    model.add(Dense(10, input_dim=784, kernel_initializer='uniform'))
+    model.add(Activation('softmax'))
+    model.compile(loss='categorical_crossentropy', optimizer='rmsprop')
+    model.fit(x_train, y_train, batch_size=128, epochs=20)
+"""
+import importlib
+
+from . import activations, callbacks, initializers, layers, losses, metrics, optimizers
+from .layers import Input
+from .models import Model, Sequential, load_model
+
+__version__ = "0.1.0"
+
+__all__ = ["Model", "Sequential", "Input", "load_model", "activations", "callbacks", "initializers",
+           "layers", "losses", "metrics", "optimizers", "models", "backend", "utils", "datasets",
+           "preprocessing", "distributed", "saving", "regularizers", "constraints", "__version__"]
+
+_LAZY = ("backend", "utils", "datasets", "preprocessing", "distributed", "saving", "regularizers",
+         "constraints", "engine", "cli")
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        module = importlib.import_module(f".{name}", __name__)
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'kerosene' has no attribute {name!r}")

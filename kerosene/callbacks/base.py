@@ -1,0 +1,233 @@
+"""The callback base class and the list that dispatches hooks to callbacks.
+
+A callback is a set of hooks the training loop calls at given stages of ``fit``,
+``evaluate`` and ``predict``. Only the engine calls hooks, and only through
+:class:`CallbackList`, which calls a hook on the callbacks that override it and on no
+one else, so a callback that overrides no batch hook costs nothing per step.
+"""
+from __future__ import annotations
+
+import copy
+import numbers
+
+import numpy as np
+
+__all__ = ["Callback", "CallbackList", "HOOK_NAMES"]
+
+# Hook name -> the legacy (Keras 2.2) alias the new hook forwards to by default.
+_BATCH_ALIASES = {
+    "on_train_batch_begin": "on_batch_begin",
+    "on_train_batch_end": "on_batch_end",
+}
+
+HOOK_NAMES = (
+    "on_train_begin", "on_train_end",
+    "on_epoch_begin", "on_epoch_end",
+    "on_train_batch_begin", "on_train_batch_end",
+    "on_test_begin", "on_test_end",
+    "on_test_batch_begin", "on_test_batch_end",
+    "on_predict_begin", "on_predict_end",
+    "on_predict_batch_begin", "on_predict_batch_end",
+)
+
+_SIMPLE_TYPES = (bool, int, float, str, type(None), numbers.Number)
+
+
+def _is_plain_data(value, depth=0):
+    """True for values a state dict can hold: numbers, strings, arrays and containers of them."""
+    if depth > 6:
+        return False
+    if isinstance(value, _SIMPLE_TYPES) or isinstance(value, np.ndarray):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_is_plain_data(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, (str, int)) and _is_plain_data(v, depth + 1) for k, v in value.items())
+    return False
+
+
+class Callback:
+    """Base class for callbacks: override the hooks you need.
+
+    ``self.model`` is the model being trained and ``self.params`` the run's parameters
+    (``epochs``, ``steps``, ``samples``, ``batch_size``, ``verbose``, ``do_validation``,
+    ``metrics``). Hooks receive ``logs`` positionally; batch logs turn their values into
+    Python floats only when read, so reading them is what costs a device sync.
+
+    Example::
+
+        class LossHistory(kerosene.callbacks.Callback):
+            def on_train_begin(self, logs={}):
+                self.losses = []
+
+            def on_batch_end(self, batch, logs={}):
+                self.losses.append(logs.get('loss'))
+    """
+
+    def __init__(self):
+        self.model = None
+        self.params = {}
+        self.validation_data = None
+
+    def set_model(self, model):
+        self.model = model
+
+    def set_params(self, params):
+        self.params = params
+
+    # Training hooks.
+    def on_train_begin(self, logs=None):
+        """Called once at the start of ``fit``."""
+
+    def on_train_end(self, logs=None):
+        """Called once when ``fit`` ends, on every exit path, with the last epoch's logs."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        """Called at the start of each epoch (0-based, absolute)."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        """Called at the end of each epoch with the epoch's logs (``val_*`` included)."""
+
+    def on_batch_begin(self, batch, logs=None):
+        """Keras 2 name of :meth:`on_train_batch_begin`."""
+
+    def on_batch_end(self, batch, logs=None):
+        """Keras 2 name of :meth:`on_train_batch_end`."""
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.on_batch_begin(batch, logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.on_batch_end(batch, logs)
+
+    # Evaluation and prediction hooks.
+    def on_test_begin(self, logs=None):
+        pass
+
+    def on_test_end(self, logs=None):
+        pass
+
+    def on_test_batch_begin(self, batch, logs=None):
+        pass
+
+    def on_test_batch_end(self, batch, logs=None):
+        pass
+
+    def on_predict_begin(self, logs=None):
+        pass
+
+    def on_predict_end(self, logs=None):
+        pass
+
+    def on_predict_batch_begin(self, batch, logs=None):
+        pass
+
+    def on_predict_batch_end(self, batch, logs=None):
+        pass
+
+    # State, so a callback resumes inside checkpoints and backups.
+    _state_exclude = ("model", "params", "validation_data")
+
+    def state_dict(self):
+        """The callback's resumable state: its attributes that are plain data.
+
+        Numbers, strings, numpy arrays and lists/dicts of them are included; the model,
+        params, open files and other objects are not. Override to add more.
+        """
+        return {
+            key: copy.deepcopy(value)
+            for key, value in vars(self).items()
+            if key not in self._state_exclude and not key.startswith("__") and _is_plain_data(value)
+        }
+
+    def load_state_dict(self, state):
+        """Restore what :meth:`state_dict` returned."""
+        for key, value in state.items():
+            setattr(self, key, copy.deepcopy(value))
+
+    def overrides(self, hook):
+        """True when this callback's class overrides ``hook`` (or its Keras 2 alias)."""
+        cls = type(self)
+        if getattr(cls, hook) is not getattr(Callback, hook):
+            return True
+        alias = _BATCH_ALIASES.get(hook)
+        return alias is not None and getattr(cls, alias) is not getattr(Callback, alias)
+
+
+class CallbackList:
+    """Calls each hook on the callbacks that override it, in list order.
+
+    Which callbacks override which hook is worked out once, when the list is made, so
+    dispatch costs one loop over an often-empty tuple.
+
+    Example::
+
+        callbacks = CallbackList([History()], model=model, params={'epochs': 1})
+        callbacks.on_train_begin({})
+    """
+
+    def __init__(self, callbacks=None, model=None, params=None):
+        self.callbacks = list(callbacks or [])
+        self.model = model
+        self.params = params or {}
+        for cb in self.callbacks:
+            if model is not None:
+                cb.set_model(model)
+            if params is not None:
+                cb.set_params(self.params)
+        self._refresh()
+
+    def _refresh(self):
+        self._by_hook = {
+            hook: tuple(cb for cb in self.callbacks if cb.overrides(hook)) for hook in HOOK_NAMES
+        }
+        for hook, listeners in self._by_hook.items():
+            setattr(self, "_" + hook, listeners)
+
+    def append(self, callback):
+        self.callbacks.append(callback)
+        if self.model is not None:
+            callback.set_model(self.model)
+        callback.set_params(self.params)
+        self._refresh()
+
+    def set_model(self, model):
+        self.model = model
+        for cb in self.callbacks:
+            cb.set_model(model)
+
+    def set_params(self, params):
+        self.params = params
+        for cb in self.callbacks:
+            cb.set_params(params)
+
+    def has(self, hook):
+        """True when at least one callback overrides ``hook``."""
+        return bool(self._by_hook[hook])
+
+    def __iter__(self):
+        return iter(self.callbacks)
+
+    def __len__(self):
+        return len(self.callbacks)
+
+
+def _make_dispatcher(hook, takes_index):
+    listeners = "_" + hook
+    if takes_index:
+        def dispatch(self, index, logs=None):
+            for cb in getattr(self, listeners):
+                getattr(cb, hook)(index, logs)
+    else:
+        def dispatch(self, logs=None):
+            for cb in getattr(self, listeners):
+                getattr(cb, hook)(logs)
+    dispatch.__name__ = hook
+    dispatch.__doc__ = f"Call ``{hook}`` on every callback that overrides it."
+    return dispatch
+
+
+for _hook in HOOK_NAMES:
+    setattr(CallbackList, _hook, _make_dispatcher(_hook, "epoch" in _hook or "batch" in _hook))
+CallbackList.on_batch_begin = CallbackList.on_train_batch_begin
+CallbackList.on_batch_end = CallbackList.on_train_batch_end

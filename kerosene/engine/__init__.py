@@ -1,0 +1,1 @@
+"""The training engine: data adapters, the loops, logs and distributed set-up."""

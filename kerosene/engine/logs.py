@@ -1,0 +1,172 @@
+"""Logs that stay on the device until a callback reads them.
+
+The training step returns a dict of scalar tensors. The engine never turns them into
+Python numbers on its own: :class:`BatchLogs` does that the first time a callback reads
+a value, in one transfer for the whole dict, and :class:`EpochAggregator` keeps the
+batch tensors and reduces them once, at the end of the epoch.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+__all__ = ["BatchLogs", "EpochAggregator", "to_floats"]
+
+
+def to_floats(tensors):
+    """Turn a dict of scalar tensors (or numbers) into a dict of Python floats, one sync."""
+    keys = [k for k, v in tensors.items() if isinstance(v, torch.Tensor)]
+    out = dict(tensors)
+    if keys:
+        stacked = torch.stack([tensors[k].detach().reshape(()).to(torch.float64) for k in keys])
+        for key, value in zip(keys, stacked.tolist()):
+            out[key] = value
+    return out
+
+
+class BatchLogs(dict):
+    """A batch's logs: a dict whose tensor values become floats when first read.
+
+    Keys (``batch``, ``size``, ``loss``, metric names) are there from the start, so
+    ``'loss' in logs`` and ``logs.keys()`` cost nothing; reading any value converts all
+    of them at once.
+
+    Example::
+
+        logs = BatchLogs({'loss': torch.tensor(0.5)}, batch=0, size=32)
+        logs.get('loss')   # 0.5, a Python float
+    """
+
+    __slots__ = ("_lazy",)
+
+    def __init__(self, values, batch, size):
+        super().__init__(values)
+        dict.__setitem__(self, "batch", batch)
+        dict.__setitem__(self, "size", size)
+        self._lazy = True
+
+    def _materialize(self):
+        self._lazy = False
+        for key, value in to_floats(dict(dict.items(self))).items():
+            dict.__setitem__(self, key, value)
+
+    def __getitem__(self, key):
+        if self._lazy:
+            self._materialize()
+        return dict.__getitem__(self, key)
+
+    def get(self, key, default=None):
+        if self._lazy:
+            self._materialize()
+        return dict.get(self, key, default)
+
+    def items(self):
+        if self._lazy:
+            self._materialize()
+        return dict.items(self)
+
+    def values(self):
+        if self._lazy:
+            self._materialize()
+        return dict.values(self)
+
+    def __iter__(self):
+        # Overriding __iter__ also routes dict(logs) and {**logs} through __getitem__.
+        return iter(dict.keys(self))
+
+    def copy(self):
+        if self._lazy:
+            self._materialize()
+        return dict(dict.items(self))
+
+    def pop(self, key, *default):
+        if self._lazy:
+            self._materialize()
+        return dict.pop(self, key, *default)
+
+    def setdefault(self, key, default=None):
+        if self._lazy:
+            self._materialize()
+        return dict.setdefault(self, key, default)
+
+    def __eq__(self, other):
+        if self._lazy:
+            self._materialize()
+        return dict.__eq__(self, other)
+
+    __hash__ = None
+
+    def __repr__(self):
+        if self._lazy:
+            self._materialize()
+        return dict.__repr__(self)
+
+    def __reduce__(self):
+        return (dict, (self.copy(),))
+
+
+class EpochAggregator:
+    """Size-weighted means of batch values over an epoch, reduced without per-step syncs.
+
+    ``update`` only appends the step's tensors; ``result`` (and the progress bar's
+    ``running``) reduce what has accumulated in one stacked operation.
+
+    Example::
+
+        agg = EpochAggregator()
+        agg.update({'loss': torch.tensor(1.0)}, 32)
+        agg.update({'loss': torch.tensor(3.0)}, 32)
+        agg.result()   # {'loss': 2.0}
+    """
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self):
+        self._pending = []
+        self._pending_sizes = []
+        self._totals = {}
+        self._seen = 0
+
+    def update(self, values, size):
+        self._pending.append(values)
+        self._pending_sizes.append(size)
+
+    @property
+    def steps(self):
+        return len(self._pending)
+
+    def _fold(self):
+        if not self._pending:
+            return
+        keys = set()
+        for values in self._pending:
+            keys.update(values)
+        for key in keys:
+            numbers, weights = [], []
+            for values, size in zip(self._pending, self._pending_sizes):
+                if key in values:
+                    value = values[key]
+                    numbers.append(value.detach().reshape(()).to(torch.float64)
+                                   if isinstance(value, torch.Tensor) else torch.tensor(float(value), dtype=torch.float64))
+                    weights.append(float(size))
+            device = numbers[0].device
+            numbers = torch.stack([n.to(device) for n in numbers])
+            weights_t = torch.tensor(weights, dtype=torch.float64, device=device)
+            total, seen = self._totals.get(key, (None, 0.0))
+            part = (numbers * weights_t).sum()
+            self._totals[key] = (part if total is None else total + part, seen + sum(weights))
+        self._pending = []
+        self._pending_sizes = []
+
+    def result(self):
+        """The size-weighted mean of every key seen this epoch, as Python floats."""
+        self._fold()
+        if not self._totals:
+            return {}
+        keys = list(self._totals)
+        sums = torch.stack([self._totals[k][0].cpu() for k in keys]).tolist()
+        return {k: (s / self._totals[k][1] if self._totals[k][1] else math.nan) for k, s in zip(keys, sums)}
+
+    running = result
