@@ -1,0 +1,38 @@
+"""Keras-named layers as ``torch.nn.Module`` s.
+
+>>> import torch
+>>> from kerosene import layers
+>>> layers.Dense(3, activation='softmax')(torch.zeros(2, 5)).shape
+torch.Size([2, 3])
+
+``serialize(layer)`` gives Keras's ``{"class_name": ..., "config": ...}``;
+``deserialize(config, custom_objects=None)`` rebuilds a layer, resolving only
+kerosene's layer classes and ``custom_objects``.
+"""
+
+from .base import Layer, reset_name_counters, to_snake_case
+from .core import (Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda, Permute,
+                   RepeatVector, Reshape)
+from .convolutional import Conv1D, Conv2D, Conv3D, Convolution1D, Convolution2D, Convolution3D
+from .pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, AvgPool1D,
+                      AvgPool2D, AvgPool3D, GlobalAveragePooling1D, GlobalAveragePooling2D,
+                      GlobalAveragePooling3D, GlobalAvgPool1D, GlobalAvgPool2D,
+                      GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
+                      GlobalMaxPooling2D, GlobalMaxPooling3D, MaxPool1D, MaxPool2D,
+                      MaxPool3D, MaxPooling1D, MaxPooling2D, MaxPooling3D)
+from .normalization import BatchNormalization, LayerNormalization
+from .embedding import Embedding
+from .recurrent import GRU, LSTM, SimpleRNN
+
+try:  # modules finished after the first layer set
+    from .merge import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract,
+                        add, average, concatenate, dot, maximum, minimum, multiply, subtract)
+    from .noise import (AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D,
+                        SpatialDropout2D, SpatialDropout3D)
+    from .wrappers import Bidirectional, TimeDistributed
+except ImportError:  # pragma: no cover
+    pass
+
+from ._serialization import deserialize, get_layer_class, serialize  # noqa: E402
+
+__all__ = [name for name in dir() if not name.startswith("_")]
