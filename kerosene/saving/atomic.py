@@ -1,0 +1,81 @@
+"""The one way kerosene writes files: never a half-written file at the final path.
+
+Write to a temporary file in the same folder, flush and fsync it, ``os.replace`` it
+onto the target, then fsync the folder so the rename itself survives a power cut. A
+crash at any moment leaves either the old file or the new one, never a mix.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+
+__all__ = ["atomic_write", "atomic_write_bytes", "fsync_dir"]
+
+
+def fsync_dir(path):
+    """Flush a folder's entries (the rename) to disk; a no-op where folders can't be opened."""
+    try:
+        fd = os.open(path or ".", os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_write(path, mode="wb", encoding=None, newline=None):
+    """Open a temporary file beside ``path``; on success it atomically becomes ``path``.
+
+    Yields an open file object, or, with ``mode=None``, the temporary file's *path*
+    (for writers such as h5py that open the file themselves). On an exception the
+    temporary file is removed and ``path`` is untouched.
+
+    Example::
+
+        with atomic_write('weights.h5', mode=None) as tmp_path:
+            with h5py.File(tmp_path, 'w') as f:
+                ...
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
+    try:
+        if mode is None:
+            os.close(fd)
+            fd = None
+            yield tmp
+            _fsync_file(tmp)
+        else:
+            with os.fdopen(fd, mode, encoding=encoding, newline=newline) as handle:
+                fd = None
+                yield handle
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.replace(tmp, path)
+        fsync_dir(folder)
+    except BaseException:
+        if fd is not None:
+            os.close(fd)
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
+
+
+def _fsync_file(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write_bytes(path, data):
+    """Write ``data`` (bytes) to ``path`` atomically."""
+    with atomic_write(path, "wb") as handle:
+        handle.write(data)

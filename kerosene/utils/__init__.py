@@ -1,0 +1,1 @@
+"""Utilities Keras users reach for: summaries, plotting, data helpers."""
