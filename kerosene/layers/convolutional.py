@@ -72,7 +72,8 @@ class _Conv(Layer):
         # when explicit F.pad amounts are computed per call.
         if self.padding == "valid":
             self._torch_padding = 0
-        elif self.padding == "same" and all(s == 1 for s in self.strides):
+        elif self.padding == "same" and all(s == 1 for s in self.strides) and all(
+                ((k - 1) * d) % 2 == 0 for k, d in zip(self.kernel_size, self.dilation_rate)):
             self._torch_padding = "same"
         else:
             self._torch_padding = None
