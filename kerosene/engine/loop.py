@@ -305,6 +305,7 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
         for cb in callback_list:
             cb.validation_data = val_adapter._tensors
     loop_state = LoopState(seed, initial_epoch, epochs, aggregator=aggregator, adapter=adapter)
+    loop_state.callbacks = callback_list
     model._loop_state = loop_state
     model.stop_training = False
     model.stop_reason = None
@@ -314,6 +315,8 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     epoch_logs = {}
     try:
         callback_list.on_train_begin({})
+        for after_train_begin in loop_state.after_train_begin:
+            after_train_begin()
         if dist is not None:
             dist.sync_stop(model)
         epoch_logs = _run_epochs(model, callback_list, adapter, val_adapter, loop_state, validation_freq,

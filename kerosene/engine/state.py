@@ -29,3 +29,5 @@ class LoopState:
         self.adapter = adapter
         self.last_epoch_logs = None
         self.in_validation = False
+        self.callbacks = None         # the running CallbackList
+        self.after_train_begin = []   # functions the loop calls once every on_train_begin has run
