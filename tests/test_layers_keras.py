@@ -255,3 +255,52 @@ def test_recurrent_initial_state():
     got = ours(torch.as_tensor(x), initial_state=[torch.as_tensor(h), torch.as_tensor(c)])
     want = theirs(x, initial_state=[h, c])
     np.testing.assert_allclose(_np(got), _np(want), atol=ATOL)
+
+
+# --------------------------------------------------------------- wrappers
+
+@pytest.mark.parametrize("merge_mode", ["concat", "sum", "ave", "mul"])
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_bidirectional(merge_mode, return_sequences):
+    compare(L.Bidirectional(L.LSTM(4, return_sequences=return_sequences), merge_mode=merge_mode),
+            keras.layers.Bidirectional(keras.layers.LSTM(4, return_sequences=return_sequences),
+                                       merge_mode=merge_mode),
+            rand(2, 5, 3))
+
+
+def test_bidirectional_gru_return_state():
+    compare(L.Bidirectional(L.GRU(4, return_sequences=True, return_state=True)),
+            keras.layers.Bidirectional(keras.layers.GRU(4, return_sequences=True,
+                                                        return_state=True)),
+            rand(2, 5, 3))
+
+
+def test_time_distributed_dense():
+    compare(L.TimeDistributed(L.Dense(3, activation="sigmoid")),
+            keras.layers.TimeDistributed(keras.layers.Dense(3, activation="sigmoid")),
+            rand(2, 4, 5))
+
+
+# ------------------------------------------------------------------ merge
+
+@pytest.mark.parametrize("cls", ["Add", "Subtract", "Multiply", "Average", "Maximum",
+                                 "Minimum", "Concatenate"])
+def test_merge(cls):
+    a, b = rand(3, 4, seed=1), rand(3, 4, seed=2)
+    got = getattr(L, cls)()([torch.as_tensor(a), torch.as_tensor(b)])
+    want = getattr(keras.layers, cls)()([a, b])
+    np.testing.assert_allclose(_np(got), _np(want), atol=ATOL)
+
+
+@pytest.mark.parametrize("axes,shapes,normalize", [
+    (1, [(3, 4), (3, 4)], False), (1, [(3, 4), (3, 4)], True),
+    ((2, 2), [(3, 5, 4), (3, 6, 4)], False), ((1, 2), [(3, 4, 5), (3, 6, 4)], False),
+])
+def test_dot(axes, shapes, normalize):
+    a, b = rand(*shapes[0], seed=1), rand(*shapes[1], seed=2)
+    layer = L.Dot(axes=axes, normalize=normalize)
+    got = layer([torch.as_tensor(a), torch.as_tensor(b)])
+    want = keras.layers.Dot(axes=axes, normalize=normalize)([a, b])
+    np.testing.assert_allclose(_np(got), _np(want), atol=ATOL)
+    assert layer.compute_output_shape(
+        [(None,) + s[1:] for s in shapes]) == (None,) + tuple(_np(want).shape[1:])
