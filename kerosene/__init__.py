@@ -14,7 +14,7 @@ Port a Keras script by replacing ``keras`` with ``kerosene``::
 """
 import importlib
 
-from . import activations, callbacks, initializers, layers, losses, metrics, optimizers
+from . import activations, callbacks, initializers, layers
 from .layers import Input
 from .models import Model, Sequential, load_model
 
@@ -24,7 +24,7 @@ __all__ = ["Model", "Sequential", "Input", "load_model", "activations", "callbac
            "layers", "losses", "metrics", "optimizers", "models", "backend", "utils", "datasets",
            "preprocessing", "distributed", "saving", "regularizers", "constraints", "__version__"]
 
-_LAZY = ("backend", "utils", "datasets", "preprocessing", "distributed", "saving", "regularizers",
+_LAZY = ("losses", "metrics", "optimizers", "models", "backend", "utils", "datasets", "preprocessing", "distributed", "saving", "regularizers",
          "constraints", "engine", "cli")
 
 
