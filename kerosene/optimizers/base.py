@@ -1,0 +1,396 @@
+"""The base class of kerosene's Keras-named optimizers.
+
+A kerosene optimizer is a :class:`torch.optim.Optimizer` that can exist before the
+model's parameters do: ``RMSprop(learning_rate=1e-3)`` stores its hyperparameters,
+and ``opt.build(model.parameters())`` (called by ``Model.compile``) binds it. From
+then on it is an ordinary torch optimizer: ``param_groups``, ``state``,
+``zero_grad()``, ``step()``, ``state_dict()``/``load_state_dict()`` and torch's LR
+schedulers all work.
+
+Arguments shared by every optimizer (Keras 2 names plus Keras 3's additions):
+
+- ``learning_rate`` (alias ``lr``): the base learning rate, a float >= 0.
+- ``decay``: Keras 2 time-based decay, ``lr_t = lr / (1 + decay * iterations)``.
+- ``clipnorm``: clip each gradient tensor to this L2 norm (Keras 3 semantics: per
+  tensor; Keras 2.2 clipped by the norm of all gradients, which is
+  ``global_clipnorm`` here).
+- ``clipvalue``: clip each gradient element to ``[-clipvalue, clipvalue]``.
+- ``global_clipnorm``: clip all gradients together to this global L2 norm.
+- ``weight_decay``: decoupled weight decay applied before the update, as Keras 3
+  does: ``p *= 1 - weight_decay * lr_t``.
+
+Gradients are clipped out of place: ``p.grad`` is left as autograd produced it.
+
+Speed notes: each update is a handful of ``torch._foreach_*`` calls per parameter
+group and never synchronises with the device (the step counter is a Python int).
+Running averages such as RMSprop's and Adam's second moments can decay into
+denormal floats, which are several times slower on x86 CPUs; kerosene does not flip
+global flags for you, but ``torch.set_flush_denormal(True)`` avoids the slowdown.
+"""
+
+import math
+import numbers
+from collections import OrderedDict, defaultdict
+
+import torch
+
+__all__ = ["Optimizer"]
+
+# Keras 3 config keys that kerosene accepts in ``from_config`` only at their
+# default (disabled) value: a config written by Keras 3 loads, a feature we do not
+# implement is refused instead of being silently ignored.
+_KERAS3_DISABLED_DEFAULTS = {
+    "use_ema": False,
+    "ema_momentum": None,
+    "ema_overwrite_frequency": None,
+    "loss_scale_factor": None,
+    "gradient_accumulation_steps": None,
+    "jit_compile": None,
+    "is_legacy_optimizer": None,
+}
+
+_HOOK_DICTS = (
+    "_optimizer_step_pre_hooks",
+    "_optimizer_step_post_hooks",
+    "_optimizer_state_dict_pre_hooks",
+    "_optimizer_state_dict_post_hooks",
+    "_optimizer_load_state_dict_pre_hooks",
+    "_optimizer_load_state_dict_post_hooks",
+)
+
+
+def check_float(name, value, low=None, high=None, low_open=False, high_open=False,
+                allow_none=False, owner=None):
+    """Return ``value`` as a float after checking its type and range.
+
+    Errors name the argument, the value given and what is accepted.
+    """
+    where = f"{owner}: " if owner else ""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"{where}`{name}` must be a float, got {value!r} "
+            f"(type {type(value).__name__})."
+        )
+    value = float(value)
+    bad = math.isnan(value)
+    if low is not None:
+        bad = bad or (value <= low if low_open else value < low)
+    if high is not None:
+        bad = bad or (value >= high if high_open else value > high)
+    if bad:
+        lo = "" if low is None else (f"> {low}" if low_open else f">= {low}")
+        hi = "" if high is None else (f"< {high}" if high_open else f"<= {high}")
+        accepted = " and ".join(s for s in (lo, hi) if s)
+        raise ValueError(f"{where}`{name}` must be a float {accepted}, got {value!r}.")
+    return value
+
+
+def check_bool(name, value, owner=None):
+    if not isinstance(value, (bool, int)) or value not in (0, 1):
+        where = f"{owner}: " if owner else ""
+        raise TypeError(f"{where}`{name}` must be a bool, got {value!r}.")
+    return bool(value)
+
+
+class Optimizer(torch.optim.Optimizer):
+    """Base class: a Keras-style optimizer that is also a ``torch.optim.Optimizer``.
+
+    Subclasses declare their hyperparameters in ``__init__`` (passed to this class
+    as ``hyper``), optionally ``_state_names``/``_init_state`` for per-parameter
+    state, and implement ``_update(group, params, grads, lr, step)`` with
+    ``torch._foreach_*`` operations.
+
+    Example:
+        >>> import torch
+        >>> from kerosene.optimizers import SGD
+        >>> opt = SGD(learning_rate=0.1)          # no parameters yet
+        >>> w = torch.nn.Parameter(torch.ones(2))
+        >>> opt.build([w])
+        >>> w.sum().backward(); opt.step()
+        >>> w.detach().tolist(), opt.iterations
+        ([0.8999999761581421, 0.8999999761581421], 1)
+    """
+
+    _default_name = "optimizer"
+    # names of the per-parameter state tensors, created as zeros on first step
+    _state_names = ()
+
+    def __init__(self, learning_rate, hyper=None, name=None, *, decay=0.0,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 weight_decay=None, **kwargs):
+        owner = type(self).__name__
+        if "lr" in kwargs:
+            learning_rate = kwargs.pop("lr")
+        if kwargs:
+            bad = sorted(kwargs)[0]
+            raise TypeError(
+                f"{owner}() got an unexpected keyword argument {bad!r}. Accepted: "
+                f"learning_rate (or lr), {', '.join(hyper or {})}"
+                f"{', ' if hyper else ''}name, decay, clipnorm, clipvalue, "
+                f"global_clipnorm, weight_decay."
+            )
+        lr = check_float("learning_rate", learning_rate, low=0.0, owner=owner)
+        self.name = name if name is not None else self._default_name
+        if not isinstance(self.name, str):
+            raise TypeError(f"{owner}: `name` must be a str, got {name!r}.")
+        self.decay = check_float("decay", decay, low=0.0, owner=owner)
+        self.clipnorm = check_float("clipnorm", clipnorm, low=0.0, low_open=True,
+                                    allow_none=True, owner=owner)
+        self.clipvalue = check_float("clipvalue", clipvalue, low=0.0, low_open=True,
+                                     allow_none=True, owner=owner)
+        self.global_clipnorm = check_float("global_clipnorm", global_clipnorm,
+                                           low=0.0, low_open=True, allow_none=True,
+                                           owner=owner)
+        if self.clipnorm is not None and self.global_clipnorm is not None:
+            raise ValueError(
+                f"{owner}: set at most one of `clipnorm` and `global_clipnorm`; got "
+                f"clipnorm={clipnorm}, global_clipnorm={global_clipnorm}."
+            )
+        self.weight_decay = check_float("weight_decay", weight_decay, low=0.0,
+                                        allow_none=True, owner=owner)
+        self._hyper_names = tuple(hyper or ())
+        defaults = {"lr": lr}
+        defaults.update(hyper or {})
+        # State of an unbuilt optimizer: enough for repr, hooks and the properties.
+        self.defaults = defaults
+        self.state = defaultdict(dict)
+        self.param_groups = []
+        for hooks in _HOOK_DICTS:
+            setattr(self, hooks, OrderedDict())
+        self._iterations = 0
+        self._built = False
+        self._pending_state = None
+
+    # ------------------------------------------------------------------ binding
+    @property
+    def built(self):
+        """True once ``build(params)`` has bound the optimizer to parameters."""
+        return self._built
+
+    def build(self, params):
+        """Bind the optimizer to ``params`` (tensors or torch param-group dicts).
+
+        Calling it again with the same parameters is a no-op; with different ones it
+        is an error (create a new optimizer instead).
+        """
+        params = list(params)
+        if self._built:
+            mine = {id(p) for g in self.param_groups for p in g["params"]}
+            given = set()
+            for item in params:
+                given.update(id(p) for p in (item["params"] if isinstance(item, dict)
+                                             else [item]))
+            if given == mine:
+                return
+            raise ValueError(
+                f"{type(self).__name__} is already built on {len(mine)} parameters; "
+                f"build() was called again with {len(given)} different ones. Create "
+                f"a new optimizer for a new model."
+            )
+        if not params:
+            raise ValueError(
+                f"{type(self).__name__}.build() got an empty parameter list: the "
+                f"model has no trainable parameters."
+            )
+        hooks = {name: getattr(self, name) for name in _HOOK_DICTS}
+        torch.optim.Optimizer.__init__(self, params, self.defaults)
+        for name, value in hooks.items():
+            getattr(self, name).update(value)
+        self._built = True
+        if self._pending_state is not None:
+            pending, self._pending_state = self._pending_state, None
+            self.load_state_dict(pending)
+
+    # ------------------------------------------------------------ properties
+    @property
+    def learning_rate(self):
+        """The base learning rate as a Python float (first param group's)."""
+        groups = self.param_groups
+        lr = groups[0]["lr"] if groups else self.defaults["lr"]
+        from ..backend import BoundHyperparameter  # so K.set_value(opt.lr, v) can write back
+        return BoundHyperparameter(lr, self, "learning_rate")
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        value = check_float("learning_rate", value, low=0.0, owner=type(self).__name__)
+        self.defaults["lr"] = value
+        for group in self.param_groups:
+            group["lr"] = value
+
+    lr = learning_rate
+
+    @property
+    def iterations(self):
+        """Number of optimizer steps taken (Keras's ``optimizer.iterations``)."""
+        return self._iterations
+
+    @iterations.setter
+    def iterations(self, value):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+            raise ValueError(f"`iterations` must be an int >= 0, got {value!r}.")
+        self._iterations = int(value)
+
+    def current_learning_rate(self, group=None):
+        """The learning rate the next step uses, after ``decay``."""
+        lr = float((group or (self.param_groups[0] if self.param_groups
+                              else self.defaults))["lr"])
+        if self.decay:
+            lr = lr / (1.0 + self.decay * self._iterations)
+        return lr
+
+    # ------------------------------------------------------------------- step
+    def step(self, closure=None):
+        """Apply one update from the parameters' ``.grad`` (Keras 3 update rules)."""
+        if not self._built:
+            raise RuntimeError(
+                f"{type(self).__name__}.step() was called before the optimizer was "
+                f"bound to parameters: call `optimizer.build(model.parameters())` "
+                f"first (Model.compile does this)."
+            )
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        with torch.no_grad():
+            work = []
+            for group in self.param_groups:
+                params = group["params"]
+                grads = [p.grad for p in params]
+                for g in grads:
+                    if g is None:
+                        params = [p for p in params if p.grad is not None]
+                        grads = [p.grad for p in params]
+                        break
+                if params:
+                    work.append((group, params, grads))
+            if work:
+                if self.clipnorm or self.clipvalue or self.global_clipnorm:
+                    work = self._clip(work)
+                step = self._iterations + 1
+                decay_factor = 1.0 / (1.0 + self.decay * self._iterations) if self.decay else 1.0
+                wd = self.weight_decay
+                for group, params, grads in work:
+                    lr = group["lr"] * decay_factor
+                    if wd:
+                        torch._foreach_mul_(params, 1.0 - wd * lr)
+                    self._update(group, params, grads, lr, step)
+            self._iterations += 1
+        return loss
+
+    def _clip(self, work):
+        if self.global_clipnorm:
+            all_grads = [g for _, _, grads in work for g in grads]
+            norms = torch._foreach_norm(all_grads)
+            total = torch.linalg.vector_norm(torch.stack(norms))
+            clip = self.global_clipnorm
+            scale = clip / torch.clamp_min(total, clip)  # NaN stays NaN, as Keras
+            work = [(g, p, torch._foreach_mul(grads, scale)) for g, p, grads in work]
+        if self.clipnorm:
+            clip = self.clipnorm
+            new = []
+            for group, params, grads in work:
+                norms = torch._foreach_norm(grads)
+                torch._foreach_clamp_min_(norms, clip)
+                torch._foreach_reciprocal_(norms)
+                torch._foreach_mul_(norms, clip)
+                new.append((group, params, torch._foreach_mul(grads, norms)))
+            work = new
+        if self.clipvalue:
+            v = self.clipvalue
+            new = []
+            for group, params, grads in work:
+                grads = torch._foreach_clamp_min(grads, -v)
+                torch._foreach_clamp_max_(grads, v)
+                new.append((group, params, grads))
+            work = new
+        return work
+
+    def _update(self, group, params, grads, lr, step):  # pragma: no cover
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ state
+    def _init_state(self, group, param, state):
+        """Create a parameter's state tensors (zeros by default)."""
+        for name in self._state_names:
+            state[name] = torch.zeros_like(param, memory_format=torch.preserve_format)
+
+    def _states(self, group, params, names):
+        """Lists of state tensors, one list per name, created on first use."""
+        out = tuple([] for _ in names)
+        all_state = self.state
+        for p in params:
+            s = all_state[p]
+            if not s:
+                self._init_state(group, p, s)
+            for lst, name in zip(out, names):
+                lst.append(s[name])
+        return out
+
+    def state_dict(self):
+        """torch's optimizer state dict plus ``iterations`` (the step counter)."""
+        sd = super().state_dict()
+        sd["iterations"] = self._iterations
+        return sd
+
+    def load_state_dict(self, state_dict):
+        """Restore a ``state_dict()``; before ``build`` it is kept and applied then."""
+        if not isinstance(state_dict, dict) or "param_groups" not in state_dict:
+            raise TypeError(
+                f"{type(self).__name__}.load_state_dict() expects the dict returned by "
+                f"state_dict(), got {type(state_dict).__name__}."
+            )
+        if not self._built:
+            self._pending_state = state_dict
+            return
+        super().load_state_dict(state_dict)
+        self._iterations = int(state_dict.get("iterations", 0))
+
+    # ----------------------------------------------------------------- config
+    def get_config(self):
+        """Keras-style config: ``cls.from_config(opt.get_config())`` rebuilds it."""
+        config = {"name": self.name, "learning_rate": self.learning_rate}
+        for key in self._hyper_names:
+            config[key] = self.defaults[key]
+        config.update(
+            decay=self.decay,
+            clipnorm=self.clipnorm,
+            clipvalue=self.clipvalue,
+            global_clipnorm=self.global_clipnorm,
+            weight_decay=self.weight_decay,
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        """Create an optimizer from ``get_config()`` output (Keras 2 or 3 keys)."""
+        if not isinstance(config, dict):
+            raise TypeError(f"{cls.__name__}.from_config() expects a dict, got "
+                            f"{type(config).__name__}.")
+        config = dict(config)
+        for key, default in _KERAS3_DISABLED_DEFAULTS.items():
+            if key in config:
+                value = config.pop(key)
+                if value not in (default, None, False) and key not in (
+                        "ema_momentum", "jit_compile", "is_legacy_optimizer"):
+                    raise ValueError(
+                        f"{cls.__name__}: config key {key!r}={value!r} is not "
+                        f"supported by kerosene (accepted: {default!r})."
+                    )
+        if isinstance(config.get("learning_rate"), dict):
+            raise ValueError(
+                f"{cls.__name__}: learning-rate schedules in configs are not "
+                f"supported; got learning_rate={config['learning_rate']!r}. Use the "
+                f"LearningRateScheduler callback instead."
+            )
+        return cls(**config)
+
+    def __repr__(self):
+        if not self._built:
+            args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items()
+                             if v is not None and k != "name")
+            return f"{type(self).__name__}({args}) [not built]"
+        return super().__repr__()

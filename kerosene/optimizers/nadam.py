@@ -1,0 +1,81 @@
+"""Nadam, Keras 3 update rule (with its momentum-cache schedule)."""
+
+import math
+
+import torch
+
+from .base import Optimizer, check_float
+
+__all__ = ["Nadam"]
+
+
+class Nadam(Optimizer):
+    """Nadam: Adam with Nesterov momentum.
+
+    Update (Keras 3), at step ``t`` (1-based), with the momentum schedule
+    ``mu_t = beta_1 * (1 - 0.5 * 0.96**t)`` and its running product
+    ``P_t = mu_1 * ... * mu_t``::
+
+        m = m + (1 - beta_1) * (g - m)
+        v = v + (1 - beta_2) * (g**2 - v)
+        m_hat = mu_{t+1} * m / (1 - P_t * mu_{t+1}) + (1 - mu_t) * g / (1 - P_t)
+        v_hat = v / (1 - beta_2**t)
+        p -= lr * m_hat / (sqrt(v_hat) + eps)
+
+    ``P_t`` is kept per parameter group (key ``u_product``) so it is saved in
+    ``state_dict()``.
+
+    Args:
+        learning_rate: float >= 0, default ``0.002`` (Keras 2.2; Keras 3 uses 0.001).
+            Alias ``lr``.
+        beta_1: float in [0, 1), default ``0.9``.
+        beta_2: float in [0, 1), default ``0.999``.
+        epsilon: float >= 0, default ``1e-7``.
+        name, decay, clipnorm, clipvalue, global_clipnorm, weight_decay: see
+            :mod:`kerosene.optimizers.base`.
+
+    Example:
+        >>> import torch
+        >>> from kerosene.optimizers import Nadam
+        >>> model = torch.nn.Linear(4, 2)
+        >>> opt = Nadam()
+        >>> opt.build(model.parameters())
+        >>> model(torch.randn(8, 4)).pow(2).mean().backward()
+        >>> opt.step()
+    """
+
+    _default_name = "nadam"
+    _state_names = ("momentum", "velocity")
+
+    def __init__(self, learning_rate=0.002, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 name=None, **kwargs):
+        owner = type(self).__name__
+        hyper = {
+            "beta_1": check_float("beta_1", beta_1, 0.0, 1.0, high_open=True, owner=owner),
+            "beta_2": check_float("beta_2", beta_2, 0.0, 1.0, high_open=True, owner=owner),
+            "epsilon": check_float("epsilon", epsilon, 0.0, owner=owner),
+        }
+        super().__init__(learning_rate, hyper, name, **kwargs)
+
+    def add_param_group(self, param_group):
+        super().add_param_group(param_group)
+        self.param_groups[-1].setdefault("u_product", 1.0)
+
+    def _update(self, group, params, grads, lr, step):
+        beta_1, beta_2 = group["beta_1"], group["beta_2"]
+        mu_t = beta_1 * (1.0 - 0.5 * 0.96 ** step)
+        mu_next = beta_1 * (1.0 - 0.5 * 0.96 ** (step + 1))
+        u_product = group.get("u_product", 1.0) * mu_t
+        group["u_product"] = u_product
+        u_product_next = u_product * mu_next
+        m, v = self._states(group, params, self._state_names)
+        torch._foreach_lerp_(m, grads, 1.0 - beta_1)
+        torch._foreach_mul_(v, beta_2)
+        torch._foreach_addcmul_(v, grads, grads, value=1.0 - beta_2)
+        denom = torch._foreach_sqrt(v)
+        torch._foreach_mul_(denom, 1.0 / math.sqrt(1.0 - beta_2 ** step))
+        torch._foreach_add_(denom, group["epsilon"])
+        torch._foreach_addcdiv_(params, m, denom,
+                                value=-lr * mu_next / (1.0 - u_product_next))
+        torch._foreach_addcdiv_(params, grads, denom,
+                                value=-lr * (1.0 - mu_t) / (1.0 - u_product))
