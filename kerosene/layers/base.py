@@ -417,7 +417,7 @@ class Layer(nn.Module):
 
     def count_params(self):
         """Number of scalars in the layer's weights (trainable or not)."""
-        if not self.built and not self._weight_specs:
+        if not self.built and not self.weights:
             raise ValueError(f"You tried to call count_params on layer {self.name!r}, but "
                              "the layer isn't built. Call it on data or build it first.")
         return int(sum(t.numel() for t in self.weights))
