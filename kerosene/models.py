@@ -548,7 +548,7 @@ class Sequential(Model):
                 self._build_from_sample(sample)
                 return
 
-    def check_input(self, x):
+    def check_input(self, x, samples=None):
         """A clear error when data does not match the declared input shape."""
         if self._input_shape is None or not isinstance(x, torch.Tensor):
             return
@@ -557,7 +557,7 @@ class Sequential(Model):
         if len(got) != len(expected) or any(e is not None and e != g for e, g in zip(expected, got)):
             raise ValueError(
                 f"Input of model {self.name!r} is incompatible: expected shape {(None,) + expected}, "
-                f"got data of shape {tuple(x.shape)}")
+                f"got data of shape {(samples if samples is not None else x.shape[0],) + got}")
 
     def forward(self, x):
         for layer in self._stack:

@@ -266,6 +266,21 @@ def _hand_written_losses(model, x, y, batch_size, epochs, optimizer, loss_fn):
     return losses
 
 
+class KerasRuleRMSprop(torch.optim.Optimizer):
+    """Keras's RMSprop written out by hand: v = rho*v + (1-rho)*g^2; p -= lr*g/sqrt(v + eps)."""
+
+    def __init__(self, params, lr, rho=0.9, eps=1e-7):
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps))
+
+    @torch.no_grad()
+    def step(self):
+        for group in self.param_groups:
+            for p in group["params"]:
+                v = self.state[p].setdefault("v", torch.zeros_like(p))
+                v.mul_(group["rho"]).add_((1 - group["rho"]) * p.grad * p.grad)
+                p.sub_(group["lr"] * p.grad / torch.sqrt(v + group["eps"]))
+
+
 def _keras_cce(pred, target):
     pred = pred / pred.sum(-1, keepdim=True)
     pred = pred.clamp(1e-7, 1 - 1e-7)
@@ -280,9 +295,7 @@ def test_fit_matches_hand_written_loop(blobs, seeded, name):
         torch_opt = lambda p: torch.optim.SGD(p, lr=0.05)
     else:
         opt = kerosene.optimizers.RMSprop(learning_rate=0.01)
-        # Keras's RMSprop: divide by sqrt(v + eps); torch divides by sqrt(v) + eps.
-        # With eps tiny the two agree to float tolerance on these magnitudes.
-        torch_opt = lambda p: torch.optim.RMSprop(p, lr=0.01, alpha=0.9, eps=1e-7)
+        torch_opt = lambda p: KerasRuleRMSprop(p, lr=0.01)
     model = small_model(optimizer=opt)
     expected = _hand_written_losses(model, x, y, 32, 2, torch_opt, _keras_cce)
     got = []

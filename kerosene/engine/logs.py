@@ -137,12 +137,29 @@ class EpochAggregator:
     def steps(self):
         return len(self._pending)
 
+    def state_dict(self):
+        """The epoch's values so far, unreduced, so a resumed epoch reduces to the same bits."""
+        def cpu(value):
+            return value.detach().cpu().clone() if isinstance(value, torch.Tensor) else float(value)
+        return {
+            "pending": [{k: cpu(v) for k, v in values.items()} for values in self._pending],
+            "pending_sizes": [float(size) for size in self._pending_sizes],
+            "totals": {k: (cpu(total), float(seen)) for k, (total, seen) in self._totals.items()},
+        }
+
+    def load_state_dict(self, state, device=None):
+        """Restore :meth:`state_dict`'s values, moving tensors to ``device`` (the loop's)."""
+        def place(value):
+            return value.to(device) if isinstance(value, torch.Tensor) and device is not None else value
+        self.reset()
+        self._pending = [{k: place(v) for k, v in values.items()} for values in state["pending"]]
+        self._pending_sizes = list(state["pending_sizes"])
+        self._totals = {k: (place(total), seen) for k, (total, seen) in state["totals"].items()}
+
     def _fold(self):
         if not self._pending:
             return
-        keys = set()
-        for values in self._pending:
-            keys.update(values)
+        keys = dict.fromkeys(key for values in self._pending for key in values)
         for key in keys:
             numbers, weights = [], []
             for values, size in zip(self._pending, self._pending_sizes):

@@ -50,14 +50,14 @@ def _stdout_is_terminal():
         return False
 
 
-def prepare(model, x_sample, y_sample=None):
+def prepare(model, x_sample, y_sample=None, samples=None):
     """Build a lazy model from a sample batch, place it on the device, bind the optimizer, resolve metrics."""
     from .. import metrics as metrics_module
     from ..models import _bind_optimizer
     state = model._compile_state
     check = getattr(model, "check_input", None)
     if check is not None:
-        check(x_sample)
+        check(x_sample, samples)
     if not model.built:
         model.cpu()
         model._build_from_sample(_to_cpu(x_sample))
@@ -281,7 +281,7 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
         val_adapter = dist.shard(val_adapter) if dist is not None else val_adapter
 
     sample = _first_batch(adapter)
-    prepare(model, sample[0], sample[1])
+    prepare(model, sample[0], sample[1], adapter.samples)
     if dist is not None:
         dist.wrap_model(model)
 
@@ -294,6 +294,7 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
         "samples": adapter.samples,
         "verbose": verbose,
         "do_validation": do_validation,
+        "validation_freq": validation_freq,
         "metrics": names + (["val_" + n for n in names] if do_validation else []),
     }
     if dist is not None:
@@ -515,7 +516,7 @@ def evaluate(model, x=None, y=None, batch_size=None, verbose=1, sample_weight=No
     adapter = make_adapter(x, y, sample_weight, batch_size=batch_size, shuffle=False, device=device, steps=steps)
     adapter = dist.shard(adapter) if dist is not None else adapter
     sample = _first_batch(adapter)
-    prepare(model, sample[0], sample[1])
+    prepare(model, sample[0], sample[1], adapter.samples)
     names = metric_names(model)
     params = {"batch_size": batch_size, "steps": adapter.steps, "samples": adapter.samples,
               "verbose": verbose, "metrics": names}
@@ -536,7 +537,7 @@ def predict(model, x, batch_size=None, verbose=0, steps=None, callbacks=None, **
     verbose = _check_verbose(verbose)
     device = model._compile_state.device if model._compile_state is not None else _model_device(model)
     adapter = make_adapter(x, None, None, batch_size=batch_size, shuffle=False, device=device, steps=steps)
-    _prepare_for_predict(model, _first_batch(adapter)[0])
+    _prepare_for_predict(model, _first_batch(adapter)[0], adapter.samples)
     params = {"batch_size": batch_size, "steps": adapter.steps, "samples": adapter.samples, "verbose": verbose}
     cb_list = _user_callbacks(model, callbacks, params)
     if verbose:
@@ -561,13 +562,13 @@ def predict(model, x, batch_size=None, verbose=0, steps=None, callbacks=None, **
     return _concat(outputs)
 
 
-def _prepare_for_predict(model, x):
+def _prepare_for_predict(model, x, samples=None):
     if model._compile_state is not None:
-        prepare(model, x, None)
+        prepare(model, x, None, samples)
         return
     check = getattr(model, "check_input", None)
     if check is not None:
-        check(x)
+        check(x, samples)
     if not model.built:
         model._build_from_sample(_to_cpu(x))
 

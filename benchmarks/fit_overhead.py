@@ -1,0 +1,322 @@
+"""Per-step cost of fit() next to a hand-written PyTorch loop, Keras 3 and Lightning.
+
+Each runner trains the same model on the same data in a fresh subprocess (same
+threads, seeds, data, optimizer settings); repeats are interleaved so a burst of
+load from another process hits every runner alike. The table shows the median
+ms/step and the ratio to the matching torch loop: runners that read every batch
+loss are compared with the loop that calls ``.item()`` each step, the others with
+the loop that never syncs.
+
+    python benchmarks/fit_overhead.py                       # all workloads, 3 repeats
+    python benchmarks/fit_overhead.py --workloads seed --repeats 5 --json out.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+
+WORKLOADS = {
+    # name: (samples, batch size, timed epochs)
+    "seed": (60000, 128, 2),
+    "mlp": (12800, 128, 2),
+    "cnn": (2560, 128, 2),
+}
+
+RUNNERS = {
+    # name: (reads every batch loss?, baseline runner)
+    "torch_item": (True, None),
+    "torch_nosync": (False, None),
+    "kerosene_losshistory": (True, "torch_item"),
+    "kerosene": (False, "torch_nosync"),
+    "keras3": (True, "torch_item"),
+    "lightning": (True, "torch_item"),
+}
+
+
+# --- data and models, identical for every runner ----------------------------------------
+def make_data(workload):
+    import numpy as np
+    samples = WORKLOADS[workload][0]
+    rng = np.random.default_rng(0)
+    if workload == "cnn":
+        x = rng.random((samples, 28, 28, 1), dtype=np.float32)   # channels_last, as Keras users pass it
+    else:
+        x = rng.random((samples, 784), dtype=np.float32)
+    labels = rng.integers(0, 10, size=samples)
+    y = np.eye(10, dtype=np.float32)[labels]
+    return x, y
+
+
+def torch_model(workload):
+    from torch import nn
+    if workload == "seed":
+        return nn.Sequential(nn.Linear(784, 10), nn.Softmax(dim=-1))
+    if workload == "mlp":
+        return nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
+                             nn.Linear(512, 10), nn.Softmax(dim=-1))
+    return nn.Sequential(
+        _ToChannelsFirst(), nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(),
+        nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64 * 5 * 5, 10), nn.Softmax(dim=-1))
+
+
+class _ToChannelsFirst(torch.nn.Module):
+    """What a torch user writes for channels_last data: one permute into NCHW."""
+
+    def forward(self, x):
+        return x.permute(0, 3, 1, 2)
+
+
+def kerosene_model(workload):
+    from kerosene.layers import Activation, Conv2D, Dense, Flatten, MaxPooling2D
+    from kerosene.models import Sequential
+    if workload == "seed":
+        return Sequential([Dense(10, input_dim=784, kernel_initializer="uniform"), Activation("softmax")])
+    if workload == "mlp":
+        return Sequential([Dense(512, activation="relu", input_dim=784), Dense(512, activation="relu"),
+                           Dense(10, activation="softmax")])
+    return Sequential([Conv2D(32, 3, activation="relu", input_shape=(28, 28, 1)), MaxPooling2D(2),
+                       Conv2D(64, 3, activation="relu"), MaxPooling2D(2), Flatten(),
+                       Dense(10, activation="softmax")])
+
+
+def keras_model(workload):
+    import keras
+    from keras import layers
+    if workload == "seed":
+        return keras.Sequential([keras.Input((784,)), layers.Dense(10, kernel_initializer="uniform"),
+                                 layers.Activation("softmax")])
+    if workload == "mlp":
+        return keras.Sequential([keras.Input((784,)), layers.Dense(512, activation="relu"),
+                                 layers.Dense(512, activation="relu"), layers.Dense(10, activation="softmax")])
+    return keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(32, 3, activation="relu"),
+                             layers.MaxPooling2D(2), layers.Conv2D(64, 3, activation="relu"),
+                             layers.MaxPooling2D(2), layers.Flatten(), layers.Dense(10, activation="softmax")])
+
+
+def keras_cce(pred, target):
+    """Keras's categorical crossentropy on probabilities (normalise, clip, log)."""
+    import torch
+    pred = pred / pred.sum(-1, keepdim=True)
+    pred = torch.clamp(pred, 1e-7, 1 - 1e-7)
+    return -(target * torch.log(pred)).sum(-1).mean()
+
+
+# --- runners (each in its own process) ----------------------------------------------------
+def run_torch(workload, read_loss):
+    import torch
+    x, y = make_data(workload)
+    samples, batch, epochs = WORKLOADS[workload]
+    model = torch_model(workload)
+    opt = torch.optim.RMSprop(model.parameters(), lr=0.001, alpha=0.9, eps=1e-7, foreach=True)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    losses = []
+    steps = (samples + batch - 1) // batch
+
+    def epoch(k):
+        generator = torch.Generator().manual_seed(k)
+        order = torch.randperm(samples, generator=generator)
+        model.train()
+        for i in range(steps):
+            idx = order[i * batch:(i + 1) * batch]
+            xb, yb = xt.index_select(0, idx), yt.index_select(0, idx)
+            loss = keras_cce(model(xb), yb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            if read_loss:
+                losses.append(loss.item())
+        return loss
+
+    epoch(0)
+    start = time.perf_counter()
+    for k in range(1, epochs + 1):
+        last = epoch(k)
+    elapsed = time.perf_counter() - start
+    return elapsed / (steps * epochs), float(last.item())
+
+
+def run_kerosene(workload, read_loss):
+    import kerosene
+    x, y = make_data(workload)
+    samples, batch, epochs = WORKLOADS[workload]
+    model = kerosene_model(workload)
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", device="cpu")
+    callbacks = []
+    if read_loss:
+        class LossHistory(kerosene.callbacks.Callback):
+            def on_train_begin(self, logs={}):
+                self.losses = []
+
+            def on_batch_end(self, batch, logs={}):
+                self.losses.append(logs.get("loss"))
+        callbacks.append(LossHistory())
+    model.fit(x, y, batch_size=batch, epochs=1, verbose=0, callbacks=callbacks)
+    start = time.perf_counter()
+    history = model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0, callbacks=callbacks)
+    elapsed = time.perf_counter() - start
+    steps = (samples + batch - 1) // batch
+    return elapsed / (steps * epochs), history.history["loss"][-1]
+
+
+def run_keras3(workload, read_loss):
+    os.environ["KERAS_BACKEND"] = "torch"
+    import keras
+    x, y = make_data(workload)
+    samples, batch, epochs = WORKLOADS[workload]
+    model = keras_model(workload)
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy")
+
+    class LossHistory(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.losses = []
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.losses.append(logs.get("loss"))
+    callbacks = [LossHistory()] if read_loss else []
+    model.fit(x, y, batch_size=batch, epochs=1, verbose=0, callbacks=callbacks)
+    start = time.perf_counter()
+    history = model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0, callbacks=callbacks)
+    elapsed = time.perf_counter() - start
+    steps = (samples + batch - 1) // batch
+    return elapsed / (steps * epochs), float(history.history["loss"][-1])
+
+
+def run_lightning(workload, read_loss):
+    import lightning as L
+    import torch
+    x, y = make_data(workload)
+    samples, batch, epochs = WORKLOADS[workload]
+    net = torch_model(workload)
+
+    class Module(L.LightningModule):
+        def __init__(self):
+            super().__init__()
+            self.net = net
+            self.losses = []
+
+        def training_step(self, data, i):
+            xb, yb = data
+            loss = keras_cce(self.net(xb), yb)
+            if read_loss:
+                self.losses.append(loss.item())
+            return loss
+
+        def configure_optimizers(self):
+            return torch.optim.RMSprop(self.parameters(), lr=0.001, alpha=0.9, eps=1e-7, foreach=True)
+
+    data = torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
+    loader = torch.utils.data.DataLoader(data, batch_size=batch, shuffle=True)
+    module = Module()
+
+    def trainer(n):
+        return L.Trainer(max_epochs=n, enable_progress_bar=False, enable_model_summary=False, logger=False,
+                         enable_checkpointing=False, accelerator="cpu", devices=1)
+    trainer(1).fit(module, loader)
+    start = time.perf_counter()
+    trainer(epochs).fit(module, loader)
+    elapsed = time.perf_counter() - start
+    steps = (samples + batch - 1) // batch
+    return elapsed / (steps * epochs), float(module.losses[-1]) if module.losses else float("nan")
+
+
+def child(runner, workload, threads):
+    import torch
+    torch.set_num_threads(threads)
+    # Denormals: RMSprop's running averages decay into denormal floats that are ~10x slower
+    # on x86. The benchmark flushes them in every runner alike; the library never does.
+    torch.set_flush_denormal(True)
+    torch.manual_seed(0)
+    read = RUNNERS[runner][0]
+    cpu0 = time.process_time()
+    wall0 = time.perf_counter()
+    if runner.startswith("torch"):
+        per_step, loss = run_torch(workload, read)
+    elif runner.startswith("kerosene"):
+        per_step, loss = run_kerosene(workload, read)
+    elif runner == "keras3":
+        per_step, loss = run_keras3(workload, read)
+    else:
+        per_step, loss = run_lightning(workload, read)
+    cpu_share = (time.process_time() - cpu0) / max(time.perf_counter() - wall0, 1e-9)
+    print(json.dumps({"ms_per_step": per_step * 1e3, "final_loss": loss, "cpu_share": cpu_share}))
+
+
+# --- parent: interleaved repeats and the table --------------------------------------------
+def available(runner):
+    module = {"keras3": "keras", "lightning": "lightning"}.get(runner)
+    if module is None:
+        return True
+    import importlib.util
+    return importlib.util.find_spec(module) is not None
+
+
+def run_child(runner, workload, threads, retries=2):
+    env = dict(os.environ, KERAS_BACKEND="torch", OMP_NUM_THREADS=str(threads))
+    for attempt in range(retries + 1):
+        load_before = os.getloadavg()[0]
+        out = subprocess.run([sys.executable, __file__, "--child", runner, workload, "--threads", str(threads)],
+                             capture_output=True, text=True, env=env, timeout=1800)
+        if out.returncode != 0:
+            raise RuntimeError(f"{runner}/{workload} failed:\n{out.stderr[-3000:]}")
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        result["load_before"] = load_before
+        # Another process stealing the cores shows up as a low CPU share for our threads.
+        if result["cpu_share"] >= 0.5 * threads * 0.8 or attempt == retries:
+            result["contended"] = result["cpu_share"] < 0.5 * threads * 0.8
+            return result
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workloads", default="seed,mlp,cnn")
+    parser.add_argument("--runners", default=",".join(RUNNERS))
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--json", help="write the raw results and medians here")
+    parser.add_argument("--child", nargs=2, metavar=("RUNNER", "WORKLOAD"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child(args.child[0], args.child[1], args.threads)
+        return
+    workloads = args.workloads.split(",")
+    runners = [r for r in args.runners.split(",") if available(r)]
+    for name in workloads:
+        if name not in WORKLOADS:
+            parser.error(f"unknown workload {name!r}; choose from {', '.join(WORKLOADS)}")
+    results = {w: {r: [] for r in runners} for w in workloads}
+    for repeat in range(args.repeats):
+        for workload in workloads:
+            for runner in runners:
+                res = run_child(runner, workload, args.threads)
+                results[workload][runner].append(res)
+                print(f"# repeat {repeat + 1} {workload:5s} {runner:22s} {res['ms_per_step']:8.3f} ms/step"
+                      f"{'  (contended)' if res['contended'] else ''}", file=sys.stderr)
+    table = []
+    for workload in workloads:
+        medians = {r: statistics.median(x["ms_per_step"] for x in results[workload][r]) for r in runners}
+        for runner in runners:
+            base = RUNNERS[runner][1]
+            ratio = medians[runner] / medians[base] if base in medians else None
+            losses = [x["final_loss"] for x in results[workload][runner]]
+            table.append({"workload": workload, "runner": runner, "ms_per_step": medians[runner],
+                          "baseline": base, "ratio": ratio, "final_loss": losses[-1]})
+    print(f"{'workload':8s} {'runner':22s} {'ms/step':>9s} {'vs':>14s} {'ratio':>7s} {'final loss':>11s}")
+    for row in table:
+        ratio = f"{row['ratio']:.2f}x" if row["ratio"] is not None else "-"
+        print(f"{row['workload']:8s} {row['runner']:22s} {row['ms_per_step']:9.3f} {row['baseline'] or '-':>14s} "
+              f"{ratio:>7s} {row['final_loss']:11.4f}")
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump({"table": table, "raw": results, "threads": args.threads, "repeats": args.repeats}, handle,
+                      indent=2)
+
+
+if __name__ == "__main__":
+    main()
