@@ -1,0 +1,111 @@
+"""Whole models in one HDF5 file, laid out as Keras 2's ``model.save('m.h5')``.
+
+Root attributes ``model_config`` and ``training_config`` (JSON), ``keras_version``,
+``backend``; group ``model_weights`` in the Keras 2 weights layout; group
+``kerosene_optimizer_state`` with the optimizer's torch state dict as datasets (no
+pickle). A SHA-256 of the content guards against damage.
+
+Example::
+
+    model.save('model.h5')
+    restored = kerosene.models.load_model('model.h5')
+"""
+from __future__ import annotations
+
+import json
+import os
+
+import h5py
+
+from .atomic import atomic_write
+from .config import model_config, model_from_config, to_json
+from .errors import file_error
+from .formats import check_overwrite, model_format
+from .hdf5_weights import KERAS_LAYOUT_VERSION, match_weights, read_saved_layers, write_weights_group
+from .integrity import verify_digest, write_digest
+from .tensor_tree import read_tree, write_tree
+from .training_config import compile_from_config, training_config
+from .weights_io import _require_built, apply_plan, open_hdf5
+
+__all__ = ["save_model", "load_model"]
+
+OPTIMIZER_GROUP = "kerosene_optimizer_state"
+
+
+def save_model(model, filepath, overwrite=True, include_optimizer=True, save_format=None, **kwargs):
+    """Write architecture, weights, compile settings and optimizer state to ``filepath`` atomically."""
+    kwargs.pop("signatures", None)
+    kwargs.pop("options", None)
+    if kwargs:
+        raise TypeError(f"save() got unexpected keyword arguments {sorted(kwargs)}; accepted: filepath, "
+                        "overwrite, include_optimizer")
+    if save_format not in (None, "h5", "hdf5", "keras"):
+        raise ValueError(f"`save_format` must be 'h5' or None, got {save_format!r}")
+    if not isinstance(include_optimizer, bool):
+        raise TypeError(f"`include_optimizer` must be True or False, got {include_optimizer!r}")
+    model_format(filepath)
+    path = os.fspath(filepath)
+    check_overwrite(path, overwrite)
+    config_json = to_json(model_config(model))   # refuses undescribable models before any file work
+    _require_built(model, "be saved")
+    train_config = training_config(model)
+    optimizer_state = None
+    if include_optimizer and train_config is not None:
+        optimizer_state = model._compile_state.optimizer.state_dict()
+    with atomic_write(path, mode=None) as tmp:
+        with h5py.File(tmp, "w") as f:
+            f.attrs["model_config"] = config_json.encode("utf8")
+            if train_config is not None:
+                f.attrs["training_config"] = to_json(train_config).encode("utf8")
+            f.attrs["keras_version"] = KERAS_LAYOUT_VERSION.encode("utf8")
+            f.attrs["backend"] = b"torch"
+            write_weights_group(f.create_group("model_weights"), model)
+            if optimizer_state is not None:
+                write_tree(f.create_group(OPTIMIZER_GROUP), optimizer_state)
+            write_digest(f)
+
+
+def _json_attr(f, name, path):
+    raw = f.attrs[name]
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf8")
+    try:
+        return json.loads(raw)
+    except ValueError as err:
+        raise file_error(path, f"its {name} is not valid JSON", err) from None
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """Rebuild a model saved by :func:`save_model` (or Keras 2's ``model.save('m.h5')``).
+
+    Only kerosene's classes, registered ones and ``custom_objects`` are resolved; nothing
+    in the file is executed.
+    """
+    if not isinstance(compile, bool):
+        raise TypeError(f"`compile` must be True or False, got {compile!r}")
+    if safe_mode is not True:
+        raise ValueError("kerosene always loads in safe mode: `safe_mode` must be True, got "
+                         f"{safe_mode!r}")
+    model_format(filepath)
+    path = os.fspath(filepath)
+    with open_hdf5(path) as f:
+        verify_digest(f, path)
+        if "model_config" not in f.attrs or "model_weights" not in f:
+            what = "a weights-only file; load it with model.load_weights()" if "layer_names" in f.attrs else \
+                "no 'model_config' attribute or 'model_weights' group: not a whole-model file"
+            raise file_error(path, what)
+        config = _json_attr(f, "model_config", path)
+        train_config = _json_attr(f, "training_config", path) if "training_config" in f.attrs else None
+        saved = read_saved_layers(f["model_weights"], path)
+        optimizer_state = read_tree(f[OPTIMIZER_GROUP], path) if OPTIMIZER_GROUP in f else None
+    model = model_from_config(config, custom_objects=custom_objects)
+    _require_built(model, "receive the saved weights")
+    apply_plan(model, match_weights(model, saved, path))
+    if compile and train_config is not None:
+        compile_from_config(model, train_config, custom_objects=custom_objects)
+        if optimizer_state is not None:
+            try:
+                model.optimizer.load_state_dict(optimizer_state)
+            except (ValueError, KeyError, RuntimeError) as err:
+                raise file_error(path, "its optimizer state does not fit the model's optimizer", err) from None
+    return model

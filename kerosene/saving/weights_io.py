@@ -1,0 +1,100 @@
+"""``save_weights`` / ``load_weights``: HDF5 in Keras's layout, or a torch state dict.
+
+Example::
+
+    model.save_weights('w.h5')      # Keras 2 layout: Keras 3 loads it with load_weights('w.h5')
+    model.load_weights('w.h5')      # also reads files Keras 2 or 3 wrote
+    model.save_weights('w.pt')      # torch state dict
+"""
+from __future__ import annotations
+
+import os
+
+import h5py
+import numpy as np
+
+from .atomic import atomic_write
+from .errors import file_error
+from .formats import check_overwrite, weights_format
+from .hdf5_weights import match_weights, read_saved_layers, write_weights_group
+from .integrity import verify_digest, write_digest
+from .torch_format import load_state_dict_file, save_state_dict
+
+__all__ = ["save_weights", "load_weights", "open_hdf5", "apply_plan"]
+
+
+def _require_built(model, action):
+    if not getattr(model, "built", True):
+        raise ValueError(
+            f"Model {getattr(model, 'name', '?')!r} has no weights yet, so it cannot {action}: give the first "
+            "layer an input_shape (or start with an Input) or run predict/fit on some data first")
+
+
+def save_weights(model, filepath, overwrite=True, save_format=None, **kwargs):
+    """Write ``model``'s weights to ``filepath`` atomically (HDF5 or torch, by suffix)."""
+    if kwargs:
+        raise TypeError(f"save_weights() got unexpected keyword arguments {sorted(kwargs)}; "
+                        "accepted: filepath, overwrite, save_format")
+    fmt = weights_format(filepath, save_format)
+    path = os.fspath(filepath)
+    check_overwrite(path, overwrite)
+    _require_built(model, "save its weights")
+    if fmt == "torch":
+        save_state_dict(model, path)
+        return
+    with atomic_write(path, mode=None) as tmp:
+        with h5py.File(tmp, "w") as f:
+            write_weights_group(f, model)
+            write_digest(f)
+
+
+def open_hdf5(path):
+    """Open an HDF5 file for reading, turning every failure into a clear error naming it."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No such file: {path!r}")
+    if os.path.isdir(path):
+        raise file_error(path, "it is a folder, not a file")
+    try:
+        if not h5py.is_hdf5(path):
+            raise file_error(path, "not an HDF5 file (it may be truncated, or another format)")
+        return h5py.File(path, "r")
+    except OSError as err:
+        raise file_error(path, "the HDF5 file is truncated or corrupted", err) from None
+
+
+def apply_plan(model, plan):
+    """Set the matched weights; on any failure put back what was there (all or nothing)."""
+    from ..models import module_weights, set_module_weights
+    backup = [(layer, module_weights(layer)) for layer, _ in plan]
+    try:
+        for layer, arrays in plan:
+            set_module_weights(layer, [np.asarray(a) for a in arrays])
+    except BaseException:
+        for layer, arrays in backup:
+            set_module_weights(layer, arrays)
+        raise
+
+
+def load_weights(model, filepath, by_name=False, skip_mismatch=False, **kwargs):
+    """Load weights written by :func:`save_weights` or by Keras; the model is unchanged on failure."""
+    kwargs.pop("options", None)
+    if kwargs:
+        raise TypeError(f"load_weights() got unexpected keyword arguments {sorted(kwargs)}; "
+                        "accepted: filepath, by_name, skip_mismatch")
+    if not isinstance(by_name, bool):
+        raise TypeError(f"`by_name` must be True or False, got {by_name!r}")
+    if not isinstance(skip_mismatch, bool):
+        raise TypeError(f"`skip_mismatch` must be True or False, got {skip_mismatch!r}")
+    fmt = weights_format(filepath)
+    path = os.fspath(filepath)
+    if fmt == "torch":
+        _require_built(model, "load weights")
+        load_state_dict_file(model, path, skip_mismatch=skip_mismatch)
+        return
+    with open_hdf5(path) as f:
+        verify_digest(f, path)
+        group = f["model_weights"] if "model_weights" in f and "layer_names" not in f.attrs else f
+        saved = read_saved_layers(group, path)
+    _require_built(model, "load weights")
+    plan = match_weights(model, saved, path, by_name=by_name, skip_mismatch=skip_mismatch)
+    apply_plan(model, plan)
