@@ -225,6 +225,8 @@ def _configure_callbacks(model, callbacks, verbose, params, aggregator):
         progbar = ProgbarLogger()
         ordered.append(progbar)
     ordered += user
+    # A callback that restores the run's state (BackupAndRestore) must act before any other's on_train_begin.
+    ordered.sort(key=lambda cb: not getattr(cb, "restores_training_state", False))
     for cb in ordered:
         if isinstance(cb, ProgbarLogger):
             cb.aggregator = aggregator
