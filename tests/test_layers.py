@@ -359,7 +359,13 @@ def test_regularizers_and_losses():
     torch.testing.assert_close(d.regularization_loss().detach(), expected)
     assert len(d.losses) == 3
     assert d.get_config()["kernel_regularizer"] == {"class_name": "L2", "config": {"l2": 0.01}}
-    assert L.Dense(2).regularization_loss().item() == 0.0
+    assert L.Dense(2).regularization_loss() == 0.0
+    # Nested layers: losses gathers sublayers, regularization_loss is own-only.
+    bi = L.Bidirectional(L.LSTM(2, kernel_regularizer="l2"))
+    bi(torch.zeros(1, 2, 3))
+    assert len(bi.losses) == 2 and bi.regularization_loss() == 0.0
+    total = sum(m.regularization_loss() for m in bi.modules())
+    torch.testing.assert_close(total, bi.losses[0] + bi.losses[1])
     with pytest.raises(ValueError, match="Accepted names"):
         L.Dense(2, kernel_regularizer="l3")
 

@@ -473,13 +473,23 @@ class Layer(nn.Module):
 
     # ------------------------------------------------ penalties, constraints
 
+    def _own_losses(self):
+        out = []
+        for spec in self._weight_specs:
+            if spec.regularizer is not None:
+                out.append(spec.regularizer(spec.to_keras(getattr(self, spec.attr))))
+        out.extend(self._activity_losses)
+        return out
+
     def regularization_loss(self):
-        """Sum of the weight regularizer penalties (on Keras-oriented weights)
-        and the activity penalties of the last call, sublayers included; a
-        scalar tensor (0 when there are none)."""
-        losses = self.losses
+        """This layer's own penalties: weight regularizers (applied to the
+        Keras-oriented weights) plus the activity penalty of the last call.
+        Sublayers are *not* included, so a model sums this over
+        ``model.modules()``.  Returns a scalar tensor, or the float ``0.0`` when
+        the layer has no regularizer (cheap to skip)."""
+        losses = self._own_losses()
         if not losses:
-            return torch.zeros(())
+            return 0.0
         total = losses[0]
         for loss in losses[1:]:
             total = total + loss
@@ -487,12 +497,9 @@ class Layer(nn.Module):
 
     @property
     def losses(self):
-        """List of penalty tensors (weight regularizers, then activity penalties)."""
-        out = []
-        for spec in self._weight_specs:
-            if spec.regularizer is not None:
-                out.append(spec.regularizer(spec.to_keras(getattr(self, spec.attr))))
-        out.extend(self._activity_losses)
+        """Keras's ``layer.losses``: penalty tensors of this layer and its
+        sublayers (weight regularizers, then activity penalties)."""
+        out = self._own_losses()
         for child in self.children():
             if isinstance(child, Layer):
                 out.extend(child.losses)
