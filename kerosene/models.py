@@ -544,7 +544,7 @@ class Sequential(Model):
                 shape = tuple(layer.compute_output_shape(shape))
             else:
                 dtype = torch.long if self._input_dtype in ("int32", "int64") else torch.float32
-                sample = torch.zeros((2,) + tuple(d if d is not None else 1 for d in shape[1:]), dtype=dtype)
+                sample = torch.zeros((2,) + tuple(d if d is not None else 1 for d in self._input_shape), dtype=dtype)
                 self._build_from_sample(sample)
                 return
 
