@@ -7,6 +7,7 @@ Example::
 from .base import Callback, CallbackList
 from .core import BaseLogger, History, LambdaCallback, TerminateOnNaN
 from .progbar import ProgbarLogger
+from .checkpoint import ModelCheckpoint
 
 __all__ = ["Callback", "CallbackList", "BaseLogger", "History", "LambdaCallback", "TerminateOnNaN",
-           "ProgbarLogger"]
+           "ProgbarLogger", "ModelCheckpoint"]
