@@ -10,7 +10,8 @@ from __future__ import annotations
 import operator
 import warnings
 
-__all__ = ["resolve_mode", "improvement_op", "check_monitor", "MODES"]
+__all__ = ["resolve_mode", "improvement_op", "check_monitor", "MODES", "monitor_presence", "read_monitor",
+           "check_non_negative_int", "check_number", "check_monitor_name", "Improvement"]
 
 MODES = ("auto", "min", "max")
 
@@ -72,3 +73,100 @@ def check_monitor(monitor, params, owner):
             "it will be skipped on every epoch", RuntimeWarning, stacklevel=3)
         return False
     return True
+
+
+# --- shared by EarlyStopping and ReduceLROnPlateau (and usable by any monitor callback) ----
+def monitor_presence(monitor, params, owner, warn=True):
+    """How often ``monitor`` can appear in epoch logs: ``'always'``, ``'sometimes'``,
+    ``'never'`` or ``'unknown'`` (no ``params['metrics']``), warning for the last two cases
+    that matter.
+
+    ``'sometimes'`` is a ``val_*`` monitor with ``validation_freq`` other than 1: the
+    callback warns once here and then skips the epochs without validation silently.
+    """
+    params = params or {}
+    names = list(params.get("metrics") or [])
+    if not names:
+        return "unknown"
+    if monitor not in names:
+        if warn:
+            check_monitor(monitor, params, owner)
+        return "never"
+    freq = params.get("validation_freq", 1)
+    if monitor.startswith("val_") and freq != 1:
+        if warn:
+            warnings.warn(
+                f"{owner} monitors {monitor!r}, which is only logged on epochs with validation "
+                f"(validation_freq={freq!r}); the epochs without it are skipped",
+                RuntimeWarning, stacklevel=3)
+        return "sometimes"
+    return "always"
+
+
+def read_monitor(logs, monitor):
+    """The monitored value from ``logs`` as a Python float, or ``None`` when absent."""
+    if not logs or monitor not in logs:
+        return None
+    value = logs[monitor]
+    if value is None:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    return float(value)
+
+
+def check_non_negative_int(name, value, owner):
+    """``value`` as an int, or a ValueError naming ``name`` when it is not an int >= 0."""
+    import numbers
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{owner} `{name}` must be an integer >= 0, got {value!r}")
+    return int(value)
+
+
+def check_number(name, value, owner, allow_none=False, low=None):
+    """``value`` as a float, or a TypeError/ValueError naming ``name``."""
+    import math
+    import numbers
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner} `{name}` must be a number, got {type(value).__name__} {value!r}")
+    value = float(value)
+    if math.isnan(value):
+        raise ValueError(f"{owner} `{name}` must be a number, got nan")
+    if low is not None and value < low:
+        raise ValueError(f"{owner} `{name}` must be >= {low}, got {value!r}")
+    return value
+
+
+def check_monitor_name(monitor, owner):
+    if not isinstance(monitor, str) or not monitor:
+        raise TypeError(f"{owner} `monitor` must be a metric name such as 'val_loss', got {monitor!r}")
+    return monitor
+
+
+class Improvement:
+    """Whether a value improves on a reference by more than ``min_delta`` in a direction.
+
+    Example::
+
+        better = Improvement('min', min_delta=0.01)
+        better(0.5, 0.52)   # True: 0.5 < 0.52 - 0.01
+    """
+
+    def __init__(self, mode, min_delta=0.0):
+        self.mode = mode
+        self.min_delta = abs(float(min_delta))
+        self._op = improvement_op(mode)
+
+    @property
+    def worst(self):
+        """The reference every first value beats: +inf for min, -inf for max."""
+        return float("inf") if self.mode == "min" else float("-inf")
+
+    def __call__(self, current, reference):
+        if reference is None:
+            return True
+        if self.mode == "min":
+            return self._op(current, reference - self.min_delta)
+        return self._op(current, reference + self.min_delta)
