@@ -4,10 +4,18 @@ Example::
 
     from kerosene.callbacks import Callback, EarlyStopping
 """
+from .backup import BackupAndRestore
 from .base import Callback, CallbackList
 from .core import BaseLogger, History, LambdaCallback, TerminateOnNaN
 from .progbar import ProgbarLogger
 from .checkpoint import ModelCheckpoint
+from .early_stopping import EarlyStopping
+from .learning_rate import LearningRateScheduler, ReduceLROnPlateau
+from .csv_logger import CSVLogger
+from .remote_monitor import RemoteMonitor
+from .tensorboard import TensorBoard
 
 __all__ = ["Callback", "CallbackList", "BaseLogger", "History", "LambdaCallback", "TerminateOnNaN",
-           "ProgbarLogger", "ModelCheckpoint"]
+           "ProgbarLogger", "BackupAndRestore", "ModelCheckpoint",
+           "EarlyStopping", "ReduceLROnPlateau", "LearningRateScheduler", "CSVLogger", "RemoteMonitor",
+           "TensorBoard"]

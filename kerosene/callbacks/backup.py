@@ -1,0 +1,543 @@
+"""BackupAndRestore: rerun a killed training script and get exactly the uninterrupted result.
+
+A backup is one file, ``<backup_dir>/latest.backup``, holding everything that decides
+the rest of the run: model weights and buffers, optimizer state, torch LR schedulers
+held by callbacks, the epoch and step to resume at, the data-order seed, the RNG
+states (Python, NumPy, torch CPU and CUDA), the epoch's partial batch values, the
+History and every callback's ``state_dict()``.
+
+File format: a header line ``KEROSENE-BACKUP``, a JSON line (layout version, size and
+SHA-256 of the body) and a body written by ``torch.save`` from tensors and plain
+containers only, read back with ``torch.load(weights_only=True)``: no pickle of
+arbitrary objects. The file is written through :func:`kerosene.saving.atomic.atomic_write`,
+so a kill at any moment leaves the previous backup or the new one, never a mix.
+
+Order of events, and why (the engine runs a callback marked ``restores_training_state``
+first in ``on_train_begin``):
+
+- ``on_train_begin`` (first of all callbacks): the backup is read and checked (layout,
+  checksum, model fingerprint, optimizer class) before anything changes; then the
+  weights, optimizer state and every callback's ``load_state_dict`` are applied, so
+  callbacks that keep a restored state through their ``on_train_begin`` (CSVLogger,
+  EarlyStopping, ReduceLROnPlateau) see it there. BackupAndRestore then moves itself
+  to the end of the running callback list, so that its epoch- and batch-end backups
+  hold what every other callback has after that epoch or batch.
+- right after every ``on_train_begin`` has run (the loop's ``after_train_begin``
+  hook), a callback whose state was reset by its own ``on_train_begin`` (History, a
+  user callback that starts ``self.losses = []``) gets its saved state again, and the
+  loop position, the epoch's partial logs and the RNG states are applied.
+- a mid-epoch resume applies the RNG states in ``on_epoch_begin`` of the resumed epoch
+  (BackupAndRestore runs last there), which is where the uninterrupted run stood when
+  its next batch began.
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import hashlib
+import io
+import json
+import os
+import random
+import warnings
+
+import numpy as np
+import torch
+
+from ..saving.atomic import atomic_write, fsync_dir
+from .base import Callback
+
+__all__ = ["BackupAndRestore", "BackupError", "LAYOUT_VERSION"]
+
+LAYOUT_VERSION = 1
+_MAGIC = b"KEROSENE-BACKUP\n"
+_LATEST = "latest.backup"
+_PREVIOUS = "previous.backup"
+_NDARRAY = "__kerosene_ndarray__"
+_NPSCALAR = "__kerosene_npscalar__"
+
+
+class BackupError(ValueError):
+    """A backup that cannot be used: corrupt, from another layout, or for another model."""
+
+
+class BackupAndRestore(Callback):
+    """Back up the whole training state so that rerunning a killed script resumes exactly.
+
+    Rerun the same script after a crash (``kill -9``, out of memory, pre-emption) and
+    ``fit`` continues from the last backup, at the exact epoch and batch, with the same
+    data order and random numbers: the final weights are bitwise those of a run that
+    was never interrupted.
+
+    Args:
+        backup_dir: folder for the backup (created if missing). Use a folder per run.
+        save_freq: ``'epoch'`` (a backup after every epoch), a positive int ``N`` (a
+            backup every ``N`` batches, resumed at the next batch), or ``False`` (never
+            write, only restore).
+        delete_checkpoint: remove the backup when training ends normally (epochs
+            done, or a callback stopped it). It is kept after an error, an interrupt
+            or a NaN stop, so the run can be resumed or inspected.
+        double_checkpoint: keep the previous backup as ``previous.backup``; a corrupt
+            latest backup then falls back to it with a warning instead of an error.
+
+    Example::
+
+        backup = kerosene.callbacks.BackupAndRestore('/tmp/run1_backup', save_freq=100)
+        model.fit(x, y, epochs=50, callbacks=[backup])   # rerun the script after a crash
+    """
+
+    restores_training_state = True   # the engine runs this callback first in on_train_begin
+
+    def __init__(self, backup_dir, save_freq="epoch", delete_checkpoint=True, double_checkpoint=False):
+        super().__init__()
+        if isinstance(backup_dir, bytes) or not isinstance(backup_dir, (str, os.PathLike)) or not os.fspath(backup_dir):
+            raise ValueError(f"BackupAndRestore `backup_dir` must be a non-empty folder path, got {backup_dir!r}")
+        if not (save_freq == "epoch" or save_freq is False or (
+                isinstance(save_freq, (int, np.integer)) and not isinstance(save_freq, bool) and save_freq > 0)):
+            raise ValueError(
+                f"BackupAndRestore `save_freq` must be 'epoch', a positive integer (batches) or False, got {save_freq!r}")
+        for name, value in (("delete_checkpoint", delete_checkpoint), ("double_checkpoint", double_checkpoint)):
+            if not isinstance(value, bool):
+                raise TypeError(f"BackupAndRestore `{name}` must be True or False, got {value!r}")
+        self.backup_dir = os.fspath(backup_dir)
+        self.save_freq = save_freq if save_freq in ("epoch", False) else int(save_freq)
+        self.delete_checkpoint = delete_checkpoint
+        self.double_checkpoint = double_checkpoint
+        self.batches_since_save = 0
+        self._pending = None
+        self._rng_at_epoch_begin = None
+
+    # --- paths -----------------------------------------------------------------------
+    @property
+    def latest_path(self):
+        return os.path.join(self.backup_dir, _LATEST)
+
+    @property
+    def previous_path(self):
+        return os.path.join(self.backup_dir, _PREVIOUS)
+
+    # --- hooks -----------------------------------------------------------------------
+    def overrides(self, hook):
+        # Batch hooks only when saving by batch: 'epoch' mode costs nothing per step.
+        if hook in ("on_train_batch_end", "on_batch_end"):
+            return isinstance(self.save_freq, int) and self.save_freq is not False
+        return super().overrides(hook)
+
+    def on_train_begin(self, logs=None):
+        loop_state = self._loop_state()
+        _remove_stale_temp_files(self.backup_dir)
+        self.batches_since_save = 0
+        self._rng_at_epoch_begin = None
+        payload = self._read_backup()
+        _pin_loader_order(loop_state.adapter)
+        if payload is not None:
+            self._restore_model_and_callbacks(payload, loop_state)
+            self._pending = payload
+            loop_state.after_train_begin.append(self._restore_loop)
+        self._move_to_end(loop_state.callbacks)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self._rng_at_epoch_begin is not None and epoch == self._rng_at_epoch_begin[0]:
+            _restore_rng(self._rng_at_epoch_begin[1])
+        self._rng_at_epoch_begin = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batches_since_save += 1
+        if self.batches_since_save < self.save_freq or self.model.stop_training:
+            return
+        loop_state = self._loop_state()
+        self.batches_since_save = 0
+        self._write(loop_state, epoch=loop_state.epoch, step=batch + 1)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.save_freq != "epoch" or self.model.stop_reason == "nan":
+            return   # a NaN stop keeps the last good backup rather than saving NaN weights
+        self._write(self._loop_state(), epoch=epoch + 1, step=0)
+
+    def on_train_end(self, logs=None):
+        if self.delete_checkpoint and self.model.stop_reason in ("completed", "stop_training"):
+            self.delete_backup()
+
+    def delete_backup(self):
+        """Remove the backup files (and the folder when nothing else is in it)."""
+        for path in (self.latest_path, self.previous_path):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
+        _remove_stale_temp_files(self.backup_dir)
+        with contextlib.suppress(OSError):
+            os.rmdir(self.backup_dir)
+
+    def state_dict(self):
+        return {"batches_since_save": self.batches_since_save}
+
+    # --- writing ---------------------------------------------------------------------
+    def _write(self, loop_state, epoch, step):
+        data = encode(self._snapshot(loop_state, epoch, step))
+        os.makedirs(self.backup_dir, exist_ok=True)
+        if self.double_checkpoint and os.path.exists(self.latest_path):
+            _keep_as_previous(self.latest_path, self.previous_path)
+        with atomic_write(self.latest_path, "wb") as handle:
+            handle.write(data)
+
+    def _snapshot(self, loop_state, epoch, step):
+        model = self.model
+        optimizer = _optimizer_of(model)
+        callbacks = _named_callbacks(loop_state.callbacks, self)
+        return {
+            "layout": LAYOUT_VERSION,
+            "fingerprint": fingerprint(model),
+            "model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+            "optimizer_class": type(optimizer).__name__ if optimizer is not None else None,
+            "optimizer": _to_cpu(optimizer.state_dict()) if optimizer is not None else None,
+            "schedulers": {name: to_storable(s.state_dict()) for name, s in _schedulers(callbacks).items()},
+            "loop": {
+                "epoch": int(epoch), "step": int(step), "seed": int(loop_state.seed),
+                "stop_training": bool(model.stop_training) and step == 0,
+                "stop_reason": model.stop_reason if step == 0 else None,
+            },
+            "rng": capture_rng(),
+            "aggregator": loop_state.aggregator.state_dict() if step else None,
+            "adapter": to_storable(loop_state.adapter.state_dict()) if hasattr(loop_state.adapter, "state_dict") else {},
+            "callbacks": {name: to_storable(cb.state_dict()) for name, cb in callbacks.items()},
+            "own": to_storable(self.state_dict()),
+        }
+
+    # --- reading and restoring ---------------------------------------------------------
+    def _read_backup(self):
+        """The backup's content, checked against this model; None when there is none."""
+        candidates = [self.latest_path, self.previous_path]
+        problems = []
+        for path in candidates:
+            if not os.path.exists(path):
+                continue
+            try:
+                with open(path, "rb") as handle:
+                    payload = decode(handle.read(), path)
+            except _CorruptBackup as exc:
+                problems.append(str(exc))
+                continue
+            if problems:
+                warnings.warn(f"{problems[0]}; resuming from the older backup {path}", RuntimeWarning, stacklevel=3)
+            self._check_compatible(payload, path)
+            return payload
+        if problems:
+            raise BackupError(
+                f"{'; '.join(problems)}. Delete {self.backup_dir!r} to start the training over "
+                "(double_checkpoint=True keeps an older backup to fall back on)")
+        return None
+
+    def _check_compatible(self, payload, path):
+        differences = compare_fingerprints(payload["fingerprint"], fingerprint(self.model))
+        if differences:
+            raise BackupError(
+                f"The backup {path} was written for a different model ({differences}); "
+                f"delete {self.backup_dir!r} or give this run its own backup_dir")
+        optimizer = _optimizer_of(self.model)
+        saved = payload["optimizer_class"]
+        here = type(optimizer).__name__ if optimizer is not None else None
+        if saved != here:
+            raise BackupError(
+                f"The backup {path} was written with optimizer {saved} but this model uses {here}; "
+                f"delete {self.backup_dir!r} or give this run its own backup_dir")
+        epochs = self._loop_state().epochs
+        if payload["loop"]["epoch"] > epochs:
+            raise BackupError(
+                f"The backup {path} is at epoch {payload['loop']['epoch']} but fit(epochs={epochs}); "
+                "pass at least as many epochs as the interrupted run reached")
+
+    def _restore_model_and_callbacks(self, payload, loop_state):
+        model = self.model
+        model.load_state_dict(payload["model"])
+        optimizer = _optimizer_of(model)
+        if optimizer is not None and payload["optimizer"] is not None:
+            optimizer.load_state_dict(payload["optimizer"])
+        callbacks = _named_callbacks(loop_state.callbacks, self)
+        _restore_callbacks(callbacks, payload["callbacks"], self.latest_path)
+        for name, scheduler in _schedulers(callbacks).items():
+            if name in payload["schedulers"]:
+                scheduler.load_state_dict(from_storable(payload["schedulers"][name]))
+        super().load_state_dict(from_storable(payload["own"]))
+
+    def _restore_loop(self):
+        payload, self._pending = self._pending, None
+        loop_state = self._loop_state()
+        model = self.model
+        # Callbacks that reset themselves in on_train_begin (History...) get their state again.
+        for name, cb in _named_callbacks(loop_state.callbacks, self).items():
+            saved = payload["callbacks"].get(name)
+            if saved is not None and not same_state(to_storable(cb.state_dict()), saved):
+                cb.load_state_dict(copy.deepcopy(from_storable(saved)))
+
+        loop = payload["loop"]
+        loop_state.seed = loop["seed"]
+        adapter = loop_state.adapter
+        if hasattr(adapter, "seed"):
+            adapter.seed = loop["seed"]
+        if hasattr(adapter, "load_state_dict"):
+            adapter.load_state_dict(from_storable(payload["adapter"]))
+        loop_state.epoch = loop_state.start_epoch = loop["epoch"]
+        loop_state.step = loop_state.start_step = loop["step"]
+        if loop["step"]:
+            loop_state.aggregator.load_state_dict(payload["aggregator"], device=_device_of(model))
+            self._rng_at_epoch_begin = (loop["epoch"], payload["rng"])
+        else:
+            _restore_rng(payload["rng"])
+        if loop["stop_training"]:
+            # The interrupted run had already decided to stop: finish without training more.
+            model.stop_training = True
+            model.stop_reason = loop["stop_reason"]
+            loop_state.start_epoch = loop_state.epochs
+
+    # --- helpers ---------------------------------------------------------------------
+    def _loop_state(self):
+        state = getattr(self.model, "_loop_state", None)
+        if state is None:
+            raise RuntimeError("BackupAndRestore works inside model.fit(); the training loop state is missing")
+        return state
+
+    def _move_to_end(self, callback_list):
+        if callback_list is None or callback_list.callbacks[-1] is self:
+            return
+        callback_list.callbacks.remove(self)
+        callback_list.callbacks.append(self)
+        callback_list._refresh()
+
+
+# --- the file format ---------------------------------------------------------------------
+class _CorruptBackup(Exception):
+    pass
+
+
+def encode(payload):
+    """Bytes of a backup file: magic line, JSON header line, torch.save body."""
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    body = buffer.getvalue()
+    header = {"layout": LAYOUT_VERSION, "size": len(body), "sha256": hashlib.sha256(body).hexdigest()}
+    return _MAGIC + json.dumps(header).encode() + b"\n" + body
+
+
+def decode(data, path):
+    """The payload of a backup file; raises on a corrupt file or an unknown layout."""
+    if not data.startswith(_MAGIC):
+        raise _CorruptBackup(f"The backup {path} is not a kerosene backup or is corrupt (its header is missing)")
+    end = data.find(b"\n", len(_MAGIC))
+    try:
+        header = json.loads(data[len(_MAGIC):end])
+    except (ValueError, UnicodeDecodeError):
+        raise _CorruptBackup(f"The backup {path} is corrupt (unreadable header)") from None
+    if header.get("layout") != LAYOUT_VERSION:
+        raise BackupError(
+            f"The backup {path} has layout version {header.get('layout')!r}, this kerosene reads "
+            f"version {LAYOUT_VERSION}; resume with the kerosene that wrote it or delete the backup")
+    body = data[end + 1:]
+    if len(body) != header.get("size") or hashlib.sha256(body).hexdigest() != header.get("sha256"):
+        raise _CorruptBackup(
+            f"The backup {path} is corrupt (expected {header.get('size')} bytes with SHA-256 "
+            f"{str(header.get('sha256'))[:12]}..., found {len(body)} bytes that do not match)")
+    return torch.load(io.BytesIO(body), map_location="cpu", weights_only=True)
+
+
+def fingerprint(model):
+    """Names, shapes and dtypes of the model's parameters and buffers."""
+    return [[name, list(value.shape), str(value.dtype).replace("torch.", "")]
+            for name, value in model.state_dict().items()]
+
+
+def compare_fingerprints(saved, current):
+    """A short description of how two fingerprints differ; '' when they match."""
+    saved_map = {name: (tuple(shape), dtype) for name, shape, dtype in saved}
+    here_map = {name: (tuple(shape), dtype) for name, shape, dtype in current}
+    parts = []
+    missing = [n for n in saved_map if n not in here_map]
+    extra = [n for n in here_map if n not in saved_map]
+    if missing:
+        parts.append(f"in the backup but not in this model: {', '.join(missing[:5])}")
+    if extra:
+        parts.append(f"in this model but not in the backup: {', '.join(extra[:5])}")
+    for name in saved_map:
+        if name in here_map and saved_map[name] != here_map[name]:
+            (s_shape, s_dtype), (h_shape, h_dtype) = saved_map[name], here_map[name]
+            parts.append(f"{name} is {s_dtype}{list(s_shape)} in the backup but {h_dtype}{list(h_shape)} here")
+    return "; ".join(parts)
+
+
+def to_storable(value):
+    """Plain data that ``torch.load(weights_only=True)`` accepts: numpy becomes tensors, marked."""
+    if isinstance(value, np.ndarray):
+        return {_NDARRAY: torch.from_numpy(np.array(value, copy=True))}
+    if isinstance(value, np.generic):
+        return {_NPSCALAR: value.item(), "dtype": value.dtype.str}
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().clone()
+    if isinstance(value, dict):
+        return {k: to_storable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(to_storable(v) for v in value)
+    return value
+
+
+def from_storable(value):
+    """The inverse of :func:`to_storable`."""
+    if isinstance(value, dict):
+        if set(value) == {_NDARRAY}:
+            return value[_NDARRAY].numpy()
+        if set(value) == {_NPSCALAR, "dtype"}:
+            return np.dtype(value["dtype"]).type(value[_NPSCALAR])
+        return {k: from_storable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(from_storable(v) for v in value)
+    return value
+
+
+def same_state(a, b):
+    """Deep equality of two storable states (tensors compared exactly, NaN equal to NaN)."""
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        return (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and a.shape == b.shape
+                and a.dtype == b.dtype and torch.equal(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same_state(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(same_state(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
+        return True
+    return type(a) is type(b) and a == b
+
+
+def _to_cpu(value):
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().clone()
+    if isinstance(value, dict):
+        return {k: _to_cpu(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_cpu(v) for v in value)
+    return value
+
+
+def _keep_as_previous(latest, previous):
+    """Make ``previous`` a copy of ``latest`` without ever leaving ``latest`` absent."""
+    folder = os.path.dirname(latest)
+    temp = previous + ".link.tmp"
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(temp)
+    try:
+        os.link(latest, temp)
+    except OSError:
+        with open(latest, "rb") as source, atomic_write(previous, "wb") as target:
+            target.write(source.read())
+        return
+    os.replace(temp, previous)
+    fsync_dir(folder)
+
+
+def _remove_stale_temp_files(folder):
+    """Temp files a kill left behind mid-write (the backup itself is never one of them)."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if name.endswith(".tmp") and (name.startswith("." + _LATEST) or name.startswith("." + _PREVIOUS)
+                                      or name.startswith(_PREVIOUS)):
+            with contextlib.suppress(OSError):
+                os.remove(os.path.join(folder, name))
+
+
+# --- random number generators -----------------------------------------------------------
+def capture_rng():
+    """The state of every global RNG a training step may draw from."""
+    version, internal, gauss = random.getstate()
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    state = {
+        "python": [version, list(internal), gauss],
+        "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
+                  "has_gauss": int(has_gauss), "cached_gaussian": float(cached)},
+        "torch": torch.get_rng_state(),
+        "cuda": None,
+    }
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = [s.cpu() for s in torch.cuda.get_rng_state_all()]
+    return state
+
+
+def _restore_rng(state):
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    n = state["numpy"]
+    np.random.set_state((n["kind"], n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"],
+                         n["cached_gaussian"]))
+    torch.set_rng_state(state["torch"])
+    if state["cuda"] is not None:
+        if torch.cuda.is_available() and torch.cuda.device_count() == len(state["cuda"]):
+            torch.cuda.set_rng_state_all(state["cuda"])
+        else:
+            warnings.warn("The backup holds CUDA RNG states for "
+                          f"{len(state['cuda'])} devices that this process does not have; "
+                          "the resumed run's random numbers on the GPU will differ", RuntimeWarning)
+
+
+# --- the run's other objects ------------------------------------------------------------
+def _optimizer_of(model):
+    state = getattr(model, "_compile_state", None)
+    return getattr(state, "optimizer", None)
+
+
+def _device_of(model):
+    state = getattr(model, "_compile_state", None)
+    device = getattr(state, "device", None)
+    return device if device is not None else torch.device("cpu")
+
+
+def _named_callbacks(callback_list, owner):
+    """Every callback but ``owner``, keyed by class name (``EarlyStopping``, ``EarlyStopping#1``...)."""
+    named, seen = {}, {}
+    for cb in (callback_list or []):
+        if cb is owner:
+            continue
+        name = type(cb).__name__
+        count = seen.get(name, 0)
+        seen[name] = count + 1
+        named[name if count == 0 else f"{name}#{count}"] = cb
+    return named
+
+
+def _restore_callbacks(callbacks, saved, path):
+    absent = [name for name in saved if name not in callbacks]
+    new = [name for name in callbacks if name not in saved]
+    if absent or new:
+        warnings.warn(
+            f"The callbacks differ from those of the run that wrote {path}: "
+            f"{'missing now: ' + ', '.join(absent) if absent else ''}"
+            f"{'; ' if absent and new else ''}{'new now: ' + ', '.join(new) if new else ''}; "
+            "the new ones start fresh", RuntimeWarning, stacklevel=4)
+    for name, cb in callbacks.items():
+        if name in saved:
+            cb.load_state_dict(copy.deepcopy(from_storable(saved[name])))
+
+
+def _schedulers(callbacks):
+    """Torch LR schedulers held as attributes of callbacks, keyed ``Callback.attribute``."""
+    kinds = (torch.optim.lr_scheduler.LRScheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
+    found = {}
+    for name, cb in callbacks.items():
+        for attr, value in vars(cb).items():
+            if isinstance(value, kinds):
+                found[f"{name}.{attr}"] = value
+    return found
+
+
+def _pin_loader_order(adapter):
+    """Give a shuffling DataLoader that draws from the global RNG a generator of its own.
+
+    Its order then follows the fit seed and the epoch (the adapter reseeds the
+    generator each epoch), not the global RNG a restore moves; done on every run with
+    a BackupAndRestore, interrupted or not, so both see the same order.
+    """
+    loader = getattr(adapter, "loader", None)
+    if not isinstance(loader, torch.utils.data.DataLoader) or loader.generator is not None:
+        return
+    sampler = loader.sampler
+    if isinstance(sampler, torch.utils.data.RandomSampler) and sampler.generator is None:
+        generator = torch.Generator()
+        sampler.generator = generator
+        loader.generator = generator

@@ -1,0 +1,158 @@
+"""A small training run that can kill itself with SIGKILL at a chosen point; used by the
+BackupAndRestore crash tests and benchmarks/crash_resume.py.
+
+Usage::
+
+    python tests/scripts/crash_train.py WORKDIR [--backup epoch|N|none] [--kill batch:K|write:K|val:E]
+                                        [--epochs N] [--monitors]
+
+``--kill batch:K`` kills before absolute batch K (epoch * steps + batch) runs,
+``write:K`` kills half-way through the first backup write at or after batch K, and
+``val:E`` kills inside epoch E's validation. A kill point this process never reaches
+(it resumed past it) does nothing. On success the script writes ``final.pt`` (the
+model's state dict), ``history.json`` and prints ``DONE``; it prints ``TRAINING`` once
+``fit`` has begun, for a parent that kills at a random time.
+"""
+import argparse
+import contextlib
+import json
+import os
+import signal
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+
+import kerosene  # noqa: E402
+from kerosene import callbacks as cbs  # noqa: E402
+from kerosene.callbacks import backup as backup_module  # noqa: E402
+from kerosene.layers import Dense, Dropout  # noqa: E402
+
+STEPS_PER_EPOCH = 12
+
+
+def optional_callback(name, module):
+    """A callback class another module may not ship yet (None then)."""
+    found = getattr(cbs, name, None)
+    if found is None:
+        with contextlib.suppress(ImportError):
+            found = getattr(__import__(f"kerosene.callbacks.{module}", fromlist=[name]), name, None)
+    return found
+
+
+CSVLogger = optional_callback("CSVLogger", "csv_logger")
+EarlyStopping = optional_callback("EarlyStopping", "early_stopping")
+ReduceLROnPlateau = optional_callback("ReduceLROnPlateau", "learning_rate")
+
+
+def die():
+    sys.stdout.flush()
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+class KillSwitch(cbs.Callback):
+    """Kills the process at the chosen point; keeps no state across a resume."""
+
+    def __init__(self, kind, at):
+        super().__init__()
+        self.kind, self.at = kind, at
+        self.position = (0, 0)
+        self.current_epoch = 0
+
+    def on_train_begin(self, logs=None):
+        print("TRAINING", flush=True)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.current_epoch = epoch
+
+    def on_train_batch_begin(self, batch, logs=None):
+        absolute = self.current_epoch * STEPS_PER_EPOCH + batch
+        self.position = absolute
+        if self.kind == "batch" and absolute == self.at:
+            die()
+
+    def on_test_batch_end(self, batch, logs=None):
+        if self.kind == "val" and self.current_epoch == self.at and batch >= 1:
+            die()
+
+    def state_dict(self):
+        return {}
+
+
+def install_write_trap(switch):
+    """Make the first backup write at or after batch ``switch.at`` die half-way through."""
+    real = backup_module.atomic_write
+
+    @contextlib.contextmanager
+    def trapped(path, *args, **kwargs):
+        with real(path, *args, **kwargs) as handle:
+            if switch.position < switch.at:
+                yield handle
+                return
+
+            class Torn:
+                def write(self, data):
+                    handle.write(data[: len(data) // 2])
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                    die()
+            yield Torn()
+
+    backup_module.atomic_write = trapped
+
+
+def make_data():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(150, 6)).astype("float32")
+    w = rng.normal(size=(6, 3))
+    labels = np.argmax(x @ w + rng.normal(scale=1.5, size=(150, 3)), axis=1)
+    y = np.eye(3, dtype="float32")[labels]
+    return x, y
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("workdir")
+    parser.add_argument("--backup", default="epoch")
+    parser.add_argument("--kill", default="")
+    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--monitors", action="store_true", help="add EarlyStopping and ReduceLROnPlateau")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    torch.manual_seed(1234)
+    np.random.seed(1234)
+
+    x, y = make_data()
+    model = kerosene.Sequential([Dense(32, input_dim=6, activation="relu"), Dropout(0.3),
+                                 Dense(3, activation="softmax")])
+    model.compile(optimizer=kerosene.optimizers.Adam(learning_rate=0.03), loss="categorical_crossentropy",
+                  metrics=["accuracy"])
+
+    callbacks = []
+    if args.backup != "none":
+        save_freq = "epoch" if args.backup == "epoch" else int(args.backup)
+        callbacks.append(cbs.BackupAndRestore(os.path.join(args.workdir, "backup"), save_freq=save_freq))
+    if CSVLogger is not None:
+        callbacks.append(CSVLogger(os.path.join(args.workdir, "log.csv")))
+    if args.monitors:
+        callbacks.append(EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True))
+        callbacks.append(ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=1, min_lr=1e-4))
+    kind, _, at = args.kill.partition(":")
+    switch = KillSwitch(kind, int(at) if at else -1)
+    callbacks.append(switch)
+    if kind == "write":
+        install_write_trap(switch)
+
+    history = model.fit(x, y, batch_size=10, epochs=args.epochs, validation_split=0.2, shuffle=True,
+                        callbacks=callbacks, verbose=0)
+    torch.save(model.state_dict(), os.path.join(args.workdir, "final.pt"))
+    with open(os.path.join(args.workdir, "history.json"), "w") as handle:
+        json.dump({"epoch": history.epoch, "history": history.history,
+                   "stop_reason": model.stop_reason}, handle)
+    print("DONE", flush=True)
+
+
+if __name__ == "__main__":
+    main()
