@@ -529,3 +529,37 @@ def test_bad_rank_inputs():
 def test_reshape_bad_size():
     with pytest.raises(ValueError, match="cannot reshape"):
         L.Reshape((5, -1)).compute_output_shape((None, 12))
+
+
+def test_deserialize_with_custom_objects():
+    def my_act(x):
+        return x * 2
+
+    def double(x):
+        return x * 2
+
+    dense = L.Dense(2, activation=my_act)
+    config = L.serialize(dense)
+    assert config["config"]["activation"] == "my_act"
+    with pytest.raises(ValueError, match="Unknown activation 'my_act'"):
+        L.deserialize(config)
+    clone = L.deserialize(config, custom_objects={"my_act": my_act})
+    assert clone.activation is my_act
+    lam = L.deserialize(L.serialize(L.Lambda(double)), custom_objects={"double": double})
+    assert torch.equal(lam(torch.ones(1, 2)), torch.full((1, 2), 2.0))
+    with pytest.raises(TypeError, match="custom_objects"):
+        L.deserialize(L.serialize(L.Lambda(double)))
+    with pytest.raises(ValueError, match="Unknown layer class 'Foo'.*Dense"):
+        L.deserialize({"class_name": "Foo", "config": {}})
+
+
+def test_docstring_examples_run():
+    import doctest
+    import importlib
+    modules = ["kerosene.activations", "kerosene.initializers"] + [
+        f"kerosene.layers.{m}" for m in ("base", "core", "convolutional", "pooling",
+                                         "normalization", "embedding", "recurrent", "merge",
+                                         "noise", "wrappers")]
+    for name in modules:
+        result = doctest.testmod(importlib.import_module(name), verbose=False)
+        assert result.failed == 0, name

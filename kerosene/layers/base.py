@@ -530,8 +530,15 @@ class Layer(nn.Module):
         return config
 
     @classmethod
-    def from_config(cls, config):
-        """Create a layer from ``get_config()``'s output."""
+    def from_config(cls, config, custom_objects=None):
+        """Create a layer from ``get_config()``'s output.  A string value that
+        names an entry of ``custom_objects`` (a user activation, initializer,
+        regularizer or function) is replaced by that object."""
+        config = dict(config)
+        if custom_objects:
+            for key, value in config.items():
+                if isinstance(value, str) and value in custom_objects:
+                    config[key] = custom_objects[value]
         return cls(**config)
 
     def extra_repr(self):
