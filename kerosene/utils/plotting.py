@@ -136,6 +136,8 @@ def plot_history(history_or_csv, metrics=None, title=None, figsize=None, ncols=N
         fig.savefig('curves.png')
     """
     Figure = _require_matplotlib()
+    if filepath is not None:
+        _image_format(filepath)
     epochs, curves = history_to_dict(history_or_csv)
     if metrics is None:
         names = _default_metrics(curves)
@@ -184,14 +186,23 @@ def plot_history(history_or_csv, metrics=None, title=None, figsize=None, ncols=N
     return fig
 
 
+_IMAGE_FORMATS = ("png", "svg", "pdf", "jpg", "jpeg")
+
+
+def _image_format(filepath):
+    filepath = os.fspath(filepath)
+    ext = os.path.splitext(filepath)[1].lower().lstrip(".")
+    if ext not in _IMAGE_FORMATS:
+        raise ValueError(f"filepath={filepath!r}: the image format comes from the extension; "
+                         f"accepted extensions: {', '.join('.' + e for e in _IMAGE_FORMATS)}")
+    return ext
+
+
 def save_figure(fig, filepath):
     """Save ``fig`` atomically (a reader never sees half an image); the format comes from the extension."""
     from ..saving.atomic import atomic_write
     filepath = os.fspath(filepath)
-    ext = os.path.splitext(filepath)[1].lower().lstrip(".")
-    accepted = ("png", "svg", "pdf", "jpg", "jpeg")
-    if ext not in accepted:
-        raise ValueError(f"filepath={filepath!r}: the image format comes from the extension; accepted: {accepted}")
+    ext = _image_format(filepath)
     with atomic_write(filepath, "wb") as handle:
         fig.savefig(handle, format=ext)
     return filepath
