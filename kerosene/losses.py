@@ -457,6 +457,10 @@ class Loss:
 class LossFunctionWrapper(Loss):
     """A ``Loss`` around a function ``fn(y_true, y_pred, **kwargs)``.
 
+    A torch loss module (``torch.nn.CrossEntropyLoss()``, ``torch.nn.MSELoss()``,
+    ...) is called in torch's order, ``fn(y_pred, y_true)``; integer targets stay
+    integers, float targets take ``y_pred``'s dtype.
+
     Example:
         >>> import torch
         >>> from kerosene.losses import LossFunctionWrapper
@@ -474,6 +478,8 @@ class LossFunctionWrapper(Loss):
                          or _snake(type(fn).__name__))
         self.fn = fn
         self._fn_kwargs = kwargs
+        # torch's loss modules take (input, target): (y_pred, y_true) in Keras terms
+        self._torch_order = isinstance(fn, torch.nn.modules.loss._Loss)
 
     def call(self, y_true, y_pred):
         y_pred = _as_tensor(y_pred)
@@ -482,6 +488,8 @@ class LossFunctionWrapper(Loss):
             # float targets follow y_pred (Keras 2); integer class labels stay
             # integers so torch losses such as nn.CrossEntropyLoss keep working
             y_true = y_true.to(y_pred.dtype)
+        if self._torch_order:
+            return self.fn(y_pred, y_true, **self._fn_kwargs)
         return self.fn(y_true, y_pred, **self._fn_kwargs)
 
     def get_config(self):
