@@ -335,7 +335,12 @@ def decode(data, path):
         raise _CorruptBackup(
             f"The backup {path} is corrupt (expected {header.get('size')} bytes with SHA-256 "
             f"{str(header.get('sha256'))[:12]}..., found {len(body)} bytes that do not match)")
-    return torch.load(io.BytesIO(body), map_location="cpu", weights_only=True)
+    try:
+        return torch.load(io.BytesIO(body), map_location="cpu", weights_only=True)
+    except Exception as exc:  # weights_only refuses anything but tensors and plain containers
+        raise BackupError(
+            f"The backup {path} holds data kerosene will not load (only tensors and plain containers "
+            f"are allowed; nothing from it was executed): {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
 
 
 def fingerprint(model):
