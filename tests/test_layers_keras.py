@@ -304,3 +304,18 @@ def test_dot(axes, shapes, normalize):
     np.testing.assert_allclose(_np(got), _np(want), atol=ATOL)
     assert layer.compute_output_shape(
         [(None,) + s[1:] for s in shapes]) == (None,) + tuple(_np(want).shape[1:])
+
+
+@pytest.mark.parametrize("cls", ["SimpleRNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_recurrent_with_mask(cls, return_sequences):
+    x = rand(2, 5, 3)
+    mask = np.array([[1, 1, 1, 0, 0], [1, 0, 1, 1, 0]], bool)
+    ours = getattr(L, cls)(4, return_sequences=return_sequences)
+    theirs = getattr(keras.layers, cls)(4, return_sequences=return_sequences)
+    ours(torch.as_tensor(x))
+    _randomize(ours)
+    theirs(x)
+    theirs.set_weights(ours.keras_weights())
+    got = ours(torch.as_tensor(x), mask=torch.as_tensor(mask))
+    np.testing.assert_allclose(_np(got), _np(theirs(x, mask=mask)), atol=ATOL)

@@ -212,17 +212,13 @@ class _RNN(Layer):
         step = self._step
         xw = self._input_projection(x)
         outs = []
-        zero = None
         for t in range(x.shape[1]):
             new = step(xw[:, t], states, rec_mask)
             if mask is not None:
+                # A masked step carries the states and repeats the last output (Keras).
                 m = mask[:, t].unsqueeze(1).to(torch.bool)
                 new = [torch.where(m, n, s) for n, s in zip(new, states)]
-                if zero is None:
-                    zero = torch.zeros_like(new[0])
-                outs.append(torch.where(m, new[0], zero))
-            else:
-                outs.append(new[0])
+            outs.append(new[0])
             states = new
         if outs:
             out = torch.stack(outs, 1)
