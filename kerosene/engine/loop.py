@@ -280,7 +280,7 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
         vx, vy, vsw = _unpack_validation(validation_data)
         val_adapter = make_adapter(vx, vy, vsw, batch_size=validation_batch_size or batch_size,
                                    shuffle=False, device=device, steps=validation_steps, role="validation_data")
-        val_adapter = dist.shard(val_adapter) if dist is not None else val_adapter
+        val_adapter = dist.shard(val_adapter, evaluation=True) if dist is not None else val_adapter
 
     sample = _first_batch(adapter)
     prepare(model, sample[0], sample[1], adapter.samples)
@@ -326,11 +326,15 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
                                  aggregator, dist)
         if model.stop_training:
             reason = model.stop_reason or "stop_training"
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         reason = "interrupted"
+        if dist is not None:
+            dist.fail(exc)
         raise
-    except BaseException:
+    except BaseException as exc:
         reason = "error"
+        if dist is not None:
+            dist.fail(exc)  # lets the other ranks fail fast instead of waiting in a collective
         raise
     finally:
         model.stop_reason = reason
@@ -386,12 +390,10 @@ def _run_epochs(model, callbacks, adapter, val_adapter, loop_state, validation_f
                 loop_state.step = step + 1
                 if has_end:
                     callbacks.on_train_batch_end(step, BatchLogs(logs, step, size))
-                if model.stop_training:
-                    if dist is not None:
-                        dist.sync_stop(model)
-                    break
                 if dist is not None and dist.check_stop_every_step:
-                    dist.sync_stop(model)
+                    dist.sync_stop(model)  # every rank, every step, so all break at the same step
+                if model.stop_training:
+                    break
         adapter.on_epoch_end()
         loop_state.start_step = 0
         epoch_logs = {}

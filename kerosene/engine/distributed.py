@@ -1,0 +1,400 @@
+"""The engine's side of data-parallel training: sharded data, the DDP wrapper, reductions.
+
+``kerosene.distributed.setup_for_fit`` returns a :class:`DistributedContext` when the
+process belongs to a group of several; the loops call it to shard their data, wrap the
+model, reduce epoch logs and agree on stopping. Each rank runs the same number of
+training steps, because every step ends in a gradient all-reduce.
+"""
+from __future__ import annotations
+
+import datetime
+import math
+import warnings
+
+import torch
+import torch.distributed as torch_dist
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, DistributedSampler, IterableDataset, RandomSampler, Sampler
+
+from .data import ArrayAdapter, GeneratorAdapter, LoaderAdapter, SequenceAdapter
+
+__all__ = ["DistributedContext", "ShardedArrayAdapter", "ShardedLoaderAdapter", "StridedAdapter"]
+
+_QUIET_CALLBACKS = ("BaseLogger", "ProgbarLogger", "History")
+_BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end")
+_ERROR_COUNT = "kerosene/error_count"
+_FIRST_ERROR = "kerosene/first_error"
+_SHORT = datetime.timedelta(seconds=5)
+
+
+def share_of(rows, rank, world):
+    """``(offset, count)`` of ``rank``'s part when ``rows`` rows are split as evenly as possible."""
+    base, extra = divmod(rows, world)
+    return rank * base + min(rank, extra), base + (1 if rank < extra else 0)
+
+
+# --- data ---------------------------------------------------------------------------------
+class ShardedArrayAdapter(ArrayAdapter):
+    """One rank's share of an :class:`ArrayAdapter`'s global batches.
+
+    Global batch ``s`` holds rows ``order[s*G:(s+1)*G]`` of the epoch's permutation
+    (``G = batch_size * world``), exactly as one process with batch size ``G`` would
+    draw them; rank ``r`` takes the ``r``-th of ``world`` near-equal parts. All ranks
+    use the same seed, so the union of their batches is the single-process run.
+
+    Example::
+
+        shard = ShardedArrayAdapter(ArrayAdapter(x, y, batch_size=16, shuffle=True), rank=1, world=2)
+    """
+
+    def __init__(self, inner, rank, world, evaluation=False):
+        self.__dict__.update(inner.__dict__)
+        self.rank, self.world, self.evaluation = rank, world, evaluation
+        self.global_batch_size = self.batch_size * world
+        n, batch = self.samples, self.global_batch_size
+        global_full = math.ceil(n / batch) if n else 0
+        user_limited = inner.steps < (math.ceil(n / inner.batch_size) if n else 0)
+        steps = min(inner.steps, global_full) if user_limited else global_full
+        remainder = n % batch
+        if not evaluation and steps == global_full and remainder and remainder < world:
+            # Some rank would get no row at all, yet every rank must take part in each step.
+            steps -= 1
+            if rank == 0:
+                warnings.warn(f"The last {remainder} sample(s) are skipped each epoch: a final global batch "
+                              f"smaller than the {world} processes cannot be shared among them", stacklevel=3)
+        self.global_steps = steps
+        self.steps = steps if not evaluation else sum(1 for s in range(steps) if self._share(s)[1])
+        self.step_fraction = 1.0 / world
+
+    def _share(self, step):
+        lo = step * self.global_batch_size
+        rows = min(lo + self.global_batch_size, self.samples) - lo
+        offset, count = share_of(rows, self.rank, self.world)
+        return lo + offset, count, rows
+
+    def epoch_batches(self, epoch, start_step=0):
+        tensors = self._tensors
+        order = None
+        if self.shuffle:
+            order = self.permutation(epoch)
+            if self.device.type != "cpu":
+                order = order.to(self.device)
+        self.order = order
+        for step in range(start_step, self.global_steps):
+            start, count, rows = self._share(step)
+            if count == 0:
+                continue
+            self.step_fraction = count / rows
+            if order is None:
+                parts = [t[start:start + count] for t in tensors]
+            else:
+                idx = order[start:start + count]
+                parts = [t.index_select(0, idx) for t in tensors]
+            yield self._assemble(parts)
+
+
+class _UnpaddedShardSampler(Sampler):
+    """Indices ``rank, rank + world, ...``: each sample on exactly one rank, none repeated."""
+
+    def __init__(self, length, rank, world):
+        self.length, self.rank, self.world = length, rank, world
+
+    def __iter__(self):
+        return iter(range(self.rank, self.length, self.world))
+
+    def __len__(self):
+        return len(range(self.rank, self.length, self.world))
+
+
+class ShardedLoaderAdapter(LoaderAdapter):
+    """A DataLoader rebuilt around a per-rank sampler.
+
+    Training uses ``DistributedSampler`` (reshuffled per epoch from the shared seed, so
+    ranks see disjoint samples and the same number of batches); evaluation uses a
+    sampler that neither pads nor repeats, so reduced metrics count every sample once.
+
+    Example::
+
+        shard = ShardedLoaderAdapter.from_adapter(LoaderAdapter(loader, device), rank=0, world=2)
+    """
+
+    @classmethod
+    def from_adapter(cls, adapter, rank, world, evaluation=False):
+        loader = adapter.loader
+        dataset = loader.dataset
+        if evaluation:
+            sampler = _UnpaddedShardSampler(len(dataset), rank, world)
+        else:
+            sampler = DistributedSampler(dataset, num_replicas=world, rank=rank,
+                                         shuffle=isinstance(loader.sampler, RandomSampler), seed=adapter.seed)
+        options = dict(batch_size=loader.batch_size, sampler=sampler, num_workers=loader.num_workers,
+                       collate_fn=loader.collate_fn, pin_memory=loader.pin_memory, drop_last=loader.drop_last,
+                       timeout=loader.timeout, worker_init_fn=loader.worker_init_fn,
+                       multiprocessing_context=loader.multiprocessing_context)
+        if loader.num_workers > 0:
+            options.update(prefetch_factor=loader.prefetch_factor, persistent_workers=loader.persistent_workers)
+        sharded = cls(DataLoader(dataset, **options), adapter.device, seed=adapter.seed)
+        if adapter.steps is not None and sharded.steps is not None:
+            sharded.steps = min(adapter.steps, sharded.steps)
+        sharded.samples = adapter.samples
+        sharded.step_fraction = 1.0 / world
+        return sharded
+
+    def epoch_batches(self, epoch, start_step=0):
+        sampler = self.loader.sampler
+        if isinstance(sampler, DistributedSampler):
+            sampler.seed = self.seed  # BackupAndRestore may have restored an earlier seed
+        return super().epoch_batches(epoch, start_step)
+
+
+class StridedAdapter:
+    """Batch ``i`` of any indexable source goes to rank ``i % world`` (Sequences, custom batch samplers).
+
+    Example::
+
+        shard = StridedAdapter(SequenceAdapter(seq, device), rank=0, world=2)
+    """
+
+    def __init__(self, inner, rank, world, evaluation=False):
+        self.inner, self.rank, self.world = inner, rank, world
+        total = inner.steps
+        if evaluation:
+            self.steps = len(range(rank, total, world))
+        else:
+            self.steps = total // world
+        self.samples = inner.samples
+        self.step_fraction = 1.0 / world
+        self.counts_samples = inner.counts_samples
+
+    def __getattr__(self, name):
+        return getattr(self.__dict__["inner"], name)
+
+    def __setattr__(self, name, value):
+        if name == "seed":
+            setattr(self.inner, name, value)
+        object.__setattr__(self, name, value)
+
+    def peek(self):
+        return self.inner.peek()
+
+    def epoch_batches(self, epoch, start_step=0):
+        taken = 0
+        for index, batch in enumerate(self.inner.epoch_batches(epoch)):
+            if index % self.world != self.rank:
+                continue
+            if taken >= self.steps:
+                return
+            if taken >= start_step:
+                yield batch
+            taken += 1
+
+    def on_epoch_end(self):
+        self.inner.on_epoch_end()
+
+    def state_dict(self):
+        return self.inner.state_dict()
+
+    def load_state_dict(self, state):
+        self.inner.load_state_dict(state)
+
+
+# --- the model ----------------------------------------------------------------------------
+class _RoutingDDP(DistributedDataParallel):
+    """DDP that marks when its own forward is running, so the model's forward can tell."""
+
+    def forward(self, *args, **kwargs):
+        self._kerosene_route.inside = True
+        try:
+            return super().forward(*args, **kwargs)
+        finally:
+            self._kerosene_route.inside = False
+
+
+class _Route:
+    inside = False
+
+
+def _weighted_allreduce(context, bucket):
+    """Gradient all-reduce weighted by each rank's share of the global batch's rows.
+
+    With equal shares this is DDP's mean; with the uneven last batch it still gives the
+    gradient of the mean loss over the whole global batch.
+    """
+    buffer = bucket.buffer()
+    buffer.mul_(context.step_fraction())
+    future = torch_dist.all_reduce(buffer, async_op=True).get_future()
+    return future.then(lambda fut: fut.value()[0])
+
+
+# --- the context --------------------------------------------------------------------------
+class DistributedContext:
+    """What the loops ask of torch.distributed during one ``fit`` or ``evaluate``.
+
+    Example::
+
+        dist = kerosene.distributed.setup_for_fit(model)   # None outside a launch
+        if dist is not None:
+            adapter = dist.shard(adapter)
+    """
+
+    def __init__(self, device, training=True, ddp_options=None):
+        self.device = device
+        self.rank = torch_dist.get_rank()
+        self.world_size = torch_dist.get_world_size()
+        self.is_main = self.rank == 0
+        self.training = training
+        backend = str(torch_dist.get_backend())
+        self.comm_device = device if "nccl" in backend else torch.device("cpu")
+        self.ddp_options = ddp_options or {}
+        self._train_adapter = None
+        self._model = None
+        self._ddp = None
+        self._route = _Route()
+        self._saved_forward = None
+        self._check_every_step = None
+
+    # data
+    def shard(self, adapter, evaluation=None):
+        """This rank's share of ``adapter``; shuffling follows rank 0's seed on every rank."""
+        evaluation = (not self.training) if evaluation is None else evaluation
+        if hasattr(adapter, "seed"):
+            adapter.seed = self.broadcast_int(adapter.seed)
+        if isinstance(adapter, ArrayAdapter):
+            sharded = ShardedArrayAdapter(adapter, self.rank, self.world_size, evaluation)
+        elif isinstance(adapter, LoaderAdapter) and _loader_is_shardable(adapter.loader):
+            sharded = ShardedLoaderAdapter.from_adapter(adapter, self.rank, self.world_size, evaluation)
+        elif isinstance(adapter, (LoaderAdapter, SequenceAdapter)) and adapter.steps is not None:
+            sharded = StridedAdapter(adapter, self.rank, self.world_size, evaluation)
+        elif not evaluation and adapter.steps is None:
+            kind = "generator" if isinstance(adapter, GeneratorAdapter) else type(adapter).__name__
+            raise ValueError(
+                f"Under torch.distributed every rank must run the same number of steps, but this {kind} has "
+                "no known length: pass steps_per_epoch=N to fit (each rank then draws N batches from its own "
+                "data)")
+        else:
+            sharded = adapter  # a generator per rank: each process's own data, as the user wrote it
+        if not evaluation:
+            self._train_adapter = sharded
+        return sharded
+
+    def step_fraction(self):
+        adapter = self._train_adapter
+        return getattr(adapter, "step_fraction", 1.0 / self.world_size)
+
+    def params(self, params):
+        batch = params.get("batch_size")
+        extra = {"world_size": self.world_size, "rank": self.rank}
+        if isinstance(batch, int):
+            extra["global_batch_size"] = batch * self.world_size
+        return extra
+
+    # model
+    def wrap_model(self, model):
+        """Route the model's training forward through DDP; ``state_dict`` keys stay unprefixed."""
+        self._model = model
+        if not any(p.requires_grad for p in model.parameters()):
+            return model
+        device_ids = [self.device.index] if self.device.type == "cuda" else None
+        ddp = _RoutingDDP(model, device_ids=device_ids, **self.ddp_options)
+        # Plain attributes, not submodules: the model's state_dict and modules() never see DDP.
+        object.__setattr__(ddp, "_kerosene_route", self._route)
+        ddp.register_comm_hook(self, _weighted_allreduce)
+        self._ddp = ddp
+        self._saved_forward = model.__dict__.get("forward")
+        plain_forward = self._saved_forward or type(model).forward.__get__(model)
+        route = self._route
+
+        def forward(*args, **kwargs):
+            if route.inside or not (model.training and torch.is_grad_enabled()):
+                return plain_forward(*args, **kwargs)
+            return ddp(*args, **kwargs)
+        object.__setattr__(model, "forward", forward)
+        return model
+
+    def unwrap_model(self, model):
+        if self._ddp is None:
+            return model
+        if self._saved_forward is not None:
+            object.__setattr__(model, "forward", self._saved_forward)
+        else:
+            model.__dict__.pop("forward", None)
+        self._ddp = None
+        return model
+
+    # decisions
+    @property
+    def check_stop_every_step(self):
+        """True when a callback with batch hooks could stop mid-epoch (then ranks agree each step)."""
+        if self._check_every_step is None:
+            callbacks = getattr(getattr(self._model, "_loop_state", None), "callbacks", None) or []
+            self._check_every_step = any(
+                type(cb).__name__ not in _QUIET_CALLBACKS and any(cb.overrides(h) for h in _BATCH_HOOKS)
+                for cb in callbacks)
+        return self._check_every_step
+
+    def sync_stop(self, model):
+        """Stop on every rank when any rank's callbacks asked to stop."""
+        flag = torch.tensor([1.0 if model.stop_training else 0.0], device=self.comm_device)
+        torch_dist.all_reduce(flag, op=torch_dist.ReduceOp.MAX)
+        model.stop_training = bool(flag.item())
+
+    def broadcast_int(self, value):
+        holder = torch.tensor([int(value)], dtype=torch.int64, device=self.comm_device)
+        torch_dist.broadcast(holder, src=0)
+        return int(holder.item())
+
+    # logs
+    def reduce_aggregator(self, aggregator):
+        """Make the aggregator's means global: sums and counts added over ranks, in place."""
+        aggregator._fold()
+        gathered = [None] * self.world_size
+        torch_dist.all_gather_object(gathered, list(aggregator._totals))
+        keys = list(dict.fromkeys(key for names in gathered for key in names))
+        if not keys:
+            return aggregator
+        local = []
+        for key in keys:
+            total, seen = aggregator._totals.get(key, (None, 0.0))
+            local.append(0.0 if total is None else total.detach().reshape(()).to(torch.float64).cpu().item())
+            local.append(float(seen))
+        both = torch.tensor(local, dtype=torch.float64, device=self.comm_device)
+        torch_dist.all_reduce(both)
+        values = both.cpu().tolist()
+        aggregator._totals = {key: (torch.tensor(values[2 * i], dtype=torch.float64), values[2 * i + 1])
+                              for i, key in enumerate(keys)}
+        return aggregator
+
+    # failure
+    def fail(self, error):
+        """Record the first failing rank's error for the others, then drop the group so they fail fast."""
+        note = None
+        try:
+            store = torch_dist.distributed_c10d._get_default_store()
+            if store.add(_ERROR_COUNT, 1) == 1:
+                store.set(_FIRST_ERROR, f"rank {self.rank}: {type(error).__name__}: {_first_line(error)}")
+            else:
+                store.wait([_FIRST_ERROR], _SHORT)
+                first = store.get(_FIRST_ERROR).decode()
+                if not first.startswith(f"rank {self.rank}:"):
+                    note = f"kerosene.distributed: the first failure was on {first}"
+        except Exception:
+            pass  # the store may be gone with the failed rank; the error itself still propagates
+        if note and hasattr(error, "add_note"):
+            error.add_note(note)
+        try:
+            torch_dist.destroy_process_group()
+        except Exception:
+            pass
+
+
+def _loader_is_shardable(loader):
+    try:
+        len(loader.dataset)
+    except TypeError:
+        return False
+    return loader.batch_size is not None and not isinstance(loader.dataset, IterableDataset)
+
+
+def _first_line(exc):
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else ""
