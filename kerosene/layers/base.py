@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 from .. import initializers
+from ..engine.keras_tensor import is_symbolic
 from ._utils import (as_tensor_shape, get_constraint, get_regularizer, serialize_object,
                      torch_dtype)
 
@@ -127,7 +128,7 @@ class Layer(nn.Module):
     def __init__(self, name=None, trainable=True, dtype=None, input_shape=None,
                  input_dim=None, batch_input_shape=None, batch_size=None, weights=None,
                  activity_regularizer=None, **kwargs):
-        for key in ("autocast", "dynamic", "input_length_check"):
+        for key in ("autocast", "dynamic"):
             kwargs.pop(key, None)
         if kwargs:
             key = next(iter(kwargs))
@@ -261,6 +262,13 @@ class Layer(nn.Module):
     def _all_tensors(self):
         yield from self.parameters()
         yield from self.buffers()
+
+    def __call__(self, *args, **kwargs):
+        # Called on symbolic tensors (functional API): record the call instead of computing.
+        if args and not isinstance(args[0], torch.Tensor) and is_symbolic(args[0]):
+            from ..engine.functional import call_symbolic
+            return call_symbolic(self, *args, **kwargs)
+        return nn.Module.__call__(self, *args, **kwargs)
 
     def forward(self, inputs, *args, **kwargs):
         if self._slow:
