@@ -1,0 +1,348 @@
+"""The functional API: ``Model(inputs, outputs)`` over a graph of layer calls.
+
+    >>> from kerosene.layers import Input, Dense, concatenate
+    >>> from kerosene.models import Model
+    >>> a, b = Input(shape=(4,), name='a'), Input(shape=(3,), name='b')
+    >>> merged = concatenate([Dense(8, activation='relu')(a), b])
+    >>> out, aux = Dense(1, name='out')(merged), Dense(2, activation='softmax', name='aux')(merged)
+    >>> model = Model(inputs=[a, b], outputs=[out, aux])
+    >>> model.output_names
+    ['out', 'aux']
+
+Calling a layer on symbolic tensors (``Input()`` or another layer's output) records a
+:class:`~kerosene.engine.keras_tensor.Node`; ``Model`` walks the nodes from the
+outputs back to the inputs and runs them in that order on real tensors.
+"""
+from __future__ import annotations
+
+import importlib
+
+import torch
+from torch import nn
+
+from ..models import Model, layer_name
+from .keras_tensor import KerasTensor, Node, as_keras_tensor, is_symbolic
+
+__all__ = ["Functional", "call_symbolic"]
+
+
+def _shape_probe(shape):
+    return torch.zeros(tuple(2 if d is None else int(d) for d in shape))
+
+
+def _infer_output_shapes(layer, inputs, kwargs):
+    """Output shapes of ``layer`` for symbolic ``inputs``: a probe run on a batch of 2."""
+    flat = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+    probes = []
+    for t in flat:
+        dtype = torch.long if str(t.dtype).startswith(("int", "uint")) else torch.float32
+        probes.append(_shape_probe(t.shape).to(dtype))
+    was_training = layer.training
+    layer.eval()
+    try:
+        with torch.no_grad():
+            out = nn.Module.__call__(layer, probes if isinstance(inputs, (list, tuple)) else probes[0], **kwargs)
+    finally:
+        layer.train(was_training)
+    outs = list(out) if isinstance(out, (list, tuple)) else [out]
+    shapes = []
+    for o in outs:
+        shape = (None,) + tuple(int(s) for s in o.shape[1:])
+        shapes.append((shape, str(o.dtype).replace("torch.", "")))
+    return shapes, isinstance(out, (list, tuple))
+
+
+def call_symbolic(layer, inputs, **kwargs):
+    """Record ``layer(inputs)`` in the graph and return its symbolic output(s)."""
+    if isinstance(inputs, (list, tuple)):
+        inputs = [as_keras_tensor(t) for t in inputs]
+    else:
+        inputs = as_keras_tensor(inputs)
+    kwargs = {k: v for k, v in kwargs.items() if k not in ("mask",)}
+    shapes, several = _infer_output_shapes(layer, inputs, kwargs)
+    node = Node(layer, inputs, dict(kwargs), [])
+    name = layer_name(layer)
+    node.outputs = [KerasTensor(shape, dtype, node=node, index=i, name=name) for i, (shape, dtype) in enumerate(shapes)]
+    layer.__dict__.setdefault("_kerosene_nodes", []).append(node)
+    return list(node.outputs) if several else node.outputs[0]
+
+
+def _as_structure(value, argname):
+    """(list of KerasTensors, names or None) from a tensor, a list or a dict of them."""
+    if isinstance(value, dict):
+        names = list(value)
+        tensors = [value[k] for k in names]
+    elif isinstance(value, (list, tuple)):
+        names, tensors = None, list(value)
+    else:
+        names, tensors = None, [value]
+    if not tensors:
+        raise ValueError(f"Model(): `{argname}` must hold at least one tensor, got {value!r}")
+    for t in tensors:
+        if not is_symbolic(t) or isinstance(t, (list, tuple)):
+            raise TypeError(f"Model(): `{argname}` must be symbolic tensors from Input() or from calling layers "
+                            f"on them, got {type(t).__name__}")
+    return [as_keras_tensor(t) for t in tensors], names
+
+
+class Functional(Model):
+    """A model defined by a graph of layer calls (see the module docstring).
+
+    ``inputs``/``outputs`` are one symbolic tensor, a list, or a dict of them. Fit with
+    arrays in the same structure (a dict keyed by input layer names also works); a
+    model of several outputs takes per-output ``loss``/``loss_weights``/``metrics``
+    (lists, or dicts keyed by output layer names) and logs ``<output>_loss``.
+    """
+
+    def __init__(self, inputs=None, outputs=None, name=None, **kwargs):
+        if kwargs:
+            raise TypeError(f"Model() got unexpected keyword arguments {sorted(kwargs)}")
+        if inputs is None or outputs is None:
+            raise TypeError("Model(inputs, outputs): both `inputs` and `outputs` are required")
+        super().__init__(name=name)
+        self._inputs, self._input_keys = _as_structure(inputs, "inputs")
+        self._single_input = not isinstance(inputs, (list, tuple, dict))
+        self._outputs, self._output_keys = _as_structure(outputs, "outputs")
+        self._single_output = len(self._outputs) == 1 and self._output_keys is None
+        for t in self._inputs:
+            if t.node is None or t.node.inputs:
+                raise ValueError(f"Model(): every input must come from Input(); {t!r} is a layer's output")
+        self._nodes = self._topological_nodes()
+        ordered = []
+        for t in self._inputs:
+            ordered.append(t.node.layer)
+        for node in self._nodes:
+            if all(node.layer is not seen for seen in ordered):
+                ordered.append(node.layer)
+        names = [layer_name(layer) for layer in ordered]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"Model(): layer names must be unique, these appear more than once: {duplicates}")
+        self._graph_layers = nn.ModuleList(ordered)
+
+    # --- the graph ------------------------------------------------------------------
+    def _topological_nodes(self):
+        input_ids = {id(t) for t in self._inputs}
+        order, state = [], {}
+
+        def visit(tensor, path):
+            if id(tensor) in input_ids:
+                return
+            node = tensor.node
+            if node is None or not node.inputs:
+                raise ValueError(
+                    f"Model(): output {self._outputs[0].name!r} depends on input {tensor.name!r}, which is "
+                    f"not among the model's inputs {[t.name for t in self._inputs]}")
+            mark = state.get(id(node))
+            if mark == "done":
+                return
+            for parent in node.flat_inputs():
+                visit(parent, path)
+            state[id(node)] = "done"
+            order.append(node)
+
+        for t in self._outputs:
+            visit(t, [])
+        return order
+
+    @property
+    def layers(self):
+        return list(self._graph_layers)
+
+    @property
+    def inputs(self):
+        return list(self._inputs)
+
+    @property
+    def outputs(self):
+        return list(self._outputs)
+
+    @property
+    def input_names(self):
+        return [layer_name(t.node.layer) for t in self._inputs]
+
+    @property
+    def output_names(self):
+        """The output layers' names when the model has several outputs, else None."""
+        if self._single_output:
+            return None
+        if self._output_keys is not None:
+            return list(self._output_keys)
+        return [layer_name(t.node.layer) for t in self._outputs]
+
+    @property
+    def input_shape(self):
+        shapes = [t.shape for t in self._inputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
+    def output_shape(self):
+        shapes = [t.shape for t in self._outputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
+    def built(self):
+        return True
+
+    # --- running --------------------------------------------------------------------
+    def _bind_inputs(self, args):
+        if len(args) == 1:
+            data = args[0]
+        else:
+            data = list(args)
+        n = len(self._inputs)
+        if isinstance(data, dict):
+            keys = self._input_keys or self.input_names
+            missing = [k for k in keys if k not in data]
+            if missing:
+                raise ValueError(f"Model {self.name!r}: the input dict lacks {missing}; expected keys {keys}, "
+                                 f"got {sorted(data)}")
+            return [data[k] for k in keys]
+        if isinstance(data, (list, tuple)):
+            if len(data) != n:
+                raise ValueError(f"Model {self.name!r} expects {n} input(s) {self.input_names}, got a "
+                                 f"{type(data).__name__} of {len(data)}")
+            return list(data)
+        if n != 1:
+            raise ValueError(f"Model {self.name!r} expects {n} inputs {self.input_names}, got one tensor")
+        return [data]
+
+    def forward(self, *args, **kwargs):
+        values = {id(t): v for t, v in zip(self._inputs, self._bind_inputs(args))}
+        for node in self._nodes:
+            if isinstance(node.inputs, (list, tuple)):
+                arg = [values[id(t)] for t in node.inputs]
+            else:
+                arg = values[id(node.inputs)]
+            out = node.layer(arg, **node.kwargs)
+            outs = list(out) if isinstance(out, (list, tuple)) else [out]
+            for t, value in zip(node.outputs, outs):
+                values[id(t)] = value
+        results = [values[id(t)] for t in self._outputs]
+        if self._single_output:
+            return results[0]
+        if self._output_keys is not None:
+            return dict(zip(self._output_keys, results))
+        return results
+
+    def check_input(self, x, samples=None):
+        """A clear error when array inputs do not match the declared input shapes."""
+        data = self._bind_inputs((x,))
+        for t, value in zip(self._inputs, data):
+            if not isinstance(value, torch.Tensor):
+                continue
+            expected, got = t.shape[1:], tuple(value.shape[1:])
+            if len(expected) != len(got) or any(e is not None and e != g for e, g in zip(expected, got)):
+                raise ValueError(f"Input {t.name!r} of model {self.name!r} is incompatible: expected shape "
+                                 f"{t.shape}, got data of shape {tuple(value.shape)}")
+
+    # --- config ---------------------------------------------------------------------
+    def get_config(self):
+        """Keras 2's functional config: ``layers`` with ``inbound_nodes``, ``input_layers``,
+        ``output_layers``. Lambda layers are saved by reference (their function's name and
+        module), never as code."""
+        from ..layers import Lambda
+        from ..saving.config import layer_config
+        node_index = {}
+        for layer in self.layers:
+            nodes = [n for n in self._nodes if n.layer is layer]
+            for i, node in enumerate(nodes):
+                node_index[id(node)] = i
+        for t in self._inputs:
+            node_index[id(t.node)] = 0
+
+        def ref(tensor):
+            return [layer_name(tensor.node.layer), node_index[id(tensor.node)], tensor.index]
+
+        layers = []
+        for layer in self.layers:
+            if isinstance(layer, Lambda):
+                spec = {"class_name": "Lambda", "config": layer.get_config()}
+                spec["config"]["module"] = getattr(layer.function, "__module__", None)
+            elif layer is not None and type(layer).__name__ == "InputLayer":
+                spec = {"class_name": "InputLayer", "config": layer.get_config()}
+            else:
+                spec = layer_config(layer, self)
+            inbound = []
+            for node in (n for n in self._nodes if n.layer is layer):
+                entries = [ref(t) + [dict(node.kwargs)] for t in node.flat_inputs()]
+                inbound.append(entries)
+            spec["name"] = layer_name(layer)
+            spec["inbound_nodes"] = inbound
+            layers.append(spec)
+        return {"name": self.name, "layers": layers,
+                "input_layers": [ref(t) for t in self._inputs],
+                "output_layers": [ref(t) for t in self._outputs],
+                "input_keys": self._input_keys, "output_keys": self._output_keys,
+                "single_input": self._single_input, "single_output": self._single_output}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None, safe_mode=True):
+        """Rebuild the graph (fresh weights) from :meth:`get_config`'s output.
+
+        A Lambda's function comes from ``custom_objects`` (by its name); with
+        ``safe_mode=False`` it may instead be imported from the module it was saved from.
+        """
+        from .. import layers as layers_module
+        custom_objects = dict(custom_objects or {})
+        made, calls = {}, {}
+        for spec in config["layers"]:
+            name = spec.get("name") or spec["config"]["name"]
+            layer_cfg = dict(spec.get("config") or {})
+            if spec["class_name"] == "InputLayer":
+                made[name] = layers_module.InputLayer(**layer_cfg)
+                continue
+            if spec["class_name"] == "Lambda" and "Lambda" not in custom_objects:
+                layer_cfg["function"] = _resolve_lambda(name, layer_cfg.pop("function"), layer_cfg.pop("module", None),
+                                                        custom_objects, safe_mode)
+                made[name] = layers_module.Lambda.from_config(layer_cfg)
+                continue
+            made[name] = layers_module.deserialize({"class_name": spec["class_name"], "config": layer_cfg},
+                                                   custom_objects=custom_objects)
+        outputs = {}  # (layer name, node index) -> list of output tensors
+        for name, layer in made.items():
+            if isinstance(layer, layers_module.InputLayer):
+                outputs[(name, 0)] = [as_keras_tensor(layer)]
+        pending = [(spec.get("name") or spec["config"]["name"], i, entries)
+                   for spec in config["layers"] for i, entries in enumerate(spec.get("inbound_nodes") or [])]
+        while pending:
+            progressed = False
+            for item in list(pending):
+                name, index, entries = item
+                if not all((e[0], e[1]) in outputs for e in entries):
+                    continue
+                args = [outputs[(e[0], e[1])][e[2]] for e in entries]
+                kwargs = entries[0][3] if len(entries[0]) > 3 else {}
+                multi = _takes_list(made[name], len(args))
+                result = call_symbolic(made[name], args if multi else args[0], **kwargs)
+                outputs[(name, index)] = result if isinstance(result, list) else [result]
+                pending.remove(item)
+                progressed = True
+            if not progressed:
+                raise ValueError(f"The model config's layer graph cannot be rebuilt: unresolved nodes {pending[:3]}")
+
+        def tensors(refs, keys, single):
+            ts = [outputs[(r[0], r[1])][r[2]] for r in refs]
+            if single:
+                return ts[0]
+            return dict(zip(keys, ts)) if keys else ts
+
+        return cls(tensors(config["input_layers"], config.get("input_keys"), config.get("single_input", False)),
+                   tensors(config["output_layers"], config.get("output_keys"), config.get("single_output", False)),
+                   name=config.get("name"))
+
+
+def _takes_list(layer, n_args):
+    """Whether the recorded call passed a list (merge layers) rather than one tensor."""
+    return n_args > 1 or getattr(layer, "_takes_list_input", False) or type(layer).__module__.endswith(".merge")
+
+
+def _resolve_lambda(layer, function_name, module, custom_objects, safe_mode):
+    if function_name in custom_objects:
+        return custom_objects[function_name]
+    if not safe_mode and module and module != "__main__" and function_name.isidentifier():
+        return getattr(importlib.import_module(module), function_name)
+    raise ValueError(
+        f"Lambda layer {layer!r} wraps the Python function {function_name!r} (module {module!r}), which is saved "
+        f"by reference only and not loaded from files: pass custom_objects={{{function_name!r}: function}}"
+        + ("" if function_name == "<lambda>" else ", or safe_mode=False to import it from its module"))

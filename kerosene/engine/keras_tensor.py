@@ -1,0 +1,92 @@
+"""Symbolic tensors of the functional API: a shape, a dtype and the layer call that made them.
+
+    >>> from kerosene.layers import Input, Dense
+    >>> x = Input(shape=(8,))
+    >>> y = Dense(4)(x)
+    >>> y.shape
+    (None, 4)
+"""
+
+__all__ = ["KerasTensor", "Node", "is_symbolic", "as_keras_tensor"]
+
+
+class Node:
+    """One call of a layer on symbolic tensors: its inputs (as passed), keyword arguments
+    and outputs."""
+
+    __slots__ = ("layer", "inputs", "kwargs", "outputs")
+
+    def __init__(self, layer, inputs, kwargs, outputs):
+        self.layer, self.inputs, self.kwargs, self.outputs = layer, inputs, kwargs, outputs
+
+    def flat_inputs(self):
+        return list(self.inputs) if isinstance(self.inputs, (list, tuple)) else [self.inputs]
+
+
+class KerasTensor:
+    """A placeholder for data flowing through a functional model.
+
+    ``shape`` is Keras's batch-first shape (batch ``None``). Call layers on it to
+    describe a graph, then build ``Model(inputs, outputs)``. ``Input()`` gives an
+    ``InputLayer``, which stands for its own output tensor.
+    """
+
+    def __init__(self, shape, dtype="float32", node=None, index=0, name=None):
+        self.shape = tuple(shape)
+        self.dtype = dtype
+        self.node = node
+        self.index = index
+        self.name = name
+
+    @property
+    def _keras_shape(self):
+        return self.shape
+
+    @property
+    def layer(self):
+        return self.node.layer if self.node is not None else None
+
+    def __repr__(self):
+        return f"<KerasTensor shape={self.shape} dtype={self.dtype} name={self.name!r}>"
+
+    def __hash__(self):
+        return id(self)
+
+    def __eq__(self, other):
+        return self is other
+
+    def __bool__(self):
+        return True
+
+    def __len__(self):
+        raise TypeError("A symbolic tensor has no length: it stands for a batch not yet known")
+
+    def __iter__(self):
+        raise TypeError("A symbolic tensor cannot be iterated; call layers on it instead")
+
+
+def _one_symbolic(x):
+    if isinstance(x, KerasTensor):
+        return True
+    from ..layers.core import InputLayer
+    return isinstance(x, InputLayer)
+
+
+def is_symbolic(inputs):
+    """Whether a layer is being called on symbolic tensors (a KerasTensor or an ``Input()``,
+    or a list of them)."""
+    if isinstance(inputs, (list, tuple)):
+        return len(inputs) > 0 and all(_one_symbolic(t) for t in inputs)
+    return _one_symbolic(inputs)
+
+
+def as_keras_tensor(x):
+    """The KerasTensor for ``x``; an ``InputLayer`` stands for its (cached) output."""
+    if isinstance(x, KerasTensor):
+        return x
+    tensor = x.__dict__.get("_keras_output")
+    if tensor is None:
+        tensor = KerasTensor(x.batch_input_shape, x.dtype, name=x.name)
+        tensor.node = Node(x, [], {}, [tensor])
+        x.__dict__["_keras_output"] = tensor
+    return tensor
