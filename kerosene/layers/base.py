@@ -30,7 +30,6 @@ from torch import nn
 
 from .. import initializers
 from ..engine.keras_tensor import is_symbolic
-from ..engine.keras_tensor import is_symbolic
 from ._utils import (as_tensor_shape, get_constraint, get_regularizer, serialize_object,
                      torch_dtype)
 
@@ -263,13 +262,6 @@ class Layer(nn.Module):
     def _all_tensors(self):
         yield from self.parameters()
         yield from self.buffers()
-
-    def __call__(self, *args, **kwargs):
-        # Called on symbolic tensors (functional API): record the call instead of computing.
-        if args and not isinstance(args[0], torch.Tensor) and is_symbolic(args[0]):
-            from ..engine.functional import call_symbolic
-            return call_symbolic(self, *args, **kwargs)
-        return nn.Module.__call__(self, *args, **kwargs)
 
     def __call__(self, *args, **kwargs):
         # Called on symbolic tensors (functional API): record the call instead of computing.
