@@ -367,3 +367,42 @@ def test_step_has_no_python_loop_over_params_ops(monkeypatch):
     monkeypatch.setattr(torch, "sqrt", lambda *a, **k: calls.append(1) or real_sqrt(*a, **k))
     opt.step()
     assert not calls
+
+
+def test_deepcopy_pickle_and_zero_grad_before_build():
+    import io
+    import pickle
+
+    opt = Adam(0.01, clipnorm=1.0, name="my_adam")
+    opt.zero_grad()  # no-op before build
+    model = _model()
+    opt.build(model.parameters())
+    _train(opt, model, steps=2)
+    clone = copy.deepcopy(opt)
+    assert (clone.iterations, clone.clipnorm, clone.name, clone.built) == (2, 1.0, "my_adam", True)
+    again = pickle.loads(pickle.dumps(SGD(0.3, momentum=0.5)))
+    assert again.lr == 0.3 and again.defaults["momentum"] == 0.5 and not again.built
+    torch_opt = optimizers.get(torch.optim.Adam(model.parameters(), lr=0.02))
+    buf = io.BytesIO()
+    torch.save(torch_opt, buf)
+    buf.seek(0)
+    loaded = torch.load(buf, weights_only=False)
+    assert isinstance(loaded, torch.optim.Adam) and loaded.lr == 0.02
+
+
+def test_load_state_dict_accepts_numpy_state():
+    """State read back from HDF5 may be numpy arrays."""
+    model = _model()
+    opt = RMSprop(momentum=0.5)
+    opt.build(model.parameters())
+    _train(opt, model, steps=2)
+    state = opt.state_dict()
+    state["state"] = {k: {n: v.numpy().copy() for n, v in entry.items()}
+                      for k, entry in state["state"].items()}
+    state["iterations"] = np.int64(2)
+    other = RMSprop(momentum=0.5)
+    other.build(model.parameters())
+    other.load_state_dict(state)
+    assert other.iterations == 2
+    assert all(isinstance(t, torch.Tensor) for s in other.state.values() for t in s.values())
+    _train(other, model, steps=1)

@@ -32,6 +32,7 @@ import math
 import numbers
 from collections import OrderedDict, defaultdict
 
+import numpy as np
 import torch
 
 __all__ = ["Optimizer"]
@@ -94,6 +95,20 @@ def check_bool(name, value, owner=None):
         where = f"{owner}: " if owner else ""
         raise TypeError(f"{where}`{name}` must be a bool, got {value!r}.")
     return bool(value)
+
+
+def _tensors_from_arrays(state_dict):
+    """State read back from files may hold numpy arrays: make them tensors."""
+    state = state_dict.get("state")
+    if not isinstance(state, dict):
+        return state_dict
+    fixed = {}
+    for key, entry in state.items():
+        if isinstance(entry, dict):
+            entry = {k: torch.from_numpy(np.array(v)) if isinstance(v, np.ndarray) else v
+                     for k, v in entry.items()}
+        fixed[key] = entry
+    return {**state_dict, "state": fixed}
 
 
 class Optimizer(torch.optim.Optimizer):
@@ -346,8 +361,22 @@ class Optimizer(torch.optim.Optimizer):
         if not self._built:
             self._pending_state = state_dict
             return
-        super().load_state_dict(state_dict)
+        super().load_state_dict(_tensors_from_arrays(state_dict))
         self._iterations = int(state_dict.get("iterations", 0))
+
+    def zero_grad(self, set_to_none=True):
+        """torch's ``zero_grad``; a no-op before ``build``."""
+        if self._built:
+            super().zero_grad(set_to_none=set_to_none)
+
+    def __getstate__(self):
+        # torch keeps only defaults/state/param_groups; kerosene's settings
+        # (iterations, clipping, decay, name) must survive pickle and deepcopy too
+        state = {k: v for k, v in self.__dict__.items() if k not in _HOOK_DICTS}
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
 
     # ----------------------------------------------------------------- config
     def get_config(self):

@@ -87,6 +87,12 @@ class KerasSurface:
                 stacklevel=2,
             )
 
+    def __reduce_ex__(self, protocol):
+        # the cached subclass is not importable: pickle as the torch class and
+        # adapt again on load (deepcopy and torch.save of the object work)
+        base = _original_class(type(self))
+        return _restore, (base, self.__getstate__())
+
     def get_config(self):
         config = {"name": type(self).__name__}
         config.update({k: v for k, v in self.defaults.items()
@@ -116,3 +122,16 @@ def adapt(optimizer):
         _CACHE[cls] = sub
     optimizer.__class__ = sub
     return optimizer
+
+
+def _original_class(cls):
+    for base in cls.__mro__[1:]:
+        if base is not KerasSurface and not getattr(base, "_kerosene_adapted", False):
+            return base
+    raise TypeError(cls)
+
+
+def _restore(base, state):
+    obj = base.__new__(base)
+    obj.__setstate__(state)
+    return adapt(obj)
