@@ -357,6 +357,8 @@ class Model(nn.Module):
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        for layer in self._compile_state.constrained:
+            layer.apply_constraints()
         return self.compute_metrics(x, y, y_pred, sample_weight, loss)
 
     def test_step(self, data):

@@ -586,3 +586,11 @@ def test_bad_verbose(blobs):
     x, y, _ = blobs
     with pytest.raises(ValueError, match="verbose"):
         small_model().fit(x, y, verbose=5)
+
+
+def test_weight_constraints_applied_after_each_step(blobs):
+    x, y, _ = blobs
+    model = Sequential([Dense(3, input_dim=20, kernel_constraint="non_neg"), Activation("softmax")])
+    model.compile(optimizer=kerosene.optimizers.SGD(learning_rate=0.5), loss="categorical_crossentropy")
+    model.fit(x, y, epochs=1, verbose=0)
+    assert (model.get_weights()[0] >= 0).all()

@@ -38,3 +38,4 @@ class CompileState:
         self.loss_spec = loss_spec
         self.metrics_spec = metrics_spec
         self.compiled_forward = None
+        self.constrained = ()             # layers whose weights carry constraints (set at first data)

@@ -63,6 +63,8 @@ def prepare(model, x_sample, y_sample=None, samples=None):
         model._build_from_sample(_to_cpu(x_sample))
     _move_model(model, state.device)
     _bind_optimizer(model)
+    state.constrained = tuple(m for m in model.modules() if any(
+        getattr(spec, "constraint", None) is not None for spec in getattr(m, "_weight_specs", ())))
     if state.metrics is None and y_sample is not None:
         resolved = []
         ys = y_sample if state.output_names is None else _as_list(y_sample, state.output_names)
@@ -436,6 +438,8 @@ def _compiled_step(model):
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        for layer in model._compile_state.constrained:
+            layer.apply_constraints()
         return model.compute_metrics(x, y, y_pred, sample_weight, loss)
     return step
 
