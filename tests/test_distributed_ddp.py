@@ -1,0 +1,151 @@
+"""Real multi-process runs on gloo: torchrun, a hand-made launch, a failing rank, a broken launch.
+
+Each run trains tests/scripts/ddp_train.py on 2 processes; the single-process baseline
+runs the same ``train()`` here with the global batch size.
+"""
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+import pytest
+
+SCRIPT = os.path.join(os.path.dirname(__file__), "scripts", "ddp_train.py")
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+HANG_GUARD = 120  # seconds; a run that takes this long is hung, not slow
+
+sys.path.insert(0, os.path.dirname(SCRIPT))
+import ddp_train  # noqa: E402
+
+
+def _env(**extra):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")}
+    env.update(OMP_NUM_THREADS="1", KERAS_BACKEND="torch", PYTHONPATH=ROOT)
+    env.update(extra)
+    return env
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _launch_by_hand(out, scenario, world=2):
+    """Start each rank as a plain process with the torchrun variables (no agent to clean up)."""
+    port = str(_free_port())
+    procs = []
+    for rank in range(world):
+        env = _env(WORLD_SIZE=str(world), RANK=str(rank), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1",
+                   MASTER_PORT=port, KEROSENE_DIST_INIT_TIMEOUT="60")
+        procs.append(subprocess.Popen([sys.executable, SCRIPT, str(out), "--scenario", scenario], env=env,
+                                      cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    results = []
+    try:
+        for proc in procs:
+            stdout, stderr = proc.communicate(timeout=HANG_GUARD)
+            results.append((proc.returncode, stdout + stderr))
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+    return results
+
+
+def _rank_results(out, world=2):
+    return [json.loads((out / f"rank{r}.json").read_text()) for r in range(world)]
+
+
+@pytest.fixture(scope="module")
+def torchrun_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ddp")
+    proc = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--standalone", SCRIPT, str(out)],
+        env=_env(), cwd=ROOT, capture_output=True, text=True, timeout=HANG_GUARD)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def single_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("single")
+    return out, ddp_train.train(str(out), batch_size=32)
+
+
+def test_torchrun_fit_matches_one_process_over_the_same_global_batches(torchrun_run, single_run):
+    ranks = _rank_results(torchrun_run)
+    _, single = single_run
+    for result in ranks:
+        assert result["world_size"] == 2
+        assert result["params"]["batch_size"] == 16
+        assert result["params"]["global_batch_size"] == 32
+        for got, want in zip(result["weights"], single["weights"]):
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+        for key, values in single["history"].items():
+            np.testing.assert_allclose(result["history"][key], values, rtol=1e-4, atol=1e-6)
+        assert not any(key.startswith("module.") for key in result["state_dict_keys"])
+        assert result["state_dict_keys"] == single["state_dict_keys"]
+    assert ranks[0]["weights"] == ranks[1]["weights"], "replicas drifted apart"
+
+
+def test_torchrun_callbacks_write_once_and_all_ranks_stop_together(torchrun_run):
+    ranks = _rank_results(torchrun_run)
+    epochs = ranks[0]["epochs"]
+    assert 1 <= len(epochs) < 6, "EarlyStopping should have ended training before the last epoch"
+    assert ranks[1]["epochs"] == epochs
+    assert ranks[0]["steps"] == ranks[1]["steps"] == 7 * len(epochs)
+    files = sorted(p.name for p in torchrun_run.iterdir())
+    checkpoints = [f"ckpt-{e + 1:02d}.weights.h5" for e in epochs]
+    assert files == sorted(checkpoints + ["log.csv", "rank0.json", "rank1.json", "user_epochs.txt"])
+    lines = (torchrun_run / "log.csv").read_text().splitlines()
+    assert lines[0].startswith("epoch,")
+    assert [line.split(",")[0] for line in lines[1:]] == [str(e) for e in epochs]
+    assert (torchrun_run / "user_epochs.txt").read_text().split() == [str(e) for e in epochs]
+
+
+def test_checkpoint_written_under_ddp_loads_in_one_process(torchrun_run):
+    ranks = _rank_results(torchrun_run)
+    last = torchrun_run / f"ckpt-{ranks[0]['epochs'][-1] + 1:02d}.weights.h5"
+    with h5py.File(last, "r") as f:
+        names = []
+        f.visit(names.append)
+    assert not any("module" in name for name in names)
+    model = ddp_train.make_model()
+    model.load_weights(str(last))
+    for got, want in zip(model.get_weights(), ranks[0]["weights"]):
+        np.testing.assert_array_equal(got, np.asarray(want, dtype=got.dtype))
+
+
+def test_a_stop_asked_by_one_rank_mid_epoch_stops_every_rank_at_the_same_step(tmp_path):
+    results = _launch_by_hand(tmp_path, "stop_on_rank1")
+    for code, output in results:
+        assert code == 0, output
+    ranks = _rank_results(tmp_path)
+    # rank 1 stops after batch 3 of epoch 1: 7 steps of epoch 0, then 4 steps.
+    assert ranks[0]["steps"] == ranks[1]["steps"] == 11
+    assert ranks[0]["epochs"] == ranks[1]["epochs"] == [0, 1]
+    assert ranks[0]["weights"] == ranks[1]["weights"]
+
+
+def test_one_rank_raising_makes_the_others_fail_with_the_first_error(tmp_path):
+    results = _launch_by_hand(tmp_path, "fail_on_rank1")
+    (code0, out0), (code1, out1) = results
+    assert code1 != 0 and "ValueError: boom from rank 1" in out1
+    assert code0 != 0, "rank 0 must not carry on alone"
+    assert "first failure was on rank 1: ValueError: boom from rank 1" in out0
+    assert not (tmp_path / "rank0.json").exists()
+
+
+@pytest.mark.parametrize("rank", [0, 1])
+def test_a_launch_whose_peers_never_meet_fails_clearly_instead_of_hanging(tmp_path, rank):
+    env = _env(WORLD_SIZE="2", RANK=str(rank), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1",
+               MASTER_PORT=str(_free_port()), KEROSENE_DIST_INIT_TIMEOUT="3")
+    proc = subprocess.run([sys.executable, SCRIPT, str(tmp_path)], env=env, cwd=ROOT, capture_output=True,
+                          text=True, timeout=HANG_GUARD)
+    assert proc.returncode != 0
+    assert "DistributedLaunchError" in proc.stderr
+    assert "MASTER_ADDR" in proc.stderr and f"RANK={rank}" in proc.stderr
