@@ -14,8 +14,9 @@ from .learning_rate import LearningRateScheduler, ReduceLROnPlateau
 from .csv_logger import CSVLogger
 from .remote_monitor import RemoteMonitor
 from .tensorboard import TensorBoard
+from .ema import SwapEMAWeights
 
 __all__ = ["Callback", "CallbackList", "BaseLogger", "History", "LambdaCallback", "TerminateOnNaN",
            "ProgbarLogger", "BackupAndRestore", "ModelCheckpoint",
            "EarlyStopping", "ReduceLROnPlateau", "LearningRateScheduler", "CSVLogger", "RemoteMonitor",
-           "TensorBoard"]
+           "TensorBoard", "SwapEMAWeights"]
