@@ -1,0 +1,69 @@
+"""Keras 2-style scripts (tests/keras2_scripts/) run with only the import changed.
+
+Each runs in-process on small synthetic data and is checked for a sensible result.
+"""
+import os
+import runpy
+
+import numpy as np
+import pytest
+
+SCRIPTS = os.path.join(os.path.dirname(__file__), "keras2_scripts")
+
+
+def run(name, capsys=None):
+    return runpy.run_path(os.path.join(SCRIPTS, name), run_name="__main__")
+
+
+def decreased(losses):
+    return losses[-1] < losses[0]
+
+
+def test_mnist_mlp(capsys):
+    g = run("mnist_mlp.py")
+    out = capsys.readouterr().out
+    assert "Epoch 1/4" in out and "Test accuracy:" in out
+    assert decreased(g["history"].history["loss"])
+    assert isinstance(g["score"], list) and len(g["score"]) == 2 and g["score"][1] > 0.5
+
+
+def test_imdb_lstm():
+    g = run("imdb_lstm.py")
+    assert g["x_train"].shape == (256, 20)
+    assert decreased(g["history"].history["loss"]) and "val_loss" in g["history"].history
+    assert 0.0 <= g["acc"] <= 1.0
+
+
+def test_reuters_mlp():
+    g = run("reuters_mlp.py")
+    assert g["x_train"].shape == (240, 100)
+    assert decreased(g["history"].history["loss"]) and g["score"][1] > 0.6
+    assert g["classes"].shape == (5,)
+
+
+def test_custom_layer_and_loss():
+    g = run("custom_layer.py")
+    assert decreased(g["history"].history["loss"])
+    assert "mae" in g["history"].history
+    assert [w.shape for w in g["model"].layers[0].get_weights()] == [(8, 16)]
+
+
+def test_functional_two_inputs():
+    g = run("functional_two_inputs.py")
+    history = g["history"].history
+    assert {"loss", "main_output_loss", "aux_output_loss", "main_output_accuracy",
+            "aux_output_accuracy"} <= set(history)
+    assert decreased(history["loss"])
+    np.testing.assert_allclose(history["loss"][-1],
+                               history["main_output_loss"][-1] + 0.2 * history["aux_output_loss"][-1],
+                               rtol=1e-4)
+    main, aux = g["predictions"]
+    assert main.shape == (200, 1) and aux.shape == (200, 1)
+    assert g["model"].output_names == ["main_output", "aux_output"]
+
+
+def test_fit_generator_with_lr_callback():
+    g = run("fit_generator_lr.py")
+    assert g["decay"].rates == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025])
+    assert decreased(g["history"].history["loss"]) and "val_loss" in g["history"].history
+    assert np.isscalar(g["test_loss"]) or np.ndim(g["test_loss"]) == 0
