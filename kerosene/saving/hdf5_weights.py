@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 
 from .errors import file_error
+from .layer_weights import layer_arrays
 
 __all__ = ["write_weights_group", "read_saved_layers", "match_weights", "SavedLayer",
            "is_keras2_weights_group", "is_keras3_weights_file"]
@@ -77,7 +78,7 @@ def _put_array(group, name, array):
 
 def write_weights_group(group, model):
     """Write ``model``'s weights into ``group`` in the Keras 2 layout."""
-    from ..models import layer_name, module_weights
+    from ..models import layer_name
     layers = model.layers
     names = [layer_name(layer) for layer in layers]
     for name in names:
@@ -89,22 +90,11 @@ def write_weights_group(group, model):
     group.attrs["kerosene_layout"] = b"keras2"
     for layer, name in zip(layers, names):
         layer_group = group.create_group(name)
-        arrays = module_weights(layer)
-        weight_names = [f"{name}/{w}" for w in _weight_names(layer, len(arrays))]
+        arrays, own_names = layer_arrays(layer)
+        weight_names = [f"{name}/{w}" for w in own_names]
         _write_string_list(layer_group, "weight_names", weight_names)
         for weight_name, array in zip(weight_names, arrays):
             _put_array(layer_group, weight_name, array)
-
-
-def _weight_names(layer, count):
-    if hasattr(layer, "keras_weight_names"):
-        names = list(layer.keras_weight_names())
-        if len(names) == count:
-            return names
-    keys = list(layer.state_dict().keys()) if count else []
-    if len(keys) == count:
-        return [k.replace(".", "_").replace("/", "_") + ":0" for k in keys]
-    return [f"weight_{i}:0" for i in range(count)]
 
 
 # --- reading ------------------------------------------------------------------------
@@ -164,7 +154,6 @@ def _read_keras3(group, path):
 
 def _class_key_sort(saved, model_layers):
     """Order Keras 3 layers as the model's layers by their class-based keys."""
-    from ..models import module_weights
     from ..layers.base import to_snake_case
     counts, order = {}, []
     by_key = {s.class_key: s for s in saved}
@@ -173,7 +162,7 @@ def _class_key_sort(saved, model_layers):
         n = counts.get(base, 0)
         counts[base] = n + 1
         key = base if n == 0 else f"{base}_{n}"
-        if key in by_key and module_weights(layer):
+        if key in by_key and layer_arrays(layer)[0]:
             order.append(by_key.pop(key))
     return order + [s for s in saved if s.class_key in by_key and s.arrays]
 
@@ -186,8 +175,8 @@ def match_weights(model, saved, path, by_name=False, skip_mismatch=False):
     ``ValueError`` naming the file, layer and shapes on a mismatch unless
     ``skip_mismatch`` (then warns and leaves that layer as it is).
     """
-    from ..models import layer_name, module_weights
-    layers = [layer for layer in model.layers if module_weights(layer)]
+    from ..models import layer_name
+    layers = [layer for layer in model.layers if layer_arrays(layer)[0]]
     plan = []
     if by_name:
         by = {}
@@ -207,7 +196,7 @@ def match_weights(model, saved, path, by_name=False, skip_mismatch=False):
                 "Use by_name=True to load the layers whose names match.")
         pairs = list(zip(layers, with_weights))
     for layer, s in pairs:
-        current = module_weights(layer)
+        current = layer_arrays(layer)[0]
         problem = None
         if len(current) != len(s.arrays):
             problem = f"the layer has {len(current)} weights, the file {len(s.arrays)}"

@@ -48,19 +48,19 @@ def _serialize_item(item, module, what):
 
 def _optimizer_config(optimizer):
     from .. import optimizers
-    if hasattr(optimizer, "get_config"):
-        config = optimizers.serialize(optimizer)
-        config["class_name"] = registered_name(optimizer) if type(optimizer).__name__ not in (
-            "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax", "Nadam") else type(
-            optimizer).__name__
-        return config
-    cls = type(optimizer)
-    if getattr(torch.optim, cls.__name__, None) is cls:
+    torch_classes = [c for c in type(optimizer).__mro__
+                     if getattr(torch.optim, c.__name__, None) is c and c is not torch.optim.Optimizer]
+    if torch_classes and not isinstance(optimizer, optimizers.Optimizer):   # plain torch (adapted in place)
+        cls = torch_classes[0]
         group = optimizer.param_groups[0]
         hyper = {k: v for k, v in group.items() if k != "params" and isinstance(
             v, (bool, int, float, str, type(None), tuple, list))}
         return {"class_name": f"torch.optim.{cls.__name__}", "config": hyper}
-    raise Unserialisable(f"the optimizer {cls.__name__} is neither a kerosene nor a torch.optim optimizer")
+    if isinstance(optimizer, optimizers.Optimizer):
+        config = optimizers.serialize(optimizer)
+        config["class_name"] = registered_name(optimizer)
+        return config
+    raise Unserialisable(f"the optimizer {type(optimizer).__name__} is neither a kerosene nor a torch.optim optimizer")
 
 
 def training_config(model):
@@ -100,6 +100,16 @@ def _resolve_named(spec, objects, module):
     return spec
 
 
+def _strings(spec):
+    if isinstance(spec, str):
+        return [spec]
+    if isinstance(spec, (list, tuple)):
+        return [s for item in spec for s in _strings(item)]
+    if isinstance(spec, dict) and "class_name" not in spec:
+        return [s for item in spec.values() for s in _strings(item)]
+    return []
+
+
 def make_optimizer(config, model, objects):
     from .. import optimizers
     class_name = config.get("class_name") if isinstance(config, dict) else None
@@ -124,6 +134,8 @@ def compile_from_config(model, config, custom_objects=None):
     try:
         optimizer = make_optimizer(config["optimizer_config"], model, objects)
         loss = _resolve_named(config.get("loss"), objects, losses)
+        for name in _strings(loss):
+            losses.get(name, custom_objects=objects)   # an unknown name fails here, with advice
         metric_specs = _resolve_named(config.get("metrics"), objects, metrics)
     except (KeyError, ValueError, TypeError) as err:
         raise ValueError(f"Cannot restore the compile settings ({err}). Pass the custom loss, metric or "

@@ -17,6 +17,7 @@ from .atomic import atomic_write
 from .errors import file_error
 from .formats import check_overwrite, weights_format
 from .hdf5_weights import match_weights, read_saved_layers, write_weights_group
+from .layer_weights import layer_arrays, set_layer_arrays
 from .integrity import verify_digest, write_digest
 from .torch_format import load_state_dict_file, save_state_dict
 
@@ -64,14 +65,13 @@ def open_hdf5(path):
 
 def apply_plan(model, plan):
     """Set the matched weights; on any failure put back what was there (all or nothing)."""
-    from ..models import module_weights, set_module_weights
-    backup = [(layer, module_weights(layer)) for layer, _ in plan]
+    backup = [(layer, layer_arrays(layer)[0]) for layer, _ in plan]
     try:
         for layer, arrays in plan:
-            set_module_weights(layer, [np.asarray(a) for a in arrays])
+            set_layer_arrays(layer, [np.asarray(a) for a in arrays])
     except BaseException:
         for layer, arrays in backup:
-            set_module_weights(layer, arrays)
+            set_layer_arrays(layer, arrays)
         raise
 
 
