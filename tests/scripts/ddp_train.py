@@ -107,6 +107,7 @@ def train(out, scenario="callbacks", batch_size=16, epochs=6):
         "weights": [w.tolist() for w in model.get_weights()],
         "state_dict_keys": sorted(model.state_dict()),
         "stop_reason": model.stop_reason,
+        "evaluate": model.evaluate(val[0], val[1], batch_size=8, verbose=0, return_dict=True),
     }
 
 
