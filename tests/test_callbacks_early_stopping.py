@@ -280,3 +280,8 @@ def test_bad_input(kwargs, error, words):
 
 def test_unknown_name_accepted_with_explicit_mode():
     assert EarlyStopping(monitor="val_wobble", mode="max").mode == "max"
+
+
+def test_verbose_may_be_a_bool(capsys):
+    run([1.0, 1.1], patience=0, verbose=True)
+    assert "Epoch 00002: early stopping" in capsys.readouterr().out

@@ -51,7 +51,7 @@ class EarlyStopping(Callback):
         self.monitor = check_monitor_name(monitor, owner)
         self.min_delta = abs(check_number("min_delta", min_delta, owner))
         self.patience = check_non_negative_int("patience", patience, owner)
-        self.verbose = check_non_negative_int("verbose", verbose, owner)
+        self.verbose = check_non_negative_int("verbose", int(verbose) if isinstance(verbose, bool) else verbose, owner)
         self.mode = resolve_mode(mode, monitor, owner)
         self.baseline = check_number("baseline", baseline, owner, allow_none=True)
         if not isinstance(restore_best_weights, (bool, np.bool_)):

@@ -131,7 +131,7 @@ class ReduceLROnPlateau(Callback):
                              f"in [0, 1), got {factor!r}")
         self.factor = factor
         self.patience = check_non_negative_int("patience", patience, owner)
-        self.verbose = check_non_negative_int("verbose", verbose, owner)
+        self.verbose = check_non_negative_int("verbose", int(verbose) if isinstance(verbose, bool) else verbose, owner)
         self.mode = resolve_mode(mode, monitor, owner)
         self.min_delta = abs(check_number("min_delta", min_delta, owner))
         self.cooldown = check_non_negative_int("cooldown", cooldown, owner)
@@ -249,7 +249,7 @@ class LearningRateScheduler(Callback):
             raise ValueError("LearningRateScheduler `interval='batch'` needs a torch.optim.lr_scheduler "
                              "scheduler; a schedule function is called once per epoch")
         self.schedule = schedule
-        self.verbose = check_non_negative_int("verbose", verbose, owner)
+        self.verbose = check_non_negative_int("verbose", int(verbose) if isinstance(verbose, bool) else verbose, owner)
         self.interval = interval
         self._takes_lr = None if self._is_torch else _takes_lr(schedule)
         self._epoch_rate = None
