@@ -90,6 +90,16 @@ def _same_rank(a, b):
     return a, b
 
 
+def _prepare_user(y_true, y_pred):
+    """Tensors for a user function: float targets take ``y_pred``'s dtype, integer
+    labels stay integers (so torch losses such as ``nn.CrossEntropyLoss`` work)."""
+    y_pred = _as_tensor(y_pred)
+    y_true = _as_tensor(y_true, y_pred)
+    if y_true.is_floating_point() and y_true.dtype != y_pred.dtype:
+        y_true = y_true.to(y_pred.dtype)
+    return y_true, y_pred
+
+
 def _regression(y_true, y_pred):
     y_true, y_pred = _prepare(y_true, y_pred)
     return _same_rank(y_true, y_pred)
@@ -423,6 +433,8 @@ class Loss:
         raise NotImplementedError(f"{type(self).__name__} must implement call()")
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        if not (isinstance(y_pred, torch.Tensor) and isinstance(y_true, torch.Tensor)):
+            y_true, y_pred = _prepare_user(y_true, y_pred)
         values = self.call(y_true, y_pred)
         if not isinstance(values, torch.Tensor):
             values = _as_tensor(values)
@@ -482,12 +494,7 @@ class LossFunctionWrapper(Loss):
         self._torch_order = isinstance(fn, torch.nn.modules.loss._Loss)
 
     def call(self, y_true, y_pred):
-        y_pred = _as_tensor(y_pred)
-        y_true = _as_tensor(y_true, y_pred)
-        if y_true.is_floating_point() and y_true.dtype != y_pred.dtype:
-            # float targets follow y_pred (Keras 2); integer class labels stay
-            # integers so torch losses such as nn.CrossEntropyLoss keep working
-            y_true = y_true.to(y_pred.dtype)
+        y_true, y_pred = _prepare_user(y_true, y_pred)
         if self._torch_order:
             return self.fn(y_pred, y_true, **self._fn_kwargs)
         return self.fn(y_true, y_pred, **self._fn_kwargs)

@@ -218,6 +218,8 @@ class Metric:
         return self.fn(y_true, y_pred, **self._kwargs)
 
     def __call__(self, y_true, y_pred):
+        if not (isinstance(y_pred, torch.Tensor) and isinstance(y_true, torch.Tensor)):
+            y_true, y_pred = _losses._prepare_user(y_true, y_pred)
         values = self.call(y_true, y_pred)
         if not isinstance(values, torch.Tensor):
             return torch.as_tensor(values, dtype=torch.get_default_dtype())

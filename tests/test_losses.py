@@ -253,3 +253,15 @@ def test_gradients_flow_and_no_sync_ops():
         y_pred.grad = None
         losses.get(name)(y_true, y_pred).backward()
         assert y_pred.grad is not None and torch.isfinite(y_pred.grad).all(), name
+
+
+def test_custom_loss_subclass_gets_tensors():
+    class MyLoss(losses.Loss):
+        def call(self, y_true, y_pred):
+            assert isinstance(y_true, torch.Tensor) and isinstance(y_pred, torch.Tensor)
+            return (y_true - y_pred).square().sum(-1)
+
+    loss = MyLoss()
+    assert loss.name == "my_loss"
+    value = loss(np.zeros((2, 2)), np.ones((2, 2), dtype="float32"))
+    assert float(value) == 2.0

@@ -202,3 +202,11 @@ def test_metrics_do_not_track_gradients_or_state():
     a, b = acc(y_true, y_pred), acc(y_true, y_pred)
     assert float(a) == float(b)  # stateless: same batch, same value
     assert not a.requires_grad
+
+
+def test_numpy_inputs():
+    acc = metrics.get("accuracy", loss="sparse_categorical_crossentropy")
+    assert float(acc(np.array([0, 1]), np.array([[0.9, 0.1], [0.9, 0.1]]))) == 0.5
+    m = metrics.get(lambda y_true, y_pred: (y_true == y_pred).float().mean(-1))
+    assert m.name == "<lambda>"
+    assert float(m(np.array([[1.0], [2.0]]), np.array([[1.0], [3.0]]))) == 0.5
