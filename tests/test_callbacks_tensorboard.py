@@ -174,3 +174,14 @@ def test_missing_tensorboard_is_a_clear_error(monkeypatch):
 def test_bad_input(kwargs, error, words):
     with pytest.raises(error, match=words):
         TensorBoard(**kwargs)
+
+
+def test_each_epoch_is_on_disk_when_the_epoch_ends(tmp_path):
+    seen = []
+
+    class ReadBack(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append([step for step, _ in scalars(load(tmp_path / "train"), "epoch_loss")])
+
+    model().fit(X, Y, batch_size=8, epochs=3, verbose=0, callbacks=[TensorBoard(tmp_path, write_graph=False), ReadBack()])
+    assert seen == [[0], [0, 1], [0, 1, 2]]

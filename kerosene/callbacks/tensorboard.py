@@ -39,7 +39,8 @@ class TensorBoard(Callback):
     ``profile_batch=N`` or ``(start, stop)`` profiles those training batches (1-based)
     with ``torch.profiler`` into ``log_dir/train/plugins/profile``.
 
-    Only the main process writes. See the runs with ``tensorboard --logdir logs``.
+    Event files are flushed and fsynced at every epoch end. Only the main process
+    writes. See the runs with ``tensorboard --logdir logs``.
 
     Example::
 
@@ -162,6 +163,7 @@ class TensorBoard(Callback):
             self._write_embeddings(train, epoch)
         for writer in self._writers.values():
             writer.flush()
+            _fsync_events(writer.get_logdir())
 
     def on_train_end(self, logs=None):
         if self._graph_hook is not None:
@@ -223,6 +225,22 @@ class TensorBoard(Callback):
     def load_state_dict(self, state):
         self._global_batch = int(state.get("global_batch", 0))
         self._graph_written = bool(state.get("graph_written", False))
+
+
+def _fsync_events(folder):
+    """Push the run's event files to disk, so a crash keeps every finished epoch."""
+    for name in os.listdir(folder):
+        if name.startswith("events.out.tfevents"):
+            try:
+                fd = os.open(os.path.join(folder, name), os.O_RDONLY)
+            except OSError:
+                continue
+            try:
+                os.fsync(fd)
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
 
 
 def _non_negative_int(name, value):
