@@ -55,6 +55,8 @@ def read_history_csv(path, separator=","):
         curves['val_loss']
     """
     path = os.fspath(path)
+    if not isinstance(separator, str) or len(separator) != 1:
+        raise ValueError(f"separator={separator!r}: expected one character, as given to CSVLogger")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No CSV log at {path!r}: give the file a CSVLogger wrote")
     with open(path, newline="", encoding="utf8") as handle:
@@ -76,11 +78,11 @@ def read_history_csv(path, separator=","):
     return [int(e) if not math.isnan(e) else i for i, e in enumerate(epochs)], columns
 
 
-def history_to_dict(history_or_csv):
+def history_to_dict(history_or_csv, separator=","):
     """``(epochs, {key: [floats]})`` from a History, a ``history.history`` dict or a CSV path."""
     source = history_or_csv
     if isinstance(source, (str, os.PathLike)):
-        return read_history_csv(source)
+        return read_history_csv(source, separator=separator)
     if hasattr(source, "history") and isinstance(getattr(source, "history"), dict):
         curves = source.history
         epochs = list(getattr(source, "epoch", None) or [])
@@ -121,14 +123,16 @@ def _pretty(name):
             "mae": "mean absolute error"}.get(name, name.replace("_", " "))
 
 
-def plot_history(history_or_csv, metrics=None, title=None, figsize=None, ncols=None, filepath=None, dpi=100):
+def plot_history(history_or_csv, metrics=None, title=None, figsize=None, ncols=None, filepath=None, dpi=100,
+                 separator=","):
     """Plot training curves; returns a ``matplotlib.figure.Figure``.
 
     ``history_or_csv``: a History (what ``fit`` returns), a ``history.history`` dict, or
     the path of a file CSVLogger wrote. ``metrics``: names to draw (``['loss', 'acc']``);
     by default every metric in the logs, the loss first. Each panel draws the training
     curve and, when present, its ``val_`` twin. ``filepath`` also saves the figure
-    (PNG, SVG or PDF, from the extension).
+    (PNG, SVG or PDF, from the extension). ``separator`` is the CSV file's, as given
+    to CSVLogger.
 
     Example::
 
@@ -138,7 +142,7 @@ def plot_history(history_or_csv, metrics=None, title=None, figsize=None, ncols=N
     Figure = _require_matplotlib()
     if filepath is not None:
         _image_format(filepath)
-    epochs, curves = history_to_dict(history_or_csv)
+    epochs, curves = history_to_dict(history_or_csv, separator=separator)
     if metrics is None:
         names = _default_metrics(curves)
     else:
