@@ -25,7 +25,7 @@ from .hdf5_weights import KERAS_LAYOUT_VERSION, match_weights, read_saved_layers
 from .integrity import verify_digest, write_digest
 from .tensor_tree import read_tree, write_tree
 from .training_config import compile_from_config, training_config
-from .weights_io import _require_built, apply_plan, open_hdf5
+from .weights_io import _require_built, apply_plan, open_hdf5, reading_errors
 
 __all__ = ["save_model", "load_model"]
 
@@ -88,7 +88,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
                          f"{safe_mode!r}")
     model_format(filepath)
     path = os.fspath(filepath)
-    with open_hdf5(path) as f:
+    with reading_errors(path), open_hdf5(path) as f:
         verify_digest(f, path)
         if "model_config" not in f.attrs or "model_weights" not in f:
             what = "a weights-only file; load it with model.load_weights()" if "layer_names" in f.attrs else \

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import pickle
 import warnings
+import zipfile
 
 import torch
 
@@ -29,6 +30,7 @@ def save_state_dict(model, path):
 
 def read_state_dict(path):
     """Read a state dict safely: only tensors and plain containers, never arbitrary objects."""
+    _check_zip_crcs(path)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
@@ -44,6 +46,19 @@ def read_state_dict(path):
                                               for k, v in state.items()):
         raise file_error(path, f"expected a state dict (str -> tensor), found {type(state).__name__}")
     return state
+
+
+def _check_zip_crcs(path):
+    """torch's zip archives carry a CRC per record that torch.load does not check: check them here."""
+    if not zipfile.is_zipfile(path):
+        return   # not a zip: torch.load decides (an old-format file, or an error naming the problem)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError) as err:
+        raise file_error(path, "the torch archive is damaged", err) from None
+    if bad is not None:
+        raise file_error(path, f"the torch archive is corrupted: record {bad!r} fails its CRC check")
 
 
 def load_state_dict_file(model, path, skip_mismatch=False):

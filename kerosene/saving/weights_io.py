@@ -8,13 +8,14 @@ Example::
 """
 from __future__ import annotations
 
+import contextlib
 import os
 
 import h5py
 import numpy as np
 
 from .atomic import atomic_write
-from .errors import file_error
+from .errors import SavedFileError, file_error
 from .formats import check_overwrite, weights_format
 from .hdf5_weights import match_weights, read_saved_layers, write_weights_group
 from .layer_weights import layer_arrays, set_layer_arrays
@@ -63,6 +64,17 @@ def open_hdf5(path):
         raise file_error(path, "the HDF5 file is truncated or corrupted", err) from None
 
 
+@contextlib.contextmanager
+def reading_errors(path):
+    """Any failure while reading a damaged HDF5 file becomes a :class:`SavedFileError` naming it."""
+    try:
+        yield
+    except (SavedFileError, FileNotFoundError):
+        raise
+    except (OSError, KeyError, RuntimeError, TypeError, ValueError, UnicodeDecodeError, IndexError) as err:
+        raise file_error(path, "the file is damaged and cannot be read", err) from None
+
+
 def apply_plan(model, plan):
     """Set the matched weights; on any failure put back what was there (all or nothing)."""
     backup = [(layer, layer_arrays(layer)[0]) for layer, _ in plan]
@@ -91,7 +103,7 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False, **kwargs):
         _require_built(model, "load weights")
         load_state_dict_file(model, path, skip_mismatch=skip_mismatch)
         return
-    with open_hdf5(path) as f:
+    with reading_errors(path), open_hdf5(path) as f:
         verify_digest(f, path)
         group = f["model_weights"] if "model_weights" in f and "layer_names" not in f.attrs else f
         saved = read_saved_layers(group, path)
