@@ -21,11 +21,11 @@ model.compile(optimizer='rmsprop', loss='binary_crossentropy',
               loss_weights=[1., 0.2], metrics=['accuracy'])
 
 rng = np.random.RandomState(4)
-headline_data = rng.randint(0, 50, (200, 10))
-additional_data = rng.rand(200, 5).astype('float32')
+headline_data = rng.randint(0, 50, (96, 10))
+additional_data = rng.rand(96, 5).astype('float32')
 labels = (additional_data.sum(axis=1) > 2.5).astype('float32')
 
-history = model.fit([headline_data, additional_data], [labels, labels], epochs=6, batch_size=32, verbose=0)
+history = model.fit([headline_data, additional_data], [labels, labels], epochs=4, batch_size=32, verbose=0)
 history_dict = model.fit({'main_input': headline_data, 'aux_input': additional_data},
                          {'main_output': labels, 'aux_output': labels}, epochs=1, batch_size=32, verbose=0)
 predictions = model.predict([headline_data, additional_data])

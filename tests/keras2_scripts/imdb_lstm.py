@@ -8,19 +8,19 @@ from kerosene.layers import Dense, Embedding
 from kerosene.layers import LSTM
 
 max_features = 200
-maxlen = 20
+maxlen = 12
 batch_size = 32
 
 rng = np.random.RandomState(1)
 
 
 def review(label):
-    words = list(rng.randint(3, max_features, rng.randint(5, 30)))
+    words = list(rng.randint(3, max_features, rng.randint(4, 15)))
     marker = 1 if label else 2
     return words + [marker] * 3
 
 
-y_train = rng.randint(0, 2, 256)
+y_train = rng.randint(0, 2, 128)
 x_train = [review(l) for l in y_train]
 print(len(x_train), 'train sequences')
 x_train = sequence.pad_sequences(x_train, maxlen=maxlen)
@@ -37,7 +37,7 @@ model.compile(loss='binary_crossentropy',
 
 history = model.fit(x_train, y_train,
                     batch_size=batch_size,
-                    epochs=4,
+                    epochs=3,
                     validation_split=0.2, verbose=2)
 score, acc = model.evaluate(x_train, y_train, batch_size=batch_size, verbose=0)
 print('Train score:', score)

@@ -9,13 +9,13 @@ from kerosene.optimizers import RMSprop
 
 batch_size = 32
 num_classes = 10
-epochs = 4
+epochs = 3
 
 rng = np.random.RandomState(0)
-y_train = rng.randint(0, num_classes, 600)
+y_train = rng.randint(0, num_classes, 300)
 y_test = rng.randint(0, num_classes, 100)
 centers = rng.rand(num_classes, 784)
-x_train = centers[y_train] + 0.3 * rng.rand(600, 784)
+x_train = centers[y_train] + 0.3 * rng.rand(300, 784)
 x_test = centers[y_test] + 0.3 * rng.rand(100, 784)
 x_train = x_train.astype('float32')
 x_test = x_test.astype('float32')
