@@ -406,3 +406,15 @@ def test_load_state_dict_accepts_numpy_state():
     assert other.iterations == 2
     assert all(isinstance(t, torch.Tensor) for s in other.state.values() for t in s.values())
     _train(other, model, steps=1)
+
+
+def test_from_keras2_configs():
+    sgd = SGD.from_config({"lr": 0.1, "momentum": 0.9, "decay": 1e-4, "nesterov": True})
+    assert (sgd.lr, sgd.decay, sgd.defaults["nesterov"]) == (0.1, 1e-4, True)
+    legacy = {"name": "RMSprop", "learning_rate": 0.001, "decay": 0.0, "rho": 0.9,
+              "momentum": 0.0, "epsilon": 1e-07, "centered": False,
+              "is_legacy_optimizer": False, "jit_compile": True}
+    assert RMSprop.from_config(legacy).name == "RMSprop"
+    opt = optimizers.get({"class_name": "Adam", "config": {"lr": 0.002, "beta_1": 0.8,
+                                                           "epsilon": None}})  # Keras 2.2: None = 1e-7
+    assert opt.lr == 0.002 and opt.defaults["beta_1"] == 0.8 and opt.defaults["epsilon"] == 1e-7

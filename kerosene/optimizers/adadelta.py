@@ -21,7 +21,7 @@ class Adadelta(Optimizer):
         learning_rate: float >= 0, default ``1.0`` (Keras 2.2; Keras 3 uses 0.001).
             Alias ``lr``.
         rho: float in [0, 1], default ``0.95``.
-        epsilon: float >= 0, default ``1e-7``.
+        epsilon: float >= 0, default ``1e-7`` (``None`` means 1e-7, as Keras 2.2).
         name, decay, clipnorm, clipvalue, global_clipnorm, weight_decay: see
             :mod:`kerosene.optimizers.base`.
 
@@ -42,7 +42,7 @@ class Adadelta(Optimizer):
         owner = type(self).__name__
         hyper = {
             "rho": check_float("rho", rho, 0.0, 1.0, owner=owner),
-            "epsilon": check_float("epsilon", epsilon, 0.0, owner=owner),
+            "epsilon": check_float("epsilon", 1e-7 if epsilon is None else epsilon, 0.0, owner=owner),
         }
         super().__init__(learning_rate, hyper, name, **kwargs)
 

@@ -19,7 +19,7 @@ class Adagrad(Optimizer):
         learning_rate: float >= 0, default ``0.01`` (Keras 2.2; Keras 3 uses 0.001).
             Alias ``lr``.
         initial_accumulator_value: float >= 0, default ``0.1``.
-        epsilon: float >= 0, default ``1e-7``.
+        epsilon: float >= 0, default ``1e-7`` (``None`` means 1e-7, as Keras 2.2).
         name, decay, clipnorm, clipvalue, global_clipnorm, weight_decay: see
             :mod:`kerosene.optimizers.base`.
 
@@ -42,7 +42,7 @@ class Adagrad(Optimizer):
             "initial_accumulator_value": check_float(
                 "initial_accumulator_value", initial_accumulator_value, 0.0,
                 owner=owner),
-            "epsilon": check_float("epsilon", epsilon, 0.0, owner=owner),
+            "epsilon": check_float("epsilon", 1e-7 if epsilon is None else epsilon, 0.0, owner=owner),
         }
         super().__init__(learning_rate, hyper, name, **kwargs)
 

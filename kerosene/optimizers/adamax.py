@@ -21,7 +21,7 @@ class Adamax(Optimizer):
             Alias ``lr``.
         beta_1: float in [0, 1), default ``0.9``.
         beta_2: float in [0, 1), default ``0.999``.
-        epsilon: float >= 0, default ``1e-7``.
+        epsilon: float >= 0, default ``1e-7`` (``None`` means 1e-7, as Keras 2.2).
         name, decay, clipnorm, clipvalue, global_clipnorm, weight_decay: see
             :mod:`kerosene.optimizers.base`.
 
@@ -44,7 +44,7 @@ class Adamax(Optimizer):
         hyper = {
             "beta_1": check_float("beta_1", beta_1, 0.0, 1.0, high_open=True, owner=owner),
             "beta_2": check_float("beta_2", beta_2, 0.0, 1.0, high_open=True, owner=owner),
-            "epsilon": check_float("epsilon", epsilon, 0.0, owner=owner),
+            "epsilon": check_float("epsilon", 1e-7 if epsilon is None else epsilon, 0.0, owner=owner),
         }
         super().__init__(learning_rate, hyper, name, **kwargs)
 

@@ -25,7 +25,7 @@ class RMSprop(Optimizer):
         learning_rate: float >= 0, default ``0.001`` (Keras 2 and 3). Alias ``lr``.
         rho: float in [0, 1], default ``0.9``.
         momentum: float in [0, 1], default ``0.0``.
-        epsilon: float >= 0, default ``1e-7``.
+        epsilon: float >= 0, default ``1e-7`` (``None`` means 1e-7, as Keras 2.2).
         centered: bool, default ``False``.
         name, decay, clipnorm, clipvalue, global_clipnorm, weight_decay: see
             :mod:`kerosene.optimizers.base`.
@@ -49,7 +49,7 @@ class RMSprop(Optimizer):
         hyper = {
             "rho": check_float("rho", rho, 0.0, 1.0, owner=owner),
             "momentum": check_float("momentum", momentum, 0.0, 1.0, owner=owner),
-            "epsilon": check_float("epsilon", epsilon, 0.0, owner=owner),
+            "epsilon": check_float("epsilon", 1e-7 if epsilon is None else epsilon, 0.0, owner=owner),
             "centered": check_bool("centered", centered, owner=owner),
         }
         super().__init__(learning_rate, hyper, name, **kwargs)
