@@ -209,3 +209,15 @@ def test_clear_session_restarts_names():
     K.clear_session()
     second = kerosene.layers.Dense(1)
     assert first.name == second.name == "dense"
+
+
+def test_image_data_format_sets_the_layers_default():
+    from kerosene import backend as K
+    from kerosene.layers import Conv2D, MaxPooling2D
+    try:
+        K.set_image_data_format("channels_first")
+        assert Conv2D(2, 3).data_format == "channels_first"
+        assert MaxPooling2D().data_format == "channels_first"
+    finally:
+        K.set_image_data_format("channels_last")
+    assert Conv2D(2, 3).data_format == "channels_last"

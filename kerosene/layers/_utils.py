@@ -32,7 +32,8 @@ def normalize_padding(value, allowed=("valid", "same")):
 
 def normalize_data_format(value):
     if value is None:
-        return "channels_last"
+        from ..backend import image_data_format  # K.set_image_data_format sets the default
+        return image_data_format()
     fmt = value.lower() if isinstance(value, str) else value
     if fmt not in DATA_FORMATS:
         raise ValueError(f"Invalid value for argument 'data_format': {value!r}. Accepted "
