@@ -101,8 +101,8 @@ def _keras3_layers(group):
     layers = []
 
     def visit(path, obj):
-        if isinstance(obj, h5py.Group) and path.endswith("/vars") and len(obj):
-            layers.append({"name": path[:-len("/vars")],
+        if isinstance(obj, h5py.Group) and path.startswith("layers/") and path.endswith("/vars") and len(obj):
+            layers.append({"name": path[len("layers/"):-len("/vars")],
                            "weights": [{"name": key, "shape": tuple(obj[key].shape)}
                                        for key in sorted(obj, key=lambda k: int(k) if k.isdigit() else k)]})
     group.visititems(visit)
@@ -195,7 +195,7 @@ def inspect_h5(path):
             if attr in weights_group.attrs:
                 root_attrs.setdefault(attr, _text(weights_group.attrs[attr]))
         optimizer_arrays = 0
-        for name in ("optimizer_weights", "kerosene_optimizer_state"):
+        for name in ("optimizer_weights", "kerosene_optimizer_state", "optimizer"):
             if name in f:
                 optimizer_arrays += sum(1 for _ in _datasets(f[name]))
         if "kerosene_optimizer_state" in f and "optimizer_weights" not in f:
