@@ -158,8 +158,8 @@ class ModelCheckpoint(Callback):
     def _path_for(self, epoch, batch, logs):
         values = dict(logs or {})
         values["epoch"] = epoch + 1
-        if batch is not None and "batch" not in values:
-            values["batch"] = batch + 1
+        if batch is not None:
+            values["batch"] = batch + 1   # 1-based like epoch (Keras 3), not the logs' 0-based index
         try:
             return self.filepath.format(**values)
         except KeyError as err:
