@@ -190,3 +190,4 @@ def _draw_curves(csv_log, curves):
         ax.axvline(best_epoch, color="gray", linestyle=":", label=f"best checkpoint (epoch {best_epoch})")
         ax.legend()
     save_figure(fig, curves)
+    return fig
