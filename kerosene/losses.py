@@ -448,11 +448,10 @@ class Loss:
         reduction = self.reduction
         if reduction in ("none", None) or values.dim() == 0:
             return values
-        total = values.sum()
         if reduction == "sum":
-            return total
+            return values.sum()
         n = values.numel()
-        return total / n if n else total
+        return values.mean() if n else values.sum()  # one kernel (and one backward) instead of sum and divide
 
     def get_config(self):
         """``{'name': ..., 'reduction': ...}`` plus the loss's own arguments."""

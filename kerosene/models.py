@@ -322,8 +322,11 @@ class Model(nn.Module):
         return total
 
     def _regularization_penalty(self):
-        terms = [m.regularization_loss() for m in self.modules()
-                 if m is not self and hasattr(m, "regularization_loss")]
+        # fit/evaluate find the regularizable modules once (engine.loop.prepare); scan otherwise.
+        modules = getattr(self._compile_state, "regularized", None)
+        if modules is None:
+            modules = [m for m in self.modules() if m is not self and hasattr(m, "regularization_loss")]
+        terms = [m.regularization_loss() for m in modules]
         terms = [t for t in terms if t is not None and not (isinstance(t, (int, float)) and t == 0)]
         return sum(terms) if terms else None
 
@@ -332,7 +335,7 @@ class Model(nn.Module):
         state = self._compile_state
         logs = {"loss": loss.detach()} if loss is not None else {}
         metrics = state.metrics
-        if not metrics:
+        if not metrics or (state.output_names is None and not metrics[0]):
             return logs
         with torch.no_grad():
             if len(metrics) == 1 and state.output_names is None:

@@ -18,7 +18,11 @@ def to_floats(tensors):
     """Turn a dict of scalar tensors (or numbers) into a dict of Python floats, one sync."""
     keys = [k for k, v in tensors.items() if isinstance(v, torch.Tensor)]
     out = dict(tensors)
-    if keys:
+    if keys and tensors[keys[0]].device.type == "cpu":
+        # On the CPU there is no transfer to batch: .item() per value is the cheapest read.
+        for key in keys:
+            out[key] = float(tensors[key].item())
+    elif keys:
         stacked = torch.stack([tensors[k].detach().reshape(()).to(torch.float64) for k in keys])
         for key, value in zip(keys, stacked.tolist()):
             out[key] = value

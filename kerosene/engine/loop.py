@@ -63,6 +63,7 @@ def prepare(model, x_sample, y_sample=None, samples=None):
         model._build_from_sample(_to_cpu(x_sample))
     _move_model(model, state.device)
     _bind_optimizer(model)
+    state.regularized = tuple(m for m in model.modules() if m is not model and hasattr(m, "regularization_loss"))
     state.constrained = tuple(m for m in model.modules() if any(
         getattr(spec, "constraint", None) is not None for spec in getattr(m, "_weight_specs", ())))
     if state.metrics is None and y_sample is not None:
