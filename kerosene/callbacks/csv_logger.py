@@ -168,7 +168,9 @@ class CSVLogger(Callback):
     # --- state -----------------------------------------------------------------------------
     def state_dict(self):
         return {"filename": self.filename, "keys": None if self.keys is None else list(self.keys),
-                "rows_written": self.rows_written, "lines": self._lines}
+                "rows_written": self.rows_written,
+                # a restored line count not yet applied (file opens at the first row) is the true one
+                "lines": self._lines if self._resume_lines is None else self._resume_lines}
 
     def load_state_dict(self, state):
         """Continue the file at ``rows_written`` rows (later rows are dropped at train begin)."""

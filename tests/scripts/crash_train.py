@@ -11,7 +11,8 @@ Usage::
 ``val:E`` kills inside epoch E's validation. A kill point this process never reaches
 (it resumed past it) does nothing. On success the script writes ``final.pt`` (the
 model's state dict), ``history.json`` and prints ``DONE``; it prints ``TRAINING`` once
-``fit`` has begun, for a parent that kills at a random time.
+``fit`` has begun, for a parent that kills at a random time. ``--serve`` runs many
+attempts from one imported interpreter (see :func:`serve`).
 """
 import argparse
 import contextlib
@@ -112,14 +113,14 @@ def make_data():
     return x, y
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("workdir")
     parser.add_argument("--backup", default="epoch")
     parser.add_argument("--kill", default="")
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--monitors", action="store_true", help="add EarlyStopping and ReduceLROnPlateau")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     torch.set_num_threads(1)
     torch.manual_seed(1234)
     np.random.seed(1234)
@@ -154,5 +155,39 @@ def main():
     print("DONE", flush=True)
 
 
+def serve():
+    """Fork one training process per stdin line (its arguments as a JSON list), one at a time.
+
+    Each attempt is a real process, killed with a real SIGKILL; forking from this
+    already-imported server only saves the seconds ``import torch`` costs per attempt.
+    Prints ``PID <pid>`` when an attempt starts and ``EXIT <code>`` when it ends
+    (``-9`` for SIGKILL), so the parent can also kill an attempt itself.
+    """
+    # torch.optim.Optimizer() imports torch._dynamo on first use, seconds of work per process.
+    import torch._dynamo  # noqa: F401
+    for line in sys.stdin:
+        argv = json.loads(line)
+        sys.stdout.flush()
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                main(argv)
+            except BaseException:
+                import traceback
+                traceback.print_exc()
+                code = 1
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+        print(f"PID {pid}", flush=True)
+        _, status = os.waitpid(pid, 0)
+        code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+        print(f"EXIT {code}", flush=True)
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--serve"]:
+        serve()
+    else:
+        main()
