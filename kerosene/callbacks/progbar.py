@@ -175,7 +175,7 @@ class ProgbarLogger(Callback):
         self._seen = batch + 1
         bar = self._bar
         if bar is not None and bar.due():
-            bar.update(self._seen, self._running_values())
+            bar.update(self._seen, self._running_values(), finalize=False)
 
     def on_epoch_end(self, epoch, logs=None):
         if self._bar is None or not self._verbose():
