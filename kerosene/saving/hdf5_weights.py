@@ -135,19 +135,30 @@ def _read_keras2(group, path):
     return saved
 
 
+def _keras3_arrays(node):
+    """A Keras 3 object's variables: its own ``vars`` then its sub-objects' (a cell, the two
+    directions of a Bidirectional: forward first, as Keras orders them)."""
+    arrays = []
+    if "vars" in node:
+        vars_group = node["vars"]
+        arrays.extend(np.asarray(vars_group[k][()]) for k in sorted((k for k in vars_group.keys() if k.isdigit()),
+                                                                     key=int))
+    children = [k for k in node.keys() if k != "vars" and hasattr(node[k], "keys")]
+    children.sort(key=lambda k: (k != "forward_layer", k))
+    for key in children:
+        arrays.extend(_keras3_arrays(node[key]))
+    return arrays
+
+
 def _read_keras3(group, path):
     saved = []
     layers = group["layers"]
     for key in layers.keys():
         node = layers[key]
-        vars_group = node["vars"] if "vars" in node else None
-        if vars_group is None:
-            continue
-        name = vars_group.attrs.get("name", key)
+        name = node["vars"].attrs.get("name", key) if "vars" in node else key
         name = name.decode("utf8") if isinstance(name, bytes) else str(name)
-        indices = sorted(int(k) for k in vars_group.keys() if k.isdigit())
-        arrays = [np.asarray(vars_group[str(i)][()]) for i in indices]
-        saved.append(SavedLayer(name, [f"{name}/{i}" for i in indices], arrays, class_key=key))
+        arrays = _keras3_arrays(node)
+        saved.append(SavedLayer(name, [f"{key}/{i}" for i in range(len(arrays))], arrays, class_key=key))
     # Keras 3 keys are "<class in snake case>[_N]" in model order within each class.
     return saved
 
