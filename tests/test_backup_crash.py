@@ -4,7 +4,6 @@ with every epoch once, EarlyStopping's stop epoch and ReduceLROnPlateau's rates 
 
 Set KEROSENE_CRASH_SEED to replay a failing draw of kill points.
 """
-import contextlib
 import csv
 import json
 import os
@@ -12,15 +11,15 @@ import random
 import signal
 import subprocess
 import sys
-import threading
-import time
 
 import torch
 
 from kerosene.callbacks import backup as backup_module
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "scripts"))
+from crash_train import AttemptServer  # noqa: E402
+
 SCRIPT = os.path.join(os.path.dirname(__file__), "scripts", "crash_train.py")
-STEPS = 12   # batches per epoch in the script
 
 
 def start(workdir, *args):
@@ -33,42 +32,6 @@ def start(workdir, *args):
 def finish(process, timeout=150):
     out, err = process.communicate(timeout=timeout)
     return process.returncode, out, err
-
-
-class Attempts:
-    """Training attempts, each a real process forked by the script's ``--serve`` server
-    (so ``import torch`` is paid once), ended by SIGKILL or by finishing."""
-
-    def __init__(self, log_path, timeout=150):
-        env = dict(os.environ, PYTHONUNBUFFERED="1", OMP_NUM_THREADS="1")
-        self.log = open(log_path, "w")
-        self.server = subprocess.Popen([sys.executable, SCRIPT, "--serve"], stdin=subprocess.PIPE,
-                                       stdout=subprocess.PIPE, stderr=self.log, text=True, env=env)
-        self.watchdog = threading.Timer(timeout, self.server.kill)
-        self.watchdog.start()
-
-    def run(self, argv, kill_after=None):
-        """Run one attempt; ``kill_after`` seconds after fit begins, SIGKILL it from here."""
-        self.server.stdin.write(json.dumps([str(a) for a in argv]) + "\n")
-        self.server.stdin.flush()
-        pid, lines = None, []
-        for line in self.server.stdout:
-            lines.append(line)
-            if line.startswith("PID "):
-                pid = int(line.split()[1])
-            elif line.startswith("TRAINING") and kill_after is not None:
-                time.sleep(kill_after)
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            elif line.startswith("EXIT "):
-                return int(line.split()[1]), "".join(lines)
-        raise AssertionError(f"the attempt server died; its log: {self.log.name}")
-
-    def close(self):
-        self.watchdog.cancel()
-        self.server.stdin.close()
-        self.server.wait(timeout=30)
-        self.log.close()
 
 
 def check_backup_folder(folder):
@@ -104,7 +67,7 @@ def test_sigkill_at_random_points_then_rerun_is_bitwise_identical(tmp_path):
         f"batch:{rng.randrange(30, 36)}",
     ]
     common = (run_dir, "--backup", "4", "--monitors")
-    attempts = Attempts(tmp_path / "attempts.log")
+    attempts = AttemptServer(tmp_path / "attempts.log")
     kills = 0
     try:
         for point in kill_points:

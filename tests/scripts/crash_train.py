@@ -19,7 +19,10 @@ import contextlib
 import json
 import os
 import signal
+import subprocess
 import sys
+import threading
+import time
 
 import numpy as np
 import torch
@@ -146,8 +149,10 @@ def main(argv=None):
     if kind == "write":
         install_write_trap(switch)
 
+    began = time.perf_counter()
     history = model.fit(x, y, batch_size=10, epochs=args.epochs, validation_split=0.2, shuffle=True,
                         callbacks=callbacks, verbose=0)
+    print(f"FIT_SECONDS {time.perf_counter() - began:.6f}", flush=True)
     torch.save(model.state_dict(), os.path.join(args.workdir, "final.pt"))
     with open(os.path.join(args.workdir, "history.json"), "w") as handle:
         json.dump({"epoch": history.epoch, "history": history.history,
@@ -184,6 +189,49 @@ def serve():
         _, status = os.waitpid(pid, 0)
         code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
         print(f"EXIT {code}", flush=True)
+
+
+class AttemptServer:
+    """Parent side of :func:`serve`: run attempts, optionally SIGKILL one from outside.
+
+    Example::
+
+        server = AttemptServer('attempts.log')
+        code, output = server.run([workdir, '--backup', '4', '--kill', 'batch:7'])   # code == -9
+        server.close()
+    """
+
+    def __init__(self, log_path, timeout=150):
+        env = dict(os.environ, PYTHONUNBUFFERED="1", OMP_NUM_THREADS="1")
+        self.log = open(log_path, "w")
+        self.server = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--serve"],
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
+                                       text=True, env=env)
+        self.watchdog = threading.Timer(timeout, self.server.kill)
+        self.watchdog.start()
+
+    def run(self, argv, kill_after=None):
+        """Run one attempt; ``kill_after`` seconds after fit begins, SIGKILL it from here."""
+        self.server.stdin.write(json.dumps([str(a) for a in argv]) + "\n")
+        self.server.stdin.flush()
+        pid, lines = None, []
+        for line in self.server.stdout:
+            lines.append(line)
+            if line.startswith("PID "):
+                pid = int(line.split()[1])
+            elif line.startswith("TRAINING") and kill_after is not None:
+                time.sleep(kill_after)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            elif line.startswith("EXIT "):
+                return int(line.split()[1]), "".join(lines)
+        raise RuntimeError(f"the attempt server died; its log: {self.log.name}")
+
+    def close(self):
+        self.watchdog.cancel()
+        self.server.stdin.close()
+        self.server.wait(timeout=30)
+        self.log.close()
 
 
 if __name__ == "__main__":
