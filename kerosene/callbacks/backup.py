@@ -124,6 +124,11 @@ class BackupAndRestore(Callback):
         return super().overrides(hook)
 
     def on_train_begin(self, logs=None):
+        from .. import distributed
+        if distributed.is_distributed():
+            raise RuntimeError(
+                "BackupAndRestore does not support torch.distributed runs yet (every rank would share "
+                f"one backup in {self.backup_dir!r}); train in one process or leave it out")
         loop_state = self._loop_state()
         _remove_stale_temp_files(self.backup_dir)
         self.batches_since_save = 0
