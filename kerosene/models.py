@@ -307,9 +307,10 @@ class Model(nn.Module):
         if len(losses) == 1:
             if losses[0] is None:
                 raise ValueError("compile() was given no loss; pass loss=... to train or evaluate")
-            total = losses[0](y, y_pred, sample_weight)
+            total = losses[0](y, _loss_dtype(y_pred), sample_weight)
         else:
             total, ys, preds = 0.0, _as_list(y, state.output_names), _as_list(y_pred, state.output_names)
+            preds = [_loss_dtype(p) for p in preds]
             weights = state.loss_weights
             for i, loss_fn in enumerate(losses):
                 if loss_fn is None:
@@ -572,6 +573,14 @@ class Sequential(Model):
     def get_config(self):
         from .saving import model_config
         return model_config(self)
+
+
+def _loss_dtype(y_pred):
+    """Losses are computed in float32 as in Keras (its Loss dtype), even when a mixed
+    precision forward produced bfloat16/float16 outputs."""
+    if isinstance(y_pred, torch.Tensor) and y_pred.dtype in (torch.bfloat16, torch.float16):
+        return y_pred.float()
+    return y_pred
 
 
 def _declared_input_shape(layer):

@@ -200,7 +200,7 @@ class ArrayAdapter(DataAdapter):
         if self.shuffle:
             order = self.permutation(epoch)
             if self.device.type != "cpu":
-                order = order.to(self.device)
+                order = order.to(self.device, non_blocking=True)  # a blocking copy would sync each epoch
         self.order = order
         assemble = self._assemble
         for step in range(start_step, self.steps):

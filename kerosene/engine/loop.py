@@ -448,10 +448,12 @@ def _compiled_step(model):
 def _autocast(model):
     precision = model._compile_state.precision
     device = model._compile_state.device
+    # The context spans many steps: autocast's cache of low-precision weight copies would
+    # hand later steps the weights of the first one, so it stays off.
     if precision in ("mixed_bfloat16", "bfloat16"):
-        return lambda: torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+        return lambda: torch.autocast(device_type=device.type, dtype=torch.bfloat16, cache_enabled=False)
     if precision in ("mixed_float16", "float16"):
-        return lambda: torch.autocast(device_type=device.type, dtype=torch.float16)
+        return lambda: torch.autocast(device_type=device.type, dtype=torch.float16, cache_enabled=False)
     return contextlib.nullcontext
 
 
