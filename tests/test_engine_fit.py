@@ -594,3 +594,20 @@ def test_weight_constraints_applied_after_each_step(blobs):
     model.compile(optimizer=kerosene.optimizers.SGD(learning_rate=0.5), loss="categorical_crossentropy")
     model.fit(x, y, epochs=1, verbose=0)
     assert (model.get_weights()[0] >= 0).all()
+
+
+def test_get_weights_includes_parameters_a_custom_layer_assigns_itself():
+    class Scale(kerosene.layers.Layer):
+        def build(self, input_shape):
+            self.scale = torch.nn.Parameter(torch.full((input_shape[-1],), 2.0))
+
+        def call(self, x):
+            return x * self.scale
+
+    model = Sequential([Dense(2, input_dim=3), Scale()])
+    model.predict(np.ones((1, 3), dtype="float32"))
+    weights = model.get_weights()
+    assert len(weights) == 3 and np.allclose(weights[2], 2.0)
+    weights[2] = np.full(2, 5.0, dtype="float32")
+    model.set_weights(weights)
+    assert torch.allclose(model.layers[1].scale, torch.full((2,), 5.0))

@@ -375,6 +375,11 @@ class Layer(nn.Module):
         for spec in self._weight_specs:
             (trainable if spec.trainable else frozen).append(
                 (prefix + spec.name, self, spec, getattr(self, spec.attr)))
+        # Parameters a custom layer assigned itself (``self.w = nn.Parameter(...)``) count too.
+        declared = {spec.attr for spec in self._weight_specs}
+        for pname, p in self._parameters.items():
+            if p is not None and pname not in declared:
+                trainable.append((prefix + pname, self, None, p))
         for child_name, child in self.named_children():
             if isinstance(child, Layer):
                 t, f = child._entries_split(prefix + child.name + "/")
