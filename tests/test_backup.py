@@ -75,15 +75,19 @@ def same_weights(a, b):
     return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
 
 
-def crash_then_resume(tmp_path, save_freq, crash, extra=lambda: []):
+def crash_then_resume(tmp_path, save_freq, crash, extra=lambda: [], extra_first=False):
     folder = tmp_path / "backup"
+
+    def callbacks(crash_at):
+        own = [BackupAndRestore(folder, save_freq=save_freq), CrashAt(*crash_at)]
+        return extra() + own if extra_first else own + extra()
     first = new_model()
     with pytest.raises(Boom):
-        fit(first, [BackupAndRestore(folder, save_freq=save_freq), CrashAt(*crash)] + extra())
+        fit(first, callbacks(crash))
     assert (folder / "latest.backup").exists(), "a crash must leave the backup in place"
     torch.manual_seed(999)   # the rerun's global RNG differs; the backup must put it right
     resumed = new_model()
-    history = fit(resumed, [BackupAndRestore(folder, save_freq=save_freq), CrashAt(-1, -1)] + extra())
+    history = fit(resumed, callbacks((-1, -1)))
     return resumed, history
 
 
@@ -98,7 +102,8 @@ def test_resume_after_crash_is_bitwise_identical(tmp_path, save_freq, crash):
     assert not (tmp_path / "backup").exists(), "a completed run removes its backup"
 
 
-def test_plain_user_callback_resumes_mid_epoch(tmp_path):
+@pytest.mark.parametrize("extra_first", [False, True], ids=["backup-first", "backup-last"])
+def test_plain_user_callback_resumes_mid_epoch(tmp_path, extra_first):
     reference_losses = LossHistory()
     fit(new_model(), [reference_losses, CrashAt(-1, -1)])
     holder = []
@@ -106,7 +111,7 @@ def test_plain_user_callback_resumes_mid_epoch(tmp_path):
     def extra():
         holder.append(LossHistory())
         return [holder[-1]]
-    crash_then_resume(tmp_path, 2, (1, 5), extra)
+    crash_then_resume(tmp_path, 2, (1, 5), extra, extra_first)
     # it resets itself in on_train_begin; the restored list must survive that
     assert holder[-1].losses == reference_losses.losses
     assert len(holder[-1].losses) == 4 * 8
@@ -273,3 +278,22 @@ def test_too_few_epochs_for_the_backup_is_refused(tmp_path):
     _write_backup_at(tmp_path)
     with pytest.raises(BackupError, match="epoch 2 but fit\\(epochs=1\\)"):
         fit(new_model(), [BackupAndRestore(tmp_path)], epochs=1)
+
+
+def test_save_freq_false_restores_but_never_writes(tmp_path):
+    _write_backup_at(tmp_path)
+    before = (tmp_path / "latest.backup").read_bytes()
+    history = fit(new_model(), [BackupAndRestore(tmp_path, save_freq=False, delete_checkpoint=False)], epochs=4)
+    assert history.epoch == [0, 1, 2, 3]   # epochs 0-1 restored, 2-3 trained
+    assert (tmp_path / "latest.backup").read_bytes() == before
+
+
+def test_interrupt_keeps_the_backup(tmp_path):
+    class Interrupt(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        fit(new_model(), [BackupAndRestore(tmp_path), Interrupt()], epochs=4)
+    payload = backup_module.decode((tmp_path / "latest.backup").read_bytes(), "x")
+    assert payload["loop"]["epoch"] == 1   # the epoch the interrupt cut short is trained again
