@@ -9,6 +9,7 @@ the loop that never syncs.
 
     python benchmarks/fit_overhead.py                       # all workloads, 3 repeats
     python benchmarks/fit_overhead.py --workloads seed --repeats 5 --json out.json
+    python benchmarks/fit_overhead.py --device cuda --runners torch_item,torch_nosync,kerosene_losshistory,kerosene
 """
 from __future__ import annotations
 
@@ -109,19 +110,24 @@ def keras_cce(pred, target):
 
 
 # --- runners (each in its own process) ----------------------------------------------------
-def run_torch(workload, read_loss):
+def _sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def run_torch(workload, read_loss, device):
     import torch
     x, y = make_data(workload)
     samples, batch, epochs = WORKLOADS[workload]
-    model = torch_model(workload)
+    model = torch_model(workload).to(device)
     opt = torch.optim.RMSprop(model.parameters(), lr=0.001, alpha=0.9, eps=1e-7, foreach=True)
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    xt, yt = torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)   # converted once, as fit does
     losses = []
     steps = (samples + batch - 1) // batch
 
     def epoch(k):
         generator = torch.Generator().manual_seed(k)
-        order = torch.randperm(samples, generator=generator)
+        order = torch.randperm(samples, generator=generator).to(device, non_blocking=True)
         model.train()
         for i in range(steps):
             idx = order[i * batch:(i + 1) * batch]
@@ -135,19 +141,23 @@ def run_torch(workload, read_loss):
         return loss
 
     epoch(0)
+    _sync(device)
     start = time.perf_counter()
     for k in range(1, epochs + 1):
         last = epoch(k)
+    _sync(device)
     elapsed = time.perf_counter() - start
     return elapsed / (steps * epochs), float(last.item())
 
 
-def run_kerosene(workload, read_loss):
+def run_kerosene(workload, read_loss, device):
     import kerosene
     x, y = make_data(workload)
     samples, batch, epochs = WORKLOADS[workload]
     model = kerosene_model(workload)
-    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", device="cpu")
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", device=str(device))
+    if device.type != "cpu":   # the torch loop's data sits on the card before timing; give fit the same
+        x, y = torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
     callbacks = []
     if read_loss:
         class LossHistory(kerosene.callbacks.Callback):
@@ -158,8 +168,11 @@ def run_kerosene(workload, read_loss):
                 self.losses.append(logs.get("loss"))
         callbacks.append(LossHistory())
     model.fit(x, y, batch_size=batch, epochs=1, verbose=0, callbacks=callbacks)
+    _sync(device)
     start = time.perf_counter()
+    # Like the torch loop, the timed run starts from arrays already converted (and, on CUDA, on the card).
     history = model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0, callbacks=callbacks)
+    _sync(device)
     elapsed = time.perf_counter() - start
     steps = (samples + batch - 1) // batch
     return elapsed / (steps * epochs), history.history["loss"][-1]
@@ -226,8 +239,9 @@ def run_lightning(workload, read_loss):
     return elapsed / (steps * epochs), float(module.losses[-1]) if module.losses else float("nan")
 
 
-def child(runner, workload, threads):
+def child(runner, workload, threads, device="cpu"):
     import torch
+    device = torch.device(device)
     torch.set_num_threads(threads)
     # Denormals: RMSprop's running averages decay into denormal floats that are ~10x slower
     # on x86. The benchmark flushes them in every runner alike; the library never does.
@@ -236,10 +250,12 @@ def child(runner, workload, threads):
     read = RUNNERS[runner][0]
     cpu0 = time.process_time()
     wall0 = time.perf_counter()
+    if device.type != "cpu" and not (runner.startswith("torch") or runner.startswith("kerosene")):
+        raise SystemExit(f"runner {runner!r} only runs on the CPU here")
     if runner.startswith("torch"):
-        per_step, loss = run_torch(workload, read)
+        per_step, loss = run_torch(workload, read, device)
     elif runner.startswith("kerosene"):
-        per_step, loss = run_kerosene(workload, read)
+        per_step, loss = run_kerosene(workload, read, device)
     elif runner == "keras3":
         per_step, loss = run_keras3(workload, read)
     else:
@@ -257,16 +273,19 @@ def available(runner):
     return importlib.util.find_spec(module) is not None
 
 
-def run_child(runner, workload, threads, retries=2):
+def run_child(runner, workload, threads, retries=2, device="cpu"):
     env = dict(os.environ, KERAS_BACKEND="torch", OMP_NUM_THREADS=str(threads))
     for attempt in range(retries + 1):
         load_before = os.getloadavg()[0]
-        out = subprocess.run([sys.executable, __file__, "--child", runner, workload, "--threads", str(threads)],
-                             capture_output=True, text=True, env=env, timeout=1800)
+        out = subprocess.run([sys.executable, __file__, "--child", runner, workload, "--threads", str(threads),
+                              "--device", device], capture_output=True, text=True, env=env, timeout=1800)
         if out.returncode != 0:
             raise RuntimeError(f"{runner}/{workload} failed:\n{out.stderr[-3000:]}")
         result = json.loads(out.stdout.strip().splitlines()[-1])
         result["load_before"] = load_before
+        if device != "cpu":   # waiting on the card lowers the CPU share; it says nothing about contention
+            result["contended"] = False
+            return result
         # Another process stealing the cores shows up as a low CPU share for our threads.
         if result["cpu_share"] >= 0.5 * threads * 0.8 or attempt == retries:
             result["contended"] = result["cpu_share"] < 0.5 * threads * 0.8
@@ -279,11 +298,12 @@ def main(argv=None):
     parser.add_argument("--runners", default=",".join(RUNNERS))
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (cuda: torch and kerosene runners only)")
     parser.add_argument("--json", help="write the raw results and medians here")
     parser.add_argument("--child", nargs=2, metavar=("RUNNER", "WORKLOAD"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        child(args.child[0], args.child[1], args.threads)
+        child(args.child[0], args.child[1], args.threads, args.device)
         return
     workloads = args.workloads.split(",")
     runners = [r for r in args.runners.split(",") if available(r)]
@@ -294,7 +314,7 @@ def main(argv=None):
     for repeat in range(args.repeats):
         for workload in workloads:
             for runner in runners:
-                res = run_child(runner, workload, args.threads)
+                res = run_child(runner, workload, args.threads, device=args.device)
                 results[workload][runner].append(res)
                 print(f"# repeat {repeat + 1} {workload:5s} {runner:22s} {res['ms_per_step']:8.3f} ms/step"
                       f"{'  (contended)' if res['contended'] else ''}", file=sys.stderr)
@@ -314,7 +334,8 @@ def main(argv=None):
               f"{ratio:>7s} {row['final_loss']:11.4f}")
     if args.json:
         with open(args.json, "w") as handle:
-            json.dump({"table": table, "raw": results, "threads": args.threads, "repeats": args.repeats}, handle,
+            json.dump({"table": table, "raw": results, "threads": args.threads, "repeats": args.repeats,
+                       "device": args.device}, handle,
                       indent=2)
 
 

@@ -19,7 +19,17 @@ if [ "$GPUS" -lt 1 ]; then
 fi
 
 echo "== step 2: single-GPU fit versus a hand-written loop"
-# (the single-GPU benchmark goes here)
+# Installs what it can (the card's machine may have no network: failures are fine, PYTHONPATH
+# already points at this checkout), then the sync-debug test and the three workloads.
+timeout 60 "$PY" -m pip install -q -e . --no-deps --no-build-isolation >/dev/null 2>&1 || echo "(pip install -e . skipped)"
+"$PY" -c "import pytest, h5py" 2>/dev/null || timeout 60 "$PY" -m pip install -q pytest h5py >/dev/null 2>&1 \
+    || echo "(pytest/h5py not installable here)"
+echo "-- step 2a: no host-device sync per step (torch.cuda.set_sync_debug_mode('error'))"
+timeout 90 "$PY" -m pytest -q -p no:cacheprovider tests/test_gpu_sync.py || echo "!! sync test FAILED"
+echo "-- step 2b: ms/step and ratio kerosene / torch loop (seed, mlp, cnn on the GPU)"
+timeout 180 "$PY" benchmarks/fit_overhead.py --device cuda --repeats 2 \
+    --runners torch_item,torch_nosync,kerosene_losshistory,kerosene --json /tmp/fit_overhead_gpu.json \
+    || echo "!! benchmark FAILED or ran out of time"
 
 echo "== step 3: DDP on all $GPUS GPU(s): kerosene fit versus a hand-written DDP loop (nccl)"
 timeout 240 "$PY" -m torch.distributed.run --standalone --nproc_per_node="$GPUS" \
