@@ -13,6 +13,7 @@ from torch import nn
 
 from .engine import loop
 from .engine.compile_state import CompileState, resolve_device
+from .engine.data import map_tensors, per_output
 
 __all__ = ["Model", "Sequential", "load_model", "NotCompiledError"]
 
@@ -170,7 +171,7 @@ class Model(nn.Module):
         was_training = self.training
         params = list(self.parameters())
         device = params[0].device if params and not nn.parameter.is_lazy(params[0]) else None
-        sample = _slice_rows(x, 2, device)
+        sample = map_tensors(lambda t: t[:2] if device is None else t[:2].to(device), x)
         self.eval()
         with torch.no_grad():
             self(sample)
@@ -309,7 +310,7 @@ class Model(nn.Module):
                 raise ValueError("compile() was given no loss; pass loss=... to train or evaluate")
             total = losses[0](y, _loss_dtype(y_pred), sample_weight)
         else:
-            total, ys, preds = 0.0, _as_list(y, state.output_names), _as_list(y_pred, state.output_names)
+            total, ys, preds = 0.0, per_output(y, state.output_names), per_output(y_pred, state.output_names)
             preds = [_loss_dtype(p) for p in preds]
             weights = state.loss_weights
             for i, loss_fn in enumerate(losses):
@@ -344,7 +345,7 @@ class Model(nn.Module):
                 for metric in metrics[0]:
                     logs[metric.name] = metric(y, pred)
             else:
-                ys, preds = _as_list(y, state.output_names), _as_list(y_pred, state.output_names)
+                ys, preds = per_output(y, state.output_names), per_output(y_pred, state.output_names)
                 for i, name in enumerate(state.output_names):
                     if state.losses[i] is not None and len(state.losses) > 1:
                         logs[f"{name}_loss"] = state.losses[i](ys[i], preds[i].detach(), sample_weight).detach()
@@ -355,13 +356,15 @@ class Model(nn.Module):
     def train_step(self, data):
         """One optimisation step on a batch ``(x, y, sample_weight)``; returns a dict of tensors."""
         x, y, sample_weight = data
-        optimizer = self._compile_state.optimizer
-        y_pred = self(x)
+        state = self._compile_state
+        optimizer = state.optimizer
+        # jit_compile=True: the same forward through torch.compile.
+        y_pred = self(x) if state.compiled_forward is None else state.compiled_forward(x)
         loss = self.compute_loss(x, y, y_pred, sample_weight)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        for layer in self._compile_state.constrained:
+        for layer in state.constrained:
             layer.apply_constraints()
         return self.compute_metrics(x, y, y_pred, sample_weight, loss)
 
@@ -597,23 +600,6 @@ def _declared_input_shape(layer):
 def _is_input_layer(layer):
     return type(layer).__name__ in ("InputLayer", "KerasTensor", "SymbolicTensor") or getattr(
         layer, "is_input_layer", False)
-
-
-def _slice_rows(x, n, device=None):
-    if isinstance(x, torch.Tensor):
-        out = x[:n]
-        return out.to(device) if device is not None else out
-    if isinstance(x, dict):
-        return {k: _slice_rows(v, n, device) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return type(x)(_slice_rows(v, n, device) for v in x)
-    return x
-
-
-def _as_list(value, names):
-    if isinstance(value, dict):
-        return [value[n] for n in names]
-    return list(value)
 
 
 def _per_output(spec, output_names, argname):

@@ -17,7 +17,8 @@ import torch
 
 __all__ = [
     "DataAdapter", "ArrayAdapter", "LoaderAdapter", "GeneratorAdapter", "SequenceAdapter",
-    "make_adapter", "to_tensor", "flatten", "num_samples", "split_tail", "is_array_like",
+    "make_adapter", "to_tensor", "flatten", "num_samples", "split_tail", "is_array_like", "map_tensors",
+    "per_output",
 ]
 
 
@@ -230,17 +231,35 @@ def _batch_tuple(batch, source):
     return batch, None, None
 
 
-def _to_device(value, device):
-    if isinstance(value, torch.Tensor):
-        return value.to(device, non_blocking=True) if value.device != device else value
-    if isinstance(value, np.ndarray):
-        return _to_device(to_tensor(value), device)
+def map_leaves(fn, value):
+    """Apply ``fn`` to every leaf of nested dicts/lists/tuples."""
     if isinstance(value, dict):
-        return {k: _to_device(v, device) for k, v in value.items()}
+        return {k: map_leaves(fn, v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return type(value)(_to_device(v, device) for v in value) if isinstance(value, list) else tuple(
-            _to_device(v, device) for v in value)
-    return value
+        return type(value)(map_leaves(fn, v) for v in value)
+    return fn(value)
+
+
+def map_tensors(fn, value):
+    """Apply ``fn`` to every tensor in nested dicts/lists/tuples; other leaves pass through."""
+    return map_leaves(lambda leaf: fn(leaf) if isinstance(leaf, torch.Tensor) else leaf, value)
+
+
+def per_output(value, names):
+    """A model's outputs (or targets) as a list in ``names`` order, from a list or a dict."""
+    if isinstance(value, dict):
+        return [value[n] for n in names]
+    return list(value)
+
+
+def _to_device(value, device):
+    def move(leaf):
+        if isinstance(leaf, np.ndarray):
+            leaf = to_tensor(leaf)
+        if isinstance(leaf, torch.Tensor) and leaf.device != device:
+            return leaf.to(device, non_blocking=True)
+        return leaf
+    return map_leaves(move, value)
 
 
 def _batch_size_of(x):

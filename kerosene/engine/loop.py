@@ -17,7 +17,7 @@ import torch
 from ..callbacks.base import Callback, CallbackList
 from ..callbacks.core import BaseLogger, History
 from ..callbacks.progbar import Progbar, ProgbarLogger
-from .data import ArrayAdapter, flatten, make_adapter, split_tail, to_tensor
+from .data import ArrayAdapter, flatten, make_adapter, map_tensors, per_output, split_tail, to_tensor
 from .logs import BatchLogs, EpochAggregator, to_floats
 from .state import LoopState
 
@@ -60,7 +60,7 @@ def prepare(model, x_sample, y_sample=None, samples=None):
         check(x_sample, samples)
     if not model.built:
         model.cpu()
-        model._build_from_sample(_to_cpu(x_sample))
+        model._build_from_sample(map_tensors(torch.Tensor.cpu, x_sample))
     _move_model(model, state.device)
     _bind_optimizer(model)
     state.regularized = tuple(m for m in model.modules() if m is not model and hasattr(m, "regularization_loss"))
@@ -68,7 +68,7 @@ def prepare(model, x_sample, y_sample=None, samples=None):
         getattr(spec, "constraint", None) is not None for spec in getattr(m, "_weight_specs", ())))
     if state.metrics is None and y_sample is not None:
         resolved = []
-        ys = y_sample if state.output_names is None else _as_list(y_sample, state.output_names)
+        ys = y_sample if state.output_names is None else per_output(y_sample, state.output_names)
         for i, specs in enumerate(state.metric_specs):
             loss = state.losses[i] if i < len(state.losses) else None
             target = ys if state.output_names is None else ys[i]
@@ -79,27 +79,11 @@ def prepare(model, x_sample, y_sample=None, samples=None):
         state.compiled_forward = torch.compile(model)
 
 
-def _as_list(value, names):
-    if isinstance(value, dict):
-        return [value[n] for n in names]
-    return list(value)
-
-
 def _move_model(model, device):
     for p in model.parameters():
         if p.device != device:
             model.to(device)
         return
-
-
-def _to_cpu(x):
-    if isinstance(x, torch.Tensor):
-        return x.cpu()
-    if isinstance(x, dict):
-        return {k: _to_cpu(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return type(x)(_to_cpu(v) for v in x)
-    return x
 
 
 def metric_names(model):
@@ -366,8 +350,6 @@ def _finish(callback_list, logs, failed):
 def _run_epochs(model, callbacks, adapter, val_adapter, loop_state, validation_freq, aggregator, dist):
     """The epoch loop. Returns the last epoch's logs."""
     train_step = model.train_step
-    if model._compile_state.compiled_forward is not None:
-        train_step = _compiled_step(model)
     precision_ctx = _autocast(model)
     has_begin = callbacks.has("on_train_batch_begin")
     has_end = callbacks.has("on_train_batch_end")
@@ -426,23 +408,6 @@ def _batch_rows(x):
         if hasattr(leaf, "shape") and len(leaf.shape):
             return int(leaf.shape[0])
     return 1
-
-
-def _compiled_step(model):
-    compiled = model._compile_state.compiled_forward
-
-    def step(data):
-        x, y, sample_weight = data
-        optimizer = model._compile_state.optimizer
-        y_pred = compiled(x)
-        loss = model.compute_loss(x, y, y_pred, sample_weight)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        for layer in model._compile_state.constrained:
-            layer.apply_constraints()
-        return model.compute_metrics(x, y, y_pred, sample_weight, loss)
-    return step
 
 
 def _autocast(model):
@@ -581,7 +546,7 @@ def _prepare_for_predict(model, x, samples=None):
     if check is not None:
         check(x, samples)
     if not model.built:
-        model._build_from_sample(_to_cpu(x))
+        model._build_from_sample(map_tensors(torch.Tensor.cpu, x))
 
 
 def _model_device(model):
