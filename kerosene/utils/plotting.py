@@ -169,7 +169,8 @@ def plot_history(history_or_csv, metrics=None, title=None, figsize=None, ncols=N
     xs = [e + 1 for e in epochs]  # people count epochs from 1, as the progress bar does
     for index, name in enumerate(names):
         ax = fig.add_subplot(nrows, ncols, index + 1)
-        for key, label, style in ((name, "train", "-"), ("val_" + name, "validation", "--")):
+        train_label = _pretty(name) if name in _HIDDEN_BY_DEFAULT else "train"
+        for key, label, style in ((name, train_label, "-"), ("val_" + name, "validation", "--")):
             values = curves.get(key)
             if values is None:
                 continue
