@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -273,22 +274,57 @@ def available(runner):
     return importlib.util.find_spec(module) is not None
 
 
+def _machine_busy_seconds():
+    """CPU seconds the whole machine spent busy (all cores; hypervisor steal counts as busy)."""
+    try:
+        with open("/proc/stat") as handle:
+            fields = [int(v) for v in handle.readline().split()[1:]]
+    except OSError:
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _children_cpu_seconds():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+# Share of the machine that other processes may use during a run before it counts as contended.
+OTHERS_LIMIT = 0.15
+
+
 def run_child(runner, workload, threads, retries=2, device="cpu"):
+    """Run one runner in a fresh process; retry when other processes used the machine meanwhile.
+
+    Our own CPU share cannot tell contention apart on its own (OpenMP threads spin while
+    waiting, so a starved run can still look busy), so the parent also measures what the
+    rest of the machine used: /proc/stat busy time minus the child's own CPU time.
+    """
     env = dict(os.environ, KERAS_BACKEND="torch", OMP_NUM_THREADS=str(threads))
+    cores = os.cpu_count() or 1
     for attempt in range(retries + 1):
         load_before = os.getloadavg()[0]
+        busy0, mine0, wall0 = _machine_busy_seconds(), _children_cpu_seconds(), time.perf_counter()
         out = subprocess.run([sys.executable, __file__, "--child", runner, workload, "--threads", str(threads),
                               "--device", device], capture_output=True, text=True, env=env, timeout=1800)
+        wall = time.perf_counter() - wall0
+        busy1, mine1 = _machine_busy_seconds(), _children_cpu_seconds()
         if out.returncode != 0:
             raise RuntimeError(f"{runner}/{workload} failed:\n{out.stderr[-3000:]}")
         result = json.loads(out.stdout.strip().splitlines()[-1])
         result["load_before"] = load_before
+        others = None
+        if busy0 is not None and busy1 is not None:
+            others = max(0.0, (busy1 - busy0) - (mine1 - mine0)) / (wall * cores)
+        result["others_share"] = others
+        result["attempts"] = attempt + 1
         if device != "cpu":   # waiting on the card lowers the CPU share; it says nothing about contention
-            result["contended"] = False
+            result["contended"] = bool(others is not None and others > OTHERS_LIMIT)
             return result
-        # Another process stealing the cores shows up as a low CPU share for our threads.
-        if result["cpu_share"] >= 0.5 * threads * 0.8 or attempt == retries:
-            result["contended"] = result["cpu_share"] < 0.5 * threads * 0.8
+        contended = result["cpu_share"] < 0.5 * threads * 0.8 or (others is not None and others > OTHERS_LIMIT)
+        if not contended or attempt == retries:
+            result["contended"] = contended
             return result
 
 
@@ -316,8 +352,10 @@ def main(argv=None):
             for runner in runners:
                 res = run_child(runner, workload, args.threads, device=args.device)
                 results[workload][runner].append(res)
+                others = res["others_share"]
                 print(f"# repeat {repeat + 1} {workload:5s} {runner:22s} {res['ms_per_step']:8.3f} ms/step"
-                      f"{'  (contended)' if res['contended'] else ''}", file=sys.stderr)
+                      f"  others {'?' if others is None else f'{others:.0%}'}  tries {res['attempts']}"
+                      f"{'  (contended)' if res['contended'] else ''}", file=sys.stderr, flush=True)
     table = []
     for workload in workloads:
         medians = {r: statistics.median(x["ms_per_step"] for x in results[workload][r]) for r in runners}
@@ -325,13 +363,16 @@ def main(argv=None):
             base = RUNNERS[runner][1]
             ratio = medians[runner] / medians[base] if base in medians else None
             losses = [x["final_loss"] for x in results[workload][runner]]
+            contended = sum(bool(x["contended"]) for x in results[workload][runner])
             table.append({"workload": workload, "runner": runner, "ms_per_step": medians[runner],
-                          "baseline": base, "ratio": ratio, "final_loss": losses[-1]})
-    print(f"{'workload':8s} {'runner':22s} {'ms/step':>9s} {'vs':>14s} {'ratio':>7s} {'final loss':>11s}")
+                          "baseline": base, "ratio": ratio, "final_loss": losses[-1],
+                          "contended_runs": contended, "runs": len(losses)})
+    print(f"{'workload':8s} {'runner':22s} {'ms/step':>9s} {'vs':>14s} {'ratio':>7s} {'final loss':>11s} "
+          f"{'contended':>9s}")
     for row in table:
         ratio = f"{row['ratio']:.2f}x" if row["ratio"] is not None else "-"
         print(f"{row['workload']:8s} {row['runner']:22s} {row['ms_per_step']:9.3f} {row['baseline'] or '-':>14s} "
-              f"{ratio:>7s} {row['final_loss']:11.4f}")
+              f"{ratio:>7s} {row['final_loss']:11.4f} {row['contended_runs']:>5d}/{row['runs']}")
     if args.json:
         with open(args.json, "w") as handle:
             json.dump({"table": table, "raw": results, "threads": args.threads, "repeats": args.repeats,
