@@ -45,6 +45,7 @@ import numpy as np
 import torch
 
 from ..saving.atomic import atomic_write, fsync_dir
+from .backup_sharded import ShardedBackupStore, has_sharded_backup, rank_name, remove_stale_temp_files, shared_name
 from .base import Callback
 
 __all__ = ["BackupAndRestore", "BackupError", "LAYOUT_VERSION"]
@@ -106,6 +107,8 @@ class BackupAndRestore(Callback):
         self.batches_since_save = 0
         self._pending = None
         self._rng_at_epoch_begin = None
+        self._store = None          # the per-rank file layout, under torch.distributed only
+        self._generation = 0        # the last distributed backup written or restored
 
     # --- paths -----------------------------------------------------------------------
     @property
@@ -125,15 +128,18 @@ class BackupAndRestore(Callback):
 
     def on_train_begin(self, logs=None):
         from .. import distributed
-        if distributed.is_distributed():
-            raise RuntimeError(
-                "BackupAndRestore does not support torch.distributed runs yet (every rank would share "
-                f"one backup in {self.backup_dir!r}); train in one process or leave it out")
         loop_state = self._loop_state()
-        _remove_stale_temp_files(self.backup_dir)
+        self._store = None
+        self._generation = 0
+        if distributed.is_distributed():
+            self._store = ShardedBackupStore(self.backup_dir, distributed.rank(), distributed.world_size(),
+                                             keep_previous=self.double_checkpoint)
+            remove_stale_temp_files(self.backup_dir, self._store.rank)
+        else:
+            _remove_stale_temp_files(self.backup_dir)
         self.batches_since_save = 0
         self._rng_at_epoch_begin = None
-        payload = self._read_backup()
+        payload = self._read_sharded_backup() if self._store is not None else self._read_backup()
         _pin_loader_order(loop_state.adapter)
         if payload is not None:
             self._restore_model_and_callbacks(payload, loop_state)
@@ -148,14 +154,14 @@ class BackupAndRestore(Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         self.batches_since_save += 1
-        if self.batches_since_save < self.save_freq or self.model.stop_training:
+        if self.batches_since_save < self.save_freq or self._any_rank(self.model.stop_training):
             return
         loop_state = self._loop_state()
         self.batches_since_save = 0
         self._write(loop_state, epoch=loop_state.epoch, step=batch + 1)
 
     def on_epoch_end(self, epoch, logs=None):
-        if self.save_freq != "epoch" or self.model.stop_reason == "nan":
+        if self.save_freq != "epoch" or self._any_rank(self.model.stop_reason == "nan"):
             return   # a NaN stop keeps the last good backup rather than saving NaN weights
         self._write(self._loop_state(), epoch=epoch + 1, step=0)
 
@@ -164,7 +170,11 @@ class BackupAndRestore(Callback):
             self.delete_backup()
 
     def delete_backup(self):
-        """Remove the backup files (and the folder when nothing else is in it)."""
+        """Remove the backup files (and the folder when nothing else is in it); rank 0's job under DDP."""
+        if self._store is not None:
+            # No barrier needed: every rank's last part was on disk before the last commit.
+            self._store.delete()
+            return
         for path in (self.latest_path, self.previous_path):
             with contextlib.suppress(FileNotFoundError):
                 os.remove(path)
@@ -177,6 +187,9 @@ class BackupAndRestore(Callback):
 
     # --- writing ---------------------------------------------------------------------
     def _write(self, loop_state, epoch, step):
+        if self._store is not None:
+            self._write_sharded(loop_state, epoch, step)
+            return
         data = encode(self._snapshot(loop_state, epoch, step))
         os.makedirs(self.backup_dir, exist_ok=True)
         if self.double_checkpoint and os.path.exists(self.latest_path):
@@ -184,7 +197,32 @@ class BackupAndRestore(Callback):
         with atomic_write(self.latest_path, "wb") as handle:
             handle.write(data)
 
+    def _write_sharded(self, loop_state, epoch, step):
+        stop_training = self._any_rank(self.model.stop_training) if step == 0 else False
+        self._generation += 1
+        tag = {"generation": self._generation, "world_size": self._store.world}
+        shared = None
+        if self._store.rank == 0:
+            shared = encode({**self._shared_state(loop_state, epoch, step, stop_training), "sharded": tag})
+        own = {**self._rank_state(loop_state, step), "sharded": {**tag, "rank": self._store.rank},
+               "buffers": _buffers(self.model)}
+        self._store.write(shared, encode(own), self._generation)
+
+    def _any_rank(self, flag):
+        """``flag`` agreed over the ranks (true when true on any): every rank must take the same path to a write."""
+        if self._store is None:
+            return bool(flag)
+        import torch.distributed as torch_dist
+        holder = torch.tensor([1.0 if flag else 0.0])
+        torch_dist.all_reduce(holder, op=torch_dist.ReduceOp.MAX)
+        return bool(holder.item())
+
     def _snapshot(self, loop_state, epoch, step):
+        return {**self._shared_state(loop_state, epoch, step, self.model.stop_training),
+                **self._rank_state(loop_state, step)}
+
+    def _shared_state(self, loop_state, epoch, step, stop_training):
+        """What is the same on every rank under DDP: weights, optimizer, schedulers, position, seed."""
         model = self.model
         optimizer = _optimizer_of(model)
         callbacks = _named_callbacks(loop_state.callbacks, self)
@@ -197,9 +235,19 @@ class BackupAndRestore(Callback):
             "schedulers": {name: to_storable(s.state_dict()) for name, s in _schedulers(callbacks).items()},
             "loop": {
                 "epoch": int(epoch), "step": int(step), "seed": int(loop_state.seed),
-                "stop_training": bool(model.stop_training) and step == 0,
+                "stop_training": bool(stop_training) and step == 0,
                 "stop_reason": model.stop_reason if step == 0 else None,
             },
+        }
+
+    def _rank_state(self, loop_state, step):
+        """What one process owns: RNG states, partial epoch sums, data adapter, callbacks' state.
+
+        Callbacks' state is per rank because batch logs are: a callback that keeps
+        batch values holds that rank's own.
+        """
+        callbacks = _named_callbacks(loop_state.callbacks, self)
+        return {
             "rng": capture_rng(),
             "aggregator": loop_state.aggregator.state_dict() if step else None,
             "adapter": to_storable(loop_state.adapter.state_dict()) if hasattr(loop_state.adapter, "state_dict") else {},
@@ -210,6 +258,10 @@ class BackupAndRestore(Callback):
     # --- reading and restoring ---------------------------------------------------------
     def _read_backup(self):
         """The backup's content, checked against this model; None when there is none."""
+        if has_sharded_backup(self.backup_dir):
+            raise BackupError(
+                f"The backup in {self.backup_dir!r} was written by a torch.distributed run but this run is a "
+                "single process; resume with the world size that wrote it, or delete the folder to start over")
         candidates = [self.latest_path, self.previous_path]
         problems = []
         for path in candidates:
@@ -230,6 +282,77 @@ class BackupAndRestore(Callback):
                 f"{'; '.join(problems)}. Delete {self.backup_dir!r} to start the training over "
                 "(double_checkpoint=True keeps an older backup to fall back on)")
         return None
+
+    def _read_sharded_backup(self):
+        """The backup for this rank under torch.distributed (shared part + own part); None when none.
+
+        Every rank reads, then all agree: a part missing or corrupt on any rank makes
+        every rank move to the previous generation (``double_checkpoint``) or fail alike.
+        """
+        store = self._store
+        commit = store.committed()
+        if commit is None:
+            if os.path.exists(self.latest_path) or os.path.exists(self.previous_path):
+                raise BackupError(
+                    f"The backup in {self.backup_dir!r} was written by a single process but this run has "
+                    f"{store.world} processes; resume with the world size that wrote it, or delete the folder")
+            return None
+        if "error" in commit:
+            raise BackupError(f"{commit['error']}; delete {self.backup_dir!r} to start the training over")
+        if commit["world_size"] != store.world:
+            raise BackupError(
+                f"The backup in {self.backup_dir!r} was written by {commit['world_size']} processes but this run "
+                f"has {store.world}; every rank restores its own state, so resume with "
+                f"--nproc_per_node/--nnodes giving {commit['world_size']} processes, or delete the folder")
+        generation = commit["generation"]
+        candidates = [generation] + ([generation - 1] if self.double_checkpoint and generation > 1 else [])
+        problems = []
+        for candidate in candidates:
+            payload, status = None, None
+            try:
+                payload = self._read_parts(candidate)
+                self._check_compatible(payload, store.path(shared_name(candidate)))
+            except (OSError, _CorruptBackup) as exc:
+                status = ("corrupt", str(exc))
+            except BackupError as exc:
+                status = ("refused", str(exc))
+            statuses = store.gather(status)
+            refused = [(r, s[1]) for r, s in enumerate(statuses) if s is not None and s[0] == "refused"]
+            if refused:
+                raise BackupError(status[1] if status is not None and status[0] == "refused"
+                                  else f"rank {refused[0][0]} refused the backup: {refused[0][1]}")
+            broken = [f"rank {r}: {s[1]}" for r, s in enumerate(statuses) if s is not None]
+            if not broken:
+                if problems and store.rank == 0:
+                    warnings.warn(f"{problems[0]}; resuming from the older backup generation {candidate}",
+                                  RuntimeWarning, stacklevel=3)
+                self._generation = candidate
+                return payload
+            problems.append("; ".join(broken))
+        raise BackupError(
+            f"{'; '.join(problems)}. Delete {self.backup_dir!r} to start the training over "
+            "(double_checkpoint=True keeps an older backup to fall back on)")
+
+    def _read_parts(self, generation):
+        store = self._store
+        shared_path = store.path(shared_name(generation))
+        own_path = store.path(rank_name(store.rank, generation))
+        try:
+            shared_bytes, own_bytes = store.read_parts(generation)
+        except FileNotFoundError as exc:
+            raise _CorruptBackup(f"the backup part {exc.filename} of generation {generation} is missing") from None
+        shared, own = decode(shared_bytes, shared_path), decode(own_bytes, own_path)
+        expected = {"generation": generation, "world_size": store.world}
+        for part, path, extra in ((shared, shared_path, {}), (own, own_path, {"rank": store.rank})):
+            tag = part.get("sharded") if isinstance(part, dict) else None
+            if tag != {**expected, **extra}:
+                raise _CorruptBackup(
+                    f"the backup part {path} is tagged {tag}, not {dict(expected, **extra)}: "
+                    "parts of different backups are mixed")
+        payload = {k: v for k, v in shared.items() if k != "sharded"}
+        payload.update({k: v for k, v in own.items() if k not in ("sharded", "buffers")})
+        payload["model"] = {**shared["model"], **own["buffers"]}   # this rank's BatchNorm statistics
+        return payload
 
     def _check_compatible(self, payload, path):
         differences = compare_fingerprints(payload["fingerprint"], fingerprint(self.model))
@@ -487,6 +610,12 @@ def _restore_rng(state):
 
 
 # --- the run's other objects ------------------------------------------------------------
+def _buffers(model):
+    """The model's state entries that are buffers (rank-local statistics under DDP), on the CPU."""
+    parameters = {name for name, _ in model.named_parameters()}
+    return {k: v.detach().cpu().clone() for k, v in model.state_dict().items() if k not in parameters}
+
+
 def _optimizer_of(model):
     state = getattr(model, "_compile_state", None)
     return getattr(state, "optimizer", None)
