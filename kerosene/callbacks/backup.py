@@ -12,6 +12,12 @@ containers only, read back with ``torch.load(weights_only=True)``: no pickle of
 arbitrary objects. The file is written through :func:`kerosene.saving.atomic.atomic_write`,
 so a kill at any moment leaves the previous backup or the new one, never a mix.
 
+Under torch.distributed the backup is split (see :mod:`.backup_sharded`): rank 0 writes
+what every rank holds alike (weights, optimizer, schedulers, position, seed), each rank
+writes its own RNG states, partial epoch sums, callbacks' state and buffers, and rank 0
+commits the generation once every rank's part is on disk. Every rank restores the
+shared part and its own; a backup written with another world size is refused.
+
 Order of events, and why (the engine runs a callback marked ``restores_training_state``
 first in ``on_train_begin``):
 
@@ -72,6 +78,8 @@ class BackupAndRestore(Callback):
 
     Args:
         backup_dir: folder for the backup (created if missing). Use a folder per run.
+            Under torchrun every rank must be able to read it (shared filesystem across
+            machines); each rank restores its own state, rank 0 writes the shared part.
         save_freq: ``'epoch'`` (a backup after every epoch), a positive int ``N`` (a
             backup every ``N`` batches, resumed at the next batch), or ``False`` (never
             write, only restore).
