@@ -18,6 +18,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EPOCHS = 3
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """These models are tiny: intra-op threads only fight over the CI's 2 shared cores (5x slower measured)."""
+    import torch
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def png_size(path):
     with open(path, "rb") as handle:
         head = handle.read(24)
@@ -29,7 +39,7 @@ def png_size(path):
 def demo_run(tmp_path_factory):
     """What `make demo` runs (python -m kerosene.cli demo), with few epochs, output piped like a log file."""
     out = tmp_path_factory.mktemp("demo")
-    env = dict(os.environ, KEROSENE_DEMO_EPOCHS=str(EPOCHS))
+    env = dict(os.environ, KEROSENE_DEMO_EPOCHS=str(EPOCHS), OMP_NUM_THREADS="1")
     result = subprocess.run([sys.executable, "-m", "kerosene.cli", "demo", "--output-dir", str(out)],
                             capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
     assert result.returncode == 0, result.stderr
