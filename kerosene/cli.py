@@ -213,6 +213,13 @@ def inspect_h5(path):
         if custom:
             problems.append(f"the config names classes that are not Keras built-ins: {custom}; Keras needs "
                             "them passed as custom_objects")
+        first = (_model_layers_from_config(model_config) or [{}])[0]
+        raw_layers = ((model_config or {}).get("config") or {}).get("layers") or []
+        if (model_config or {}).get("class_name") == "Sequential" and first.get("class_name") != "InputLayer" \
+                and raw_layers and "batch_input_shape" in (raw_layers[0].get("config") or {}):
+            notes.append("the Sequential config has no InputLayer entry (Keras 2 writes one): Keras 3 then "
+                         "takes the first layer's batch_input_shape as a shape without the batch axis and "
+                         "builds the model for one dimension too many")
         config_layers = {l["name"]: l["class_name"] for l in _model_layers_from_config(model_config)}
         for layer in layers:
             layer["class_name"] = config_layers.get(layer["name"])

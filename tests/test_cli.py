@@ -199,3 +199,25 @@ def test_python_dash_m_and_console_script(saved_model):
         pytest.skip("the kerosene console script is not installed in this environment (pip install -e .)")
     result = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and all(c in result.stdout for c in ("demo", "plot", "inspect"))
+
+
+def test_inspect_notes_a_sequential_config_without_input_layer(saved_model):
+    _, path = saved_model
+    note = "no InputLayer entry"
+
+    def rewrite(with_input_layer):
+        with h5py.File(path, "r+") as f:
+            config = json.loads(f.attrs["model_config"])
+            layers = [l for l in config["config"]["layers"] if l["class_name"] != "InputLayer"]
+            layers[0]["config"]["batch_input_shape"] = [None, 4]
+            if with_input_layer:
+                layers[0]["config"].pop("batch_input_shape")
+                layers.insert(0, {"class_name": "InputLayer",
+                                  "config": {"batch_input_shape": [None, 4], "dtype": "float32", "name": "in"}})
+            config["config"]["layers"] = layers
+            f.attrs["model_config"] = json.dumps(config)
+
+    rewrite(with_input_layer=False)
+    assert any(note in n for n in inspect_h5(path)["notes"])
+    rewrite(with_input_layer=True)
+    assert not any(note in n for n in inspect_h5(path)["notes"])
