@@ -50,6 +50,7 @@ import warnings
 import numpy as np
 import torch
 
+from ..engine.data import map_tensors
 from ..saving.atomic import atomic_write, fsync_dir
 from .backup_sharded import ShardedBackupStore, has_sharded_backup, rank_name, remove_stale_temp_files, shared_name
 from .base import Callback
@@ -546,13 +547,7 @@ def same_state(a, b):
 
 
 def _to_cpu(value):
-    if isinstance(value, torch.Tensor):
-        return value.detach().cpu().clone()
-    if isinstance(value, dict):
-        return {k: _to_cpu(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_to_cpu(v) for v in value)
-    return value
+    return map_tensors(lambda t: t.detach().cpu().clone(), value)
 
 
 def _keep_as_previous(latest, previous):

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from .. import distributed
+from ..saving.atomic import fsync_path
 from .base import Callback
 
 __all__ = ["TensorBoard"]
@@ -231,16 +232,7 @@ def _fsync_events(folder):
     """Push the run's event files to disk, so a crash keeps every finished epoch."""
     for name in os.listdir(folder):
         if name.startswith("events.out.tfevents"):
-            try:
-                fd = os.open(os.path.join(folder, name), os.O_RDONLY)
-            except OSError:
-                continue
-            try:
-                os.fsync(fd)
-            except OSError:
-                pass
-            finally:
-                os.close(fd)
+            fsync_path(os.path.join(folder, name))
 
 
 def _non_negative_int(name, value):

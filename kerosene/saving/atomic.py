@@ -10,11 +10,11 @@ import contextlib
 import os
 import tempfile
 
-__all__ = ["atomic_write", "atomic_write_bytes", "fsync_dir"]
+__all__ = ["atomic_write", "atomic_write_bytes", "fsync_dir", "fsync_path"]
 
 
-def fsync_dir(path):
-    """Flush a folder's entries (the rename) to disk; a no-op where folders can't be opened."""
+def fsync_path(path):
+    """Flush a file's or folder's contents to disk; a no-op where it can't be opened."""
     try:
         fd = os.open(path or ".", os.O_RDONLY)
     except OSError:
@@ -25,6 +25,11 @@ def fsync_dir(path):
         pass
     finally:
         os.close(fd)
+
+
+def fsync_dir(path):
+    """Flush a folder's entries (the rename) to disk."""
+    fsync_path(path)
 
 
 @contextlib.contextmanager
