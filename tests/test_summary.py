@@ -135,3 +135,29 @@ def test_bad_line_length(line_length):
 def test_bad_positions():
     with pytest.raises(ValueError, match="positions"):
         format_summary(spec_model(), positions=[0.9, 0.5, 1.0])
+
+
+def test_sequential_built_from_data_shows_shapes():
+    model = Sequential([Dense(8, activation="relu"), torch.nn.Linear(8, 3)])
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(np.zeros((10, 5), "float32"), np.zeros((10, 3), "float32"), verbose=0)
+    rows = format_summary(model).splitlines()
+    assert rows[4].startswith("dense") and rows[4][29:].startswith("(None, 8)") and rows[4].split()[-1] == "48"
+    assert rows[6].startswith("linear") and rows[6][29:].startswith("(None, 3)") and rows[6].split()[-1] == "27"
+
+
+def test_subclassed_model_children_out_of_call_order_are_not_guessed():
+    class Backwards(Model):
+        def __init__(self):
+            super().__init__()
+            self.head = Dense(2)          # defined first, called last
+            self.body = Dense(4)
+
+        def call(self, x):
+            return self.head(self.body(x))
+
+    net = Backwards()
+    net(torch.zeros(1, 3))
+    rows = [line for line in format_summary(net).splitlines() if "(Dense)" in line]
+    assert [row[29:].split()[0] for row in rows] == ["multiple", "multiple"]   # no shape guessed
+    assert [row.split()[-1] for row in rows] == ["10", "16"]                    # head 4*2+2, body 3*4+4

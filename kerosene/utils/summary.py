@@ -41,10 +41,23 @@ def _shape_of(output):
     return None
 
 
+def _model_input_shape(model, layers):
+    """The model's input shape, batch first; for a Sequential built lazily from data,
+    the shape its first layer was built for (with the batch axis as ``None``)."""
+    shape = getattr(model, "input_shape", None)
+    # Only a Sequential's first child is sure to see the model's input; a subclassed
+    # model's children are listed in definition order, not call order.
+    if shape is None and layers and callable(getattr(model, "add", None)):
+        built_for = getattr(layers[0], "input_shape", None) if not isinstance(layers[0], torch.nn.Sequential) else None
+        if isinstance(built_for, (tuple, list)) and built_for and all(isinstance(d, int) or d is None for d in built_for):
+            shape = (None,) + tuple(built_for[1:])
+    return shape
+
+
 def _inferred_shapes(model, layers):
     """Shapes from each layer's ``compute_output_shape``, as far as the chain goes."""
     shapes = {}
-    shape = getattr(model, "input_shape", None)
+    shape = _model_input_shape(model, layers)
     if shape is None:
         return shapes
     for layer in layers:
@@ -64,7 +77,7 @@ def _traced_shapes(model, layers):
 
     Runs in eval mode without gradients, so no running statistics change.
     """
-    shape = getattr(model, "input_shape", None)
+    shape = _model_input_shape(model, layers)
     if shape is None or any(d is None for d in shape[1:]):
         return {}
     params = list(model.parameters())
