@@ -10,7 +10,6 @@ Writes `best_cnn.h5`, `cnn_training.csv` and `cnn_curves.png` to $KEROSENE_EXAMP
 """
 import os
 
-import numpy as np
 
 from kerosene.callbacks import CSVLogger, EarlyStopping, ModelCheckpoint, ReduceLROnPlateau
 from kerosene.datasets import digits

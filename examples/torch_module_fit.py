@@ -9,7 +9,6 @@ comes from a torch DataLoader. The optimizer and the loss are torch's own.
 """
 import os
 
-import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset

@@ -1,5 +1,4 @@
 """model.summary(): the Keras 2 table layout, parameter counts checked against Keras."""
-import io
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
