@@ -100,3 +100,15 @@ def test_snippet_runs(session, page, index, line, code, skip_reason):
     if skip_reason:
         pytest.skip(skip_reason)
     session(page, index, line, code)
+
+
+def test_callbacks_page_shows_every_builtin_callback():
+    import kerosene.callbacks
+    page = open(os.path.join(ROOT, "docs", "callbacks.md"), encoding="utf8").read()
+    blocks = "\n".join(FENCE.findall(page))
+    for name in kerosene.callbacks.__all__:
+        if name in ("Callback", "CallbackList"):
+            continue
+        assert f"## {name}" in page, f"docs/callbacks.md has no section for {name}"
+        assert name in blocks or name in ("BaseLogger", "History", "ProgbarLogger"), \
+            f"docs/callbacks.md has no runnable example using {name}"
