@@ -75,9 +75,9 @@ def test_file_layout_is_keras2(tmp_path):
         config = json.loads(f.attrs["model_config"])
         training = json.loads(f.attrs["training_config"])
         assert config["class_name"] == "Sequential"
-        assert [l["class_name"] for l in config["config"]["layers"]] == ["Dense", "BatchNormalization",
+        assert [l["class_name"] for l in config["config"]["layers"]] == ["InputLayer", "Dense", "BatchNormalization",
                                                                           "Dropout", "Dense"]
-        assert config["config"]["layers"][0]["config"]["units"] == 8
+        assert config["config"]["layers"][1]["config"]["units"] == 8
         assert training["loss"] == "categorical_crossentropy" and training["metrics"] == ["acc"]
         assert training["optimizer_config"]["class_name"] == "RMSprop"
         assert "layer_names" in f["model_weights"].attrs
@@ -227,3 +227,35 @@ def test_bad_arguments(tmp_path):
     model.save_weights(str(tmp_path / "w.h5"))
     with pytest.raises(ValueError, match="weights-only file"):
         load_model(str(tmp_path / "w.h5"))
+
+
+def test_keras3_loads_a_whole_sequential_model_saved_by_kerosene(tmp_path):
+    import os
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    import keras
+    import numpy as np
+    from kerosene.layers import Dense
+    from kerosene.models import Sequential
+    model = Sequential([Dense(4, input_dim=3, activation="relu"), Dense(2, activation="softmax")])
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy")
+    path = tmp_path / "m.h5"
+    model.save(str(path))
+    x = np.random.default_rng(0).random((5, 3)).astype("float32")
+    theirs = keras.models.load_model(str(path), compile=False)
+    np.testing.assert_allclose(theirs.predict(x, verbose=0), model.predict(x), atol=1e-6)
+    from kerosene.models import load_model
+    ours = load_model(str(path))
+    np.testing.assert_allclose(ours.predict(x), model.predict(x), atol=1e-7)
+
+
+def test_saved_files_get_ordinary_permissions(tmp_path):
+    import os
+    import stat
+    from kerosene.layers import Dense
+    from kerosene.models import Sequential
+    model = Sequential([Dense(2, input_dim=3)])
+    path = tmp_path / "w.h5"
+    model.save_weights(str(path))
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o666 & ~mask

@@ -50,6 +50,8 @@ def atomic_write(path, mode="wb", encoding=None, newline=None):
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
+    # mkstemp makes the file private (0600); give it the mode an ordinary open() would.
+    os.chmod(tmp, 0o666 & ~_umask())
     try:
         if mode is None:
             os.close(fd)
@@ -70,6 +72,12 @@ def atomic_write(path, mode="wb", encoding=None, newline=None):
         with contextlib.suppress(OSError):
             os.remove(tmp)
         raise
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _fsync_file(path):

@@ -87,6 +87,12 @@ def model_config(model):
     from ..models import Model, Sequential
     if isinstance(model, Sequential):
         layers = [layer_config(layer, model) for layer in model.layers]
+        if model._input_shape is not None:
+            # Keras 2.4+ writes the input as a first layer; Keras 3 needs it to know the input shape.
+            dtype = str(model._input_dtype) if getattr(model, "_input_dtype", None) is not None else "float32"
+            layers.insert(0, {"class_name": "InputLayer", "config": {
+                "batch_input_shape": [None] + list(model._input_shape), "dtype": dtype, "sparse": False,
+                "name": f"{model.name}_input"}})
         config = {"name": model.name, "layers": layers}
         if model._input_shape is not None:
             config["build_input_shape"] = [None] + list(model._input_shape)
@@ -120,7 +126,8 @@ def model_from_config(config, custom_objects=None):
             raise ValueError(f"Sequential config must hold a list of layers, got {type(layer_specs).__name__}")
         model = cls(name=inner.get("name") if isinstance(inner, dict) else None)
         shape = inner.get("build_input_shape") if isinstance(inner, dict) else None
-        if shape is not None:
+        starts_with_input = bool(layer_specs) and layer_specs[0].get("class_name") == "InputLayer"
+        if shape is not None and not starts_with_input:
             model.add(layers_module.Input(shape=tuple(shape[1:]), dtype=inner.get("input_dtype")))
         for spec in layer_specs:
             if spec.get("class_name") == "InputLayer":   # Keras 2.4+ writes the input as a layer
