@@ -6,6 +6,10 @@ import numpy as np
 import pytest
 import torch
 
+# The tests train tiny models; on a shared 2-core machine intra-op threads make those
+# several times slower, not faster. Subprocess tests set their own thread counts.
+torch.set_num_threads(1)
+
 
 @pytest.fixture
 def seeded():
