@@ -334,6 +334,7 @@ def main(argv=None):
     parser.add_argument("--runners", default=",".join(RUNNERS))
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--retries", type=int, default=2, help="reruns of a contended run before it is kept")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (cuda: torch and kerosene runners only)")
     parser.add_argument("--json", help="write the raw results and medians here")
     parser.add_argument("--child", nargs=2, metavar=("RUNNER", "WORKLOAD"), help=argparse.SUPPRESS)
@@ -350,7 +351,7 @@ def main(argv=None):
     for repeat in range(args.repeats):
         for workload in workloads:
             for runner in runners:
-                res = run_child(runner, workload, args.threads, device=args.device)
+                res = run_child(runner, workload, args.threads, retries=args.retries, device=args.device)
                 results[workload][runner].append(res)
                 others = res["others_share"]
                 print(f"# repeat {repeat + 1} {workload:5s} {runner:22s} {res['ms_per_step']:8.3f} ms/step"
