@@ -264,7 +264,7 @@ class Model(nn.Module):
         """Choose the optimizer, loss and metrics (Keras names, objects, or torch optimizers).
 
         ``device='auto'`` trains on CUDA when present. ``jit_compile=True`` runs the
-        forward pass through ``torch.compile``; ``precision='mixed_bfloat16'`` or
+        forward pass through ``torch.compile`` (``'auto'``, Keras 3's default, stays eager); ``precision='mixed_bfloat16'`` or
         ``'mixed_float16'`` trains under autocast.
         """
         from . import losses as losses_module
@@ -291,7 +291,7 @@ class Model(nn.Module):
         metric_specs = _metrics_per_output(metrics, output_names)
         device = resolve_device(device)
         self._compile_state = CompileState(
-            opt, resolved_losses, weights, metric_specs, device, jit_compile=bool(jit_compile),
+            opt, resolved_losses, weights, metric_specs, device, jit_compile=jit_compile is True,
             precision=precision, output_names=output_names, loss_spec=loss, metrics_spec=metrics)
         if self.built:
             self.to(device)

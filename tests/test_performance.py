@@ -226,3 +226,11 @@ def test_bad_precision_and_jit_compile_are_rejected_before_training():
         model.compile(optimizer="sgd", loss="mse", precision="float8")
     with pytest.raises(ValueError, match="jit_compile"):
         model.compile(optimizer="sgd", loss="mse", jit_compile="yes")
+
+
+def test_jit_compile_auto_stays_eager():
+    from kerosene.layers import Dense
+    from kerosene.models import Sequential
+    model = Sequential([Dense(2, input_dim=3)])
+    model.compile(optimizer="sgd", loss="mse", jit_compile="auto")
+    assert model._compile_state.jit_compile is False
