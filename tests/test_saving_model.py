@@ -94,8 +94,8 @@ def test_uncompiled_and_compile_false(tmp_path):
     assert load_model(str(tmp_path / "m.h5")).optimizer is not None
 
 
-class Scale(L.Layer):
-    """A custom layer with one weight."""
+class WeightedScale(L.Layer):
+    """A custom layer with one weight (a name no docs example registers)."""
 
     def __init__(self, factor=2.0, **kwargs):
         super().__init__(**kwargs)
@@ -124,15 +124,15 @@ class Shift(L.Layer):
 
 def test_custom_objects_and_registered_layers(tmp_path):
     x, _ = _data(8)
-    model = Sequential([L.Dense(3, input_dim=5), Scale(3.0), Shift(0.5)])
+    model = Sequential([L.Dense(3, input_dim=5), WeightedScale(3.0), Shift(0.5)])
     with torch.no_grad():
         model.layers[1].w.fill_(7.0)
     model.save(str(tmp_path / "m.h5"))
     with h5py.File(tmp_path / "m.h5", "r") as f:
         assert '"class_name": "TestSaving>Shift"' in str(f.attrs["model_config"])
-    with pytest.raises(ValueError, match="Scale"):
+    with pytest.raises(ValueError, match="WeightedScale"):
         load_model(str(tmp_path / "m.h5"))
-    restored = load_model(str(tmp_path / "m.h5"), custom_objects={"Scale": Scale})
+    restored = load_model(str(tmp_path / "m.h5"), custom_objects={"WeightedScale": WeightedScale})
     assert isinstance(restored.layers[2], Shift) and restored.layers[2].by == 0.5
     assert float(restored.layers[1].w.detach()) == 7.0
     np.testing.assert_array_equal(restored.predict(x), model.predict(x))
@@ -220,7 +220,7 @@ def test_bad_arguments(tmp_path):
         load_model(str(tmp_path / "m.h5"), compile="no")
     with pytest.raises(TypeError, match="custom_objects"):
         model.save(str(tmp_path / "m.h5"))
-        load_model(str(tmp_path / "m.h5"), custom_objects=["Scale"])
+        load_model(str(tmp_path / "m.h5"), custom_objects=["WeightedScale"])
     model.save(str(tmp_path / "m.h5"))
     with pytest.raises(FileExistsError, match="overwrite"):
         model.save(str(tmp_path / "m.h5"), overwrite=False)

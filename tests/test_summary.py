@@ -71,7 +71,7 @@ def test_conv_batchnorm_and_plain_torch_modules():
     linear = next(line for line in text.splitlines() if "(Linear)" in line)
     assert "(None, 16)" in linear and linear.split()[-1] == str(72 * 16 + 16)
     # BatchNormalization: gamma/beta trainable, moving mean/variance not (Keras counts all four).
-    bn = next(line for line in text.splitlines() if "(BatchNo" in line)
+    bn = next(line for line in text.splitlines() if line.startswith("batch_normalization"))
     assert bn.split()[-1] == "32"
     total = 80 + 32 + 72 * 16 + 16 + 16 * 10 + 10
     assert f"Total params: {total:,}" in text
