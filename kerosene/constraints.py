@@ -1,0 +1,113 @@
+"""Weight constraints with Keras's names, applied after each optimizer step.
+
+Example::
+
+    from kerosene.constraints import max_norm
+    Dense(64, kernel_constraint=max_norm(2.0))
+"""
+
+__all__ = ["MaxNorm", "NonNeg", "UnitNorm", "MinMaxNorm", "max_norm", "non_neg", "unit_norm",
+           "min_max_norm", "get", "serialize"]
+
+
+class MaxNorm:
+    """Rescale so the norm along ``axis`` is at most ``max_value``.
+
+    Example: ``Dense(64, kernel_constraint=MaxNorm(2.0))``
+    """
+
+    def __init__(self, max_value=2.0, axis=0):
+        self.max_value, self.axis = max_value, axis
+
+    def __call__(self, w):
+        norms = w.square().sum(dim=self.axis, keepdim=True).sqrt()
+        desired = norms.clamp(0, self.max_value)
+        return w * (desired / (1e-7 + norms))
+
+    def get_config(self):
+        return {"max_value": self.max_value, "axis": self.axis}
+
+
+class NonNeg:
+    """Clip weights at zero from below.
+
+    Example: ``Dense(4, kernel_constraint=NonNeg())``
+    """
+
+    def __call__(self, w):
+        return w.clamp(min=0.0)
+
+    def get_config(self):
+        return {}
+
+
+class UnitNorm:
+    """Scale to unit norm along ``axis``.
+
+    Example: ``Dense(4, kernel_constraint=UnitNorm())``
+    """
+
+    def __init__(self, axis=0):
+        self.axis = axis
+
+    def __call__(self, w):
+        return w / (1e-7 + w.square().sum(dim=self.axis, keepdim=True).sqrt())
+
+    def get_config(self):
+        return {"axis": self.axis}
+
+
+class MinMaxNorm:
+    """Keep the norm along ``axis`` within ``[min_value, max_value]``.
+
+    Example: ``Dense(4, kernel_constraint=MinMaxNorm(0.5, 1.0))``
+    """
+
+    def __init__(self, min_value=0.0, max_value=1.0, rate=1.0, axis=0):
+        self.min_value, self.max_value, self.rate, self.axis = min_value, max_value, rate, axis
+
+    def __call__(self, w):
+        norms = w.square().sum(dim=self.axis, keepdim=True).sqrt()
+        desired = (self.rate * norms.clamp(self.min_value, self.max_value)
+                   + (1 - self.rate) * norms)
+        return w * (desired / (1e-7 + norms))
+
+    def get_config(self):
+        return {"min_value": self.min_value, "max_value": self.max_value,
+                "rate": self.rate, "axis": self.axis}
+
+
+_CONSTRAINTS = {"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm,
+                "min_max_norm": MinMaxNorm, "MaxNorm": MaxNorm, "NonNeg": NonNeg,
+                "UnitNorm": UnitNorm, "MinMaxNorm": MinMaxNorm}
+
+
+def get(identifier, arg_name="constraint"):
+    """A constraint from a name (``'max_norm'``), a config dict, or a callable ``fn(weight) -> weight``."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, dict):
+        cls = _CONSTRAINTS.get(identifier.get("class_name"))
+        if cls is not None:
+            return cls(**(identifier.get("config") or {}))
+        identifier = identifier.get("class_name")
+    if isinstance(identifier, str):
+        if identifier in _CONSTRAINTS:
+            return _CONSTRAINTS[identifier]()
+        raise ValueError(f"Unknown constraint {identifier!r} (argument '{arg_name}'). "
+                         "Accepted names: " + ", ".join(sorted(_CONSTRAINTS)) + ".")
+    if callable(identifier):
+        return identifier
+    raise TypeError(f"Argument '{arg_name}' must be None, a name or a callable, "
+                    f"got {identifier!r}.")
+
+
+# Keras 2's lower-case aliases.
+max_norm = MaxNorm
+non_neg = NonNeg
+unit_norm = UnitNorm
+min_max_norm = MinMaxNorm
+
+
+def serialize(constraint):
+    return {"class_name": type(constraint).__name__, "config": constraint.get_config()}
