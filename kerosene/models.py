@@ -264,8 +264,8 @@ class Model(nn.Module):
         """Choose the optimizer, loss and metrics (Keras names, objects, or torch optimizers).
 
         ``device='auto'`` trains on CUDA when present. ``jit_compile=True`` runs the
-        forward pass through ``torch.compile`` (``'auto'``, Keras 3's default, stays eager); ``precision='mixed_bfloat16'`` or
-        ``'mixed_float16'`` trains under autocast.
+        forward pass through ``torch.compile`` (``'auto'``, Keras 3's default, stays eager);
+        ``precision='mixed_bfloat16'`` or ``'mixed_float16'`` trains under autocast.
         """
         from . import losses as losses_module
         from . import optimizers
