@@ -4,7 +4,7 @@ import math
 
 import torch
 
-from .base import Optimizer, check_bool, check_float
+from .base import Optimizer, check_adam_moments, check_bool
 
 __all__ = ["Adam", "AdamW"]
 
@@ -44,12 +44,8 @@ class Adam(Optimizer):
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  amsgrad=False, name=None, **kwargs):
         owner = type(self).__name__
-        hyper = {
-            "beta_1": check_float("beta_1", beta_1, 0.0, 1.0, high_open=True, owner=owner),
-            "beta_2": check_float("beta_2", beta_2, 0.0, 1.0, high_open=True, owner=owner),
-            "epsilon": check_float("epsilon", 1e-7 if epsilon is None else epsilon, 0.0, owner=owner),
-            "amsgrad": check_bool("amsgrad", amsgrad, owner=owner),
-        }
+        hyper = {**check_adam_moments(beta_1, beta_2, epsilon, owner),
+                 "amsgrad": check_bool("amsgrad", amsgrad, owner=owner)}
         super().__init__(learning_rate, hyper, name, **kwargs)
 
     def _init_state(self, group, param, state):

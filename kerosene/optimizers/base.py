@@ -90,6 +90,15 @@ def check_float(name, value, low=None, high=None, low_open=False, high_open=Fals
     return value
 
 
+def check_adam_moments(beta_1, beta_2, epsilon, owner):
+    """The checked ``beta_1``, ``beta_2``, ``epsilon`` shared by the Adam family (``None`` eps is 1e-7)."""
+    return {
+        "beta_1": check_float("beta_1", beta_1, 0.0, 1.0, high_open=True, owner=owner),
+        "beta_2": check_float("beta_2", beta_2, 0.0, 1.0, high_open=True, owner=owner),
+        "epsilon": check_float("epsilon", 1e-7 if epsilon is None else epsilon, 0.0, owner=owner),
+    }
+
+
 def check_bool(name, value, owner=None):
     if not isinstance(value, (bool, int)) or value not in (0, 1):
         where = f"{owner}: " if owner else ""

@@ -4,7 +4,7 @@ import math
 
 import torch
 
-from .base import Optimizer, check_float
+from .base import Optimizer, check_adam_moments
 
 __all__ = ["Nadam"]
 
@@ -50,11 +50,7 @@ class Nadam(Optimizer):
     def __init__(self, learning_rate=0.002, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  name=None, **kwargs):
         owner = type(self).__name__
-        hyper = {
-            "beta_1": check_float("beta_1", beta_1, 0.0, 1.0, high_open=True, owner=owner),
-            "beta_2": check_float("beta_2", beta_2, 0.0, 1.0, high_open=True, owner=owner),
-            "epsilon": check_float("epsilon", 1e-7 if epsilon is None else epsilon, 0.0, owner=owner),
-        }
+        hyper = check_adam_moments(beta_1, beta_2, epsilon, owner)
         super().__init__(learning_rate, hyper, name, **kwargs)
 
     def add_param_group(self, param_group):
