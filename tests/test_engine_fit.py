@@ -611,3 +611,13 @@ def test_get_weights_includes_parameters_a_custom_layer_assigns_itself():
     weights[2] = np.full(2, 5.0, dtype="float32")
     model.set_weights(weights)
     assert torch.allclose(model.layers[1].scale, torch.full((2,), 5.0))
+
+
+def test_progbar_count_mode_samples(blobs, capsys):
+    from kerosene.callbacks import ProgbarLogger
+    x, y, _ = blobs
+    small_model().fit(x, y, batch_size=32, epochs=1, verbose=1, callbacks=[ProgbarLogger(count_mode="samples")])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "Epoch 1/1" and lines[1].startswith("300/300 [") and len(lines) == 2
+    with pytest.raises(ValueError, match="count_mode"):
+        ProgbarLogger(count_mode="epochs")

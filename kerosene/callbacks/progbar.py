@@ -161,8 +161,19 @@ class ProgbarLogger(Callback):
         stream = self.stream or sys.stdout
         stream.write(f"Epoch {epoch + 1}/{self.params.get('epochs')}\n")
         stream.flush()
-        self._bar = Progbar(self.params.get("steps"), verbose=verbose, stream=stream)
+        self._bar = Progbar(self._target(), verbose=verbose, stream=stream)
         self._seen = 0
+
+    def _target(self):
+        if self.count_mode == "samples" and self.params.get("samples"):
+            return self.params["samples"]
+        return self.params.get("steps")
+
+    def _progress(self, batch):
+        """Batches done, or samples done in 'samples' mode (from the batch size: no log read)."""
+        if self.count_mode == "samples" and self.params.get("samples") and self.params.get("batch_size"):
+            return min((batch + 1) * self.params["batch_size"], self.params["samples"])
+        return batch + 1
 
     def _running_values(self):
         if self.aggregator is None:
@@ -172,7 +183,7 @@ class ProgbarLogger(Callback):
         return [(k, means[k]) for k in order] or list(means.items())
 
     def on_train_batch_end(self, batch, logs=None):
-        self._seen = batch + 1
+        self._seen = self._progress(batch)
         bar = self._bar
         if bar is not None and bar.due():
             bar.update(self._seen, self._running_values(), finalize=False)
@@ -184,7 +195,7 @@ class ProgbarLogger(Callback):
         keys = [k for k in self.params.get("metrics", []) if k in logs]
         extra = [k for k in logs if k not in keys and k not in ("batch", "size") and isinstance(logs[k], (int, float))]
         values = [(k, logs[k]) for k in keys + extra]
-        self._bar.update(self._seen or self.params.get("steps") or 0, values, finalize=True)
+        self._bar.update(self._seen or self._target() or 0, values, finalize=True)
         self._bar = None
 
     def state_dict(self):
