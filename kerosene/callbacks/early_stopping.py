@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import copy
-import warnings
 
 import numpy as np
 
 from .. import distributed
 from .base import Callback
 from .monitor import (Improvement, check_monitor_name, check_non_negative_int, check_number,
-                      monitor_presence, read_monitor, resolve_mode)
+                      monitor_presence, read_monitor, resolve_mode, warn_monitor_missing)
 
 __all__ = ["EarlyStopping"]
 
@@ -81,10 +80,7 @@ class EarlyStopping(Callback):
             return
         current = read_monitor(logs, self.monitor)
         if current is None:
-            if self._presence != "sometimes":
-                warnings.warn(
-                    f"Early stopping conditioned on metric `{self.monitor}` which is not available. "
-                    f"Available metrics are: {','.join(logs or {})}", RuntimeWarning, stacklevel=2)
+            warn_monitor_missing("Early stopping", self.monitor, logs, self._presence)
             return
         if self._improves(current, self._best_seen):
             self._best_seen = current

@@ -17,7 +17,7 @@ import torch
 from .. import distributed
 from .base import Callback
 from .monitor import (Improvement, check_monitor_name, check_non_negative_int, check_number,
-                      monitor_presence, read_monitor, resolve_mode)
+                      monitor_presence, read_monitor, resolve_mode, warn_monitor_missing)
 
 __all__ = ["ReduceLROnPlateau", "LearningRateScheduler", "get_learning_rate", "set_learning_rate"]
 
@@ -162,10 +162,7 @@ class ReduceLROnPlateau(Callback):
             logs["learning_rate"] = rate
         current = read_monitor(logs, self.monitor)
         if current is None:
-            if self._presence != "sometimes":
-                warnings.warn(
-                    f"Learning rate reduction is conditioned on metric `{self.monitor}` which is not "
-                    f"available. Available metrics are: {','.join(logs or {})}", RuntimeWarning, stacklevel=2)
+            warn_monitor_missing("Learning rate reduction is", self.monitor, logs, self._presence)
             return
         if self.in_cooldown():
             self.cooldown_counter -= 1

@@ -170,3 +170,11 @@ class Improvement:
         if self.mode == "min":
             return self._op(current, reference - self.min_delta)
         return self._op(current, reference + self.min_delta)
+
+
+def warn_monitor_missing(what, monitor, logs, presence):
+    """Keras's warning for an epoch whose logs lack ``monitor``, unless it is only sometimes logged."""
+    if presence != "sometimes":
+        warnings.warn(
+            f"{what} conditioned on metric `{monitor}` which is not available. "
+            f"Available metrics are: {','.join(logs or {})}", RuntimeWarning, stacklevel=3)
