@@ -621,3 +621,11 @@ def test_progbar_count_mode_samples(blobs, capsys):
     assert lines[0] == "Epoch 1/1" and lines[1].startswith("300/300 [") and len(lines) == 2
     with pytest.raises(ValueError, match="count_mode"):
         ProgbarLogger(count_mode="epochs")
+
+
+def test_bad_device():
+    with pytest.raises(ValueError, match="device"):
+        small_model().compile(optimizer="sgd", loss="mse", device="tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA"):
+            small_model().compile(optimizer="sgd", loss="mse", device="cuda")

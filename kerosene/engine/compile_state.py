@@ -11,9 +11,13 @@ def resolve_device(device):
     if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
-        return torch.device(device)
+        resolved = torch.device(device)
     except (RuntimeError, TypeError):
         raise ValueError(f"`device` must be 'auto', 'cpu', 'cuda', 'cuda:N' or a torch.device, got {device!r}") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"`device` is {device!r} but this torch has no CUDA device available; "
+                         "use device='auto' or 'cpu'")
+    return resolved
 
 
 class CompileState:
