@@ -362,8 +362,14 @@ class Model(nn.Module):
         y_pred = self(x) if state.compiled_forward is None else state.compiled_forward(x)
         loss = self.compute_loss(x, y, y_pred, sample_weight)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        scaler = state.loss_scaler
+        if scaler is None:
+            loss.backward()
+            optimizer.step()
+        else:  # float16: scale the loss, unscale before the update, skip steps with inf/nan grads
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
         for layer in state.constrained:
             layer.apply_constraints()
         return self.compute_metrics(x, y, y_pred, sample_weight, loss)

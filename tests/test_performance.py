@@ -234,3 +234,20 @@ def test_jit_compile_auto_stays_eager():
     model = Sequential([Dense(2, input_dim=3)])
     model.compile(optimizer="sgd", loss="mse", jit_compile="auto")
     assert model._compile_state.jit_compile is False
+
+
+def test_mixed_float16_scales_the_loss_and_trains():
+    import numpy as np
+    from kerosene.layers import Dense
+    from kerosene.models import Sequential
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.random((256, 8), dtype=np.float32)
+    y = (x @ rng.random((8, 1), dtype=np.float32)).astype(np.float32)
+    model = Sequential([Dense(16, activation="relu", input_dim=8), Dense(1)])
+    model.compile(optimizer="adam", loss="mse", precision="mixed_float16", device="cpu")
+    history = model.fit(x, y, batch_size=32, epochs=5, verbose=0)
+    scaler = model._compile_state.loss_scaler
+    assert isinstance(scaler, torch.amp.GradScaler) and scaler.get_scale() > 1
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert all(p.dtype == torch.float32 for p in model.parameters())

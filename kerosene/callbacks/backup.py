@@ -242,6 +242,7 @@ class BackupAndRestore(Callback):
             "optimizer_class": type(optimizer).__name__ if optimizer is not None else None,
             "optimizer": _to_cpu(optimizer.state_dict()) if optimizer is not None else None,
             "schedulers": {name: to_storable(s.state_dict()) for name, s in _schedulers(callbacks).items()},
+            "loss_scaler": _loss_scaler_state(model),
             "loop": {
                 "epoch": int(epoch), "step": int(step), "seed": int(loop_state.seed),
                 "stop_training": bool(stop_training) and step == 0,
@@ -388,6 +389,9 @@ class BackupAndRestore(Callback):
         optimizer = _optimizer_of(model)
         if optimizer is not None and payload["optimizer"] is not None:
             optimizer.load_state_dict(payload["optimizer"])
+        scaler = getattr(getattr(model, "_compile_state", None), "loss_scaler", None)
+        if scaler is not None and payload.get("loss_scaler"):
+            scaler.load_state_dict(payload["loss_scaler"])
         callbacks = _named_callbacks(loop_state.callbacks, self)
         _restore_callbacks(callbacks, payload["callbacks"], self.latest_path)
         for name, scheduler in _schedulers(callbacks).items():
@@ -617,6 +621,12 @@ def _buffers(model):
     """The model's state entries that are buffers (rank-local statistics under DDP), on the CPU."""
     parameters = {name for name, _ in model.named_parameters()}
     return {k: v.detach().cpu().clone() for k, v in model.state_dict().items() if k not in parameters}
+
+
+def _loss_scaler_state(model):
+    """The float16 loss scale and its growth counter (empty without mixed_float16)."""
+    scaler = getattr(getattr(model, "_compile_state", None), "loss_scaler", None)
+    return dict(scaler.state_dict()) if scaler is not None else {}
 
 
 def _optimizer_of(model):

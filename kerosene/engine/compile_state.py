@@ -42,4 +42,5 @@ class CompileState:
         self.loss_spec = loss_spec
         self.metrics_spec = metrics_spec
         self.compiled_forward = None
+        self.loss_scaler = None           # torch.amp.GradScaler under float16 mixed precision
         self.constrained = ()             # layers whose weights carry constraints (set at first data)

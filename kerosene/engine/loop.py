@@ -75,6 +75,10 @@ def prepare(model, x_sample, y_sample=None, samples=None):
             shape = tuple(target.shape) if isinstance(target, torch.Tensor) else None
             resolved.append([metrics_module.get(m, loss=loss, output_shape=shape) for m in specs])
         state.metrics = resolved
+    if state.precision in ("mixed_float16", "float16") and state.loss_scaler is None:
+        # float16 gradients underflow without loss scaling (Keras wraps the optimizer in a
+        # LossScaleOptimizer for mixed_float16); torch's GradScaler is the same dynamic scheme.
+        state.loss_scaler = torch.amp.GradScaler(state.device.type)
     if state.jit_compile and state.compiled_forward is None:
         state.compiled_forward = torch.compile(model)
 
