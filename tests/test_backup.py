@@ -297,3 +297,41 @@ def test_interrupt_keeps_the_backup(tmp_path):
         fit(new_model(), [BackupAndRestore(tmp_path), Interrupt()], epochs=4)
     payload = backup_module.decode((tmp_path / "latest.backup").read_bytes(), "x")
     assert payload["loop"]["epoch"] == 1   # the epoch the interrupt cut short is trained again
+
+
+class AugmentedDataset(torch.utils.data.Dataset):
+    """Adds noise from the global torch RNG on every read, and counts the reads."""
+
+    def __init__(self, x, y):
+        self.x, self.y = torch.from_numpy(x), torch.from_numpy(y)
+        self.reads = 0
+
+    def __len__(self):
+        return len(self.x)
+
+    def __getitem__(self, i):
+        self.reads += 1
+        return self.x[i] + 0.01 * torch.randn(self.x.shape[1]), self.y[i]
+
+
+def test_mid_epoch_dataloader_resume_skips_by_index_without_reading(tmp_path):
+    x, y = data()
+
+    def run(callbacks, dataset):
+        model = new_model()
+        loader = torch.utils.data.DataLoader(dataset, batch_size=4, shuffle=True)
+        model.fit(loader, epochs=2, verbose=0, callbacks=callbacks)
+        return model
+
+    reference = run([BackupAndRestore(tmp_path / "ref"), CrashAt(-1, -1)], AugmentedDataset(x, y))
+    with pytest.raises(Boom):
+        run([BackupAndRestore(tmp_path / "b", save_freq=3), CrashAt(1, 7)], AugmentedDataset(x, y))
+    torch.manual_seed(5)
+    resumed_data = AugmentedDataset(x, y)
+    resumed = run([BackupAndRestore(tmp_path / "b", save_freq=3), CrashAt(-1, -1)], resumed_data)
+    # The resumed run reads one peek batch (to build the model) and the batches of epoch 1 after
+    # the backup; the batches before it are skipped by index. Re-reading them would also draw
+    # their noise from the restored RNG and break the bitwise match below.
+    batches_read = (resumed_data.reads - 4) // 4
+    assert 0 < batches_read < len(x) // 4
+    assert same_weights(reference, resumed)

@@ -295,13 +295,41 @@ class LoaderAdapter(DataAdapter):
         sampler = getattr(self.loader, "sampler", None)
         if hasattr(sampler, "set_epoch"):
             sampler.set_epoch(epoch)
-        for step, batch in enumerate(self.loader):
+        iterator = iter(self.loader)
+        step = self._fast_forward(iterator, start_step) if start_step else 0
+        for batch in iterator:
             if self.steps is not None and step >= self.steps:
                 break
-            if step < start_step:
-                continue
+            step += 1
+            if step <= start_step:
+                continue  # a loader that can't skip by index: read and drop the done batches
             x, y, sw = _batch_tuple(batch, "The DataLoader")
             yield _to_device(x, self.device), _to_device(y, self.device), _to_device(sw, self.device)
+
+    def _fast_forward(self, iterator, steps):
+        """Skip ``steps`` batches by drawing their indices only, without loading them.
+
+        Possible for a map-style dataset read in the main process: the sampler advances
+        exactly as it would have, and the dataset (and any augmentation drawing from the
+        global RNG) is not touched for batches already trained on. Returns the number of
+        batches skipped (0 when this loader must read them instead).
+        """
+        if getattr(self.loader, "num_workers", 0) or isinstance(
+                getattr(self.loader, "dataset", None), torch.utils.data.IterableDataset):
+            return 0
+        next_index = getattr(iterator, "_next_index", None)  # torch's single-process iterator
+        if next_index is None:
+            return 0
+        skipped = 0
+        for _ in range(steps):
+            try:
+                next_index()
+            except StopIteration:
+                break
+            skipped += 1
+        if hasattr(iterator, "_num_yielded"):
+            iterator._num_yielded += skipped
+        return skipped
 
 
 class GeneratorAdapter(DataAdapter):
