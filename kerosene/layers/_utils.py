@@ -93,6 +93,20 @@ def serialize_object(obj):
     return getattr(obj, "__name__", repr(obj))
 
 
+def weight_options_config(layer, weights=("kernel", "bias")):
+    """The config entries shared by layers with kernels: activation, use_bias, and each
+    weight's initializer, regularizer and constraint (``weights`` names them, in Keras order)."""
+    from .. import activations, initializers
+    config = {"activation": activations.serialize(layer.activation), "use_bias": layer.use_bias}
+    for kind, encode in (("initializer", initializers.serialize), ("regularizer", serialize_object)):
+        for weight in weights:
+            config[f"{weight}_{kind}"] = encode(getattr(layer, f"{weight}_{kind}"))
+    config["activity_regularizer"] = serialize_object(layer.activity_regularizer)
+    for weight in weights:
+        config[f"{weight}_constraint"] = serialize_object(getattr(layer, f"{weight}_constraint"))
+    return config
+
+
 def get_regularizer(identifier, arg_name="regularizer"):
     from .. import regularizers
     return regularizers.get(identifier, arg_name)

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from .. import activations, initializers
 from ._utils import (check_positive_int, conv_output_length, get_constraint, get_regularizer,
                      normalize_data_format, normalize_padding, normalize_tuple, same_padding,
-                     serialize_object)
+                     weight_options_config)
 from .base import Layer, normalize_shape
 
 __all__ = ["Conv1D", "Conv2D", "Conv3D", "Convolution1D", "Convolution2D", "Convolution3D"]
@@ -143,15 +143,7 @@ class _Conv(Layer):
             "filters": self.filters, "kernel_size": self.kernel_size,
             "strides": self.strides, "padding": self.padding,
             "data_format": self.data_format, "dilation_rate": self.dilation_rate,
-            "groups": self.groups, "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": serialize_object(self.kernel_regularizer),
-            "bias_regularizer": serialize_object(self.bias_regularizer),
-            "activity_regularizer": serialize_object(self.activity_regularizer),
-            "kernel_constraint": serialize_object(self.kernel_constraint),
-            "bias_constraint": serialize_object(self.bias_constraint),
+            "groups": self.groups, **weight_options_config(self),
         })
         return config
 

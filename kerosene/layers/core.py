@@ -5,8 +5,8 @@ import torch
 import torch.nn.functional as F
 
 from .. import activations, initializers
-from ._utils import (check_positive_int, check_rate, get_regularizer, get_constraint,
-                     normalize_data_format, prod, serialize_object)
+from ._utils import (check_positive_int, check_rate, get_constraint, get_regularizer, normalize_data_format,
+                     prod, weight_options_config)
 from .base import Layer, normalize_shape
 
 __all__ = ["Dense", "Activation", "Dropout", "Flatten", "Reshape", "Permute",
@@ -78,18 +78,7 @@ class Dense(Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "units": self.units,
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": serialize_object(self.kernel_regularizer),
-            "bias_regularizer": serialize_object(self.bias_regularizer),
-            "activity_regularizer": serialize_object(self.activity_regularizer),
-            "kernel_constraint": serialize_object(self.kernel_constraint),
-            "bias_constraint": serialize_object(self.bias_constraint),
-        })
+        config.update({"units": self.units, **weight_options_config(self)})
         return config
 
 

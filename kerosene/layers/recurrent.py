@@ -20,7 +20,7 @@ import torch.nn.functional as F
 
 from .. import activations, initializers
 from ._utils import (check_positive_int, check_rate, get_constraint, get_regularizer,
-                     serialize_object)
+                     weight_options_config)
 from .base import Layer, normalize_shape
 
 __all__ = ["SimpleRNN", "LSTM", "GRU"]
@@ -245,18 +245,7 @@ class _RNN(Layer):
         config = super().get_config()
         config.update({
             "units": self.units,
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": serialize_object(self.kernel_regularizer),
-            "recurrent_regularizer": serialize_object(self.recurrent_regularizer),
-            "bias_regularizer": serialize_object(self.bias_regularizer),
-            "activity_regularizer": serialize_object(self.activity_regularizer),
-            "kernel_constraint": serialize_object(self.kernel_constraint),
-            "recurrent_constraint": serialize_object(self.recurrent_constraint),
-            "bias_constraint": serialize_object(self.bias_constraint),
+            **weight_options_config(self, ("kernel", "recurrent", "bias")),
             "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout,
             "return_sequences": self.return_sequences, "return_state": self.return_state,
             "go_backwards": self.go_backwards, "stateful": self.stateful,
