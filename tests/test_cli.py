@@ -15,16 +15,6 @@ from kerosene.models import Sequential
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """These models are tiny: intra-op threads only fight over the CI's 2 shared cores (5x slower measured)."""
-    import torch
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def small_model(compiled=True):
     model = Sequential(name="tiny")
     model.add(Dense(3, input_dim=4, name="hidden"))

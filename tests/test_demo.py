@@ -18,16 +18,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EPOCHS = 3
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """These models are tiny: intra-op threads only fight over the CI's 2 shared cores (5x slower measured)."""
-    import torch
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def png_size(path):
     with open(path, "rb") as handle:
         head = handle.read(24)

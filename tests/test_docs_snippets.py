@@ -28,16 +28,6 @@ GIVEN = {
 }
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """These models are tiny: intra-op threads only fight over the CI's 2 shared cores (5x slower measured)."""
-    import torch
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def snippets():
     found = []
     for page in PAGES:

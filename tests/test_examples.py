@@ -22,16 +22,6 @@ EXAMPLES = os.path.join(ROOT, "examples")
 EPOCHS = 2
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """These models are tiny: intra-op threads only fight over the CI's 2 shared cores (5x slower measured)."""
-    import torch
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture
 def example_env(tmp_path, monkeypatch):
     monkeypatch.setenv("KEROSENE_EXAMPLE_EPOCHS", str(EPOCHS))

@@ -16,16 +16,6 @@ CURVES = {"loss": [1.0, 0.7, 0.5], "acc": [0.4, 0.6, 0.7], "val_loss": [1.1, 0.8
           "val_acc": [0.35, 0.55, 0.65], "lr": [1e-3, 1e-3, 5e-4]}
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """These models are tiny: intra-op threads only fight over the CI's 2 shared cores (5x slower measured)."""
-    import torch
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def panels(fig):
     return {ax.get_ylabel(): ax for ax in fig.axes}
 
