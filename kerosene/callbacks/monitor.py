@@ -15,29 +15,10 @@ __all__ = ["resolve_mode", "improvement_op", "check_monitor", "MODES", "monitor_
 
 MODES = ("auto", "min", "max")
 
-_UP_WORDS = ("acc", "auc", "precision", "recall", "f1", "fbeta", "fmeasure", "f_score", "fscore",
-             "iou", "r2", "top_k", "cosine_similarity", "psnr", "ssim")
-_DOWN_WORDS = ("loss", "error", "crossentropy", "mse", "mae", "mape", "msle", "hinge", "huber",
-               "poisson", "divergence", "kld", "logcosh", "log_cosh", "rmse")
-
-
 def _direction_from_name(name):
-    base = name[4:] if name.startswith("val_") else name
-    try:
-        from .. import metrics as metrics_module
-        direction = metrics_module.direction_of(base)
-        if direction is not None:
-            return direction
-    except (ImportError, AttributeError):
-        pass
-    lowered = base.lower()
-    if lowered in ("lr", "learning_rate"):
-        return None
-    if any(word in lowered for word in _DOWN_WORDS):
-        return "down"
-    if any(word in lowered for word in _UP_WORDS):
-        return "up"
-    return None
+    """'up', 'down' or None: the metrics module's rule, the only one (val_ prefix ignored)."""
+    from ..metrics import direction_of
+    return direction_of(name)
 
 
 def validate_mode(mode, owner):
