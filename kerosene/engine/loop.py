@@ -370,11 +370,10 @@ def _run_epochs(model, callbacks, adapter, val_adapter, loop_state, validation_f
         with precision_ctx():
             for step, batch in enumerate(adapter.epoch_batches(epoch, start_step) if start_step else
                                          adapter.epoch_batches(epoch), start_step):
+                size = _batch_rows(batch[0])
                 if has_begin:
-                    size = _batch_rows(batch[0])
                     callbacks.on_train_batch_begin(step, {"batch": step, "size": size})
                 logs = train_step(batch)
-                size = _batch_rows(batch[0])
                 update(logs, size)
                 loop_state.step = step + 1
                 if has_end:
@@ -387,7 +386,7 @@ def _run_epochs(model, callbacks, adapter, val_adapter, loop_state, validation_f
         loop_state.start_step = 0
         epoch_logs = {}
         if dist is not None:
-            aggregator = dist.reduce_aggregator(aggregator)
+            dist.reduce_aggregator(aggregator)  # in place: BaseLogger holds this aggregator
         if val_adapter is not None and not model.stop_training and _validation_due(epoch, validation_freq):
             loop_state.in_validation = True
             val_logs = run_test(model, val_adapter, callbacks, dist=dist)
@@ -446,7 +445,7 @@ def run_test(model, adapter, callbacks, dist=None):
             if has_end:
                 callbacks.on_test_batch_end(step, BatchLogs(logs, step, size))
     if dist is not None:
-        aggregator = dist.reduce_aggregator(aggregator)
+        dist.reduce_aggregator(aggregator)
     results = aggregator.result()
     callbacks.on_test_end(dict(results))
     model.train(was_training)
