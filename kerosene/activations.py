@@ -15,6 +15,8 @@ Keras 2 wins (``hard_sigmoid`` is ``clip(0.2 * x + 0.5, 0, 1)``).
 import torch
 import torch.nn.functional as F
 
+from ._registry import Registry
+
 __all__ = [
     "linear", "relu", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu",
     "sigmoid", "hard_sigmoid", "hard_silu", "hard_swish", "tanh", "softmax",
@@ -141,7 +143,7 @@ def log_sigmoid(x):
     return F.logsigmoid(x)
 
 
-_REGISTRY = {
+_REGISTRY = Registry({
     "linear": linear, "relu": relu, "relu6": relu6, "leaky_relu": leaky_relu,
     "elu": elu, "selu": selu, "celu": celu, "gelu": gelu, "sigmoid": sigmoid,
     "hard_sigmoid": hard_sigmoid, "hard_silu": hard_silu,
@@ -149,7 +151,7 @@ _REGISTRY = {
     "log_softmax": log_softmax, "softplus": softplus, "softsign": softsign,
     "exponential": exponential, "swish": swish, "silu": silu, "mish": mish,
     "log_sigmoid": log_sigmoid,
-}
+}, fold_case=True)
 
 # torch callables that a user may pass, mapped back to Keras names.
 _TORCH_ALIASES = {
@@ -180,9 +182,9 @@ def get(identifier):
     if isinstance(identifier, dict):
         identifier = identifier.get("config", {}).get("name", identifier.get("class_name"))
     if isinstance(identifier, str):
-        key = identifier.lower()
-        if key in _REGISTRY:
-            return _REGISTRY[key]
+        fn = _REGISTRY.find(identifier)
+        if fn is not None:
+            return fn
         raise ValueError(
             f"Unknown activation {identifier!r} (argument 'activation'). "
             f"Accepted names: {', '.join(accepted_names())}, or any callable.")
@@ -217,7 +219,6 @@ def serialize(fn):
 
 def deserialize(name, custom_objects=None):
     """Inverse of ``serialize``; ``custom_objects`` maps names to callables."""
-    if custom_objects and isinstance(name, str) and name in custom_objects:
-        return custom_objects[name]
-    return get(name)
+    found = _REGISTRY.find(name, custom_objects)
+    return found if found is not None else get(name)
 

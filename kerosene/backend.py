@@ -22,6 +22,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from . import _naming
+from .symbolic import KerasTensor
+
 __all__ = [
     "image_data_format", "set_image_data_format", "epsilon", "set_epsilon", "floatx", "set_floatx",
     "backend", "get_value", "set_value", "batch_get_value", "batch_set_value", "clear_session",
@@ -145,7 +148,6 @@ def is_tensor(x):
 
 def is_keras_tensor(x):
     """Whether ``x`` is a symbolic tensor of the functional API."""
-    from .engine.functional import KerasTensor
     return isinstance(x, KerasTensor)
 
 
@@ -190,15 +192,7 @@ def batch_set_value(tuples):
 
 def clear_session():
     """Restart automatic layer naming (``dense``, ``dense_1`` ...) and free memory."""
-    from .layers import reset_name_counters
-    from . import models
-    reset_name_counters()
-    models._name_counts.clear()
-    try:
-        from .layers import core
-        core._INPUT_COUNT[0] = 0
-    except (ImportError, AttributeError):  # pragma: no cover
-        pass
+    _naming.reset()
     gc.collect()
 
 

@@ -5,6 +5,8 @@ Example::
     from kerosene.constraints import max_norm
     Dense(64, kernel_constraint=max_norm(2.0))
 """
+from ._registry import Registry, serialize_object
+
 
 __all__ = ["MaxNorm", "NonNeg", "UnitNorm", "MinMaxNorm", "max_norm", "non_neg", "unit_norm",
            "min_max_norm", "get", "serialize"]
@@ -77,9 +79,9 @@ class MinMaxNorm:
                 "rate": self.rate, "axis": self.axis}
 
 
-_CONSTRAINTS = {"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm,
-                "min_max_norm": MinMaxNorm, "MaxNorm": MaxNorm, "NonNeg": NonNeg,
-                "UnitNorm": UnitNorm, "MinMaxNorm": MinMaxNorm}
+_CONSTRAINTS = Registry({"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm,
+                         "min_max_norm": MinMaxNorm, "MaxNorm": MaxNorm, "NonNeg": NonNeg,
+                         "UnitNorm": UnitNorm, "MinMaxNorm": MinMaxNorm})
 
 
 def get(identifier, arg_name="constraint"):
@@ -87,7 +89,7 @@ def get(identifier, arg_name="constraint"):
     if identifier is None:
         return None
     if isinstance(identifier, dict):
-        cls = _CONSTRAINTS.get(identifier.get("class_name"))
+        cls = _CONSTRAINTS.find(identifier.get("class_name"))
         if cls is not None:
             return cls(**(identifier.get("config") or {}))
         identifier = identifier.get("class_name")
@@ -110,4 +112,4 @@ min_max_norm = MinMaxNorm
 
 
 def serialize(constraint):
-    return {"class_name": type(constraint).__name__, "config": constraint.get_config()}
+    return serialize_object(constraint)

@@ -27,6 +27,8 @@ import warnings
 import torch
 import torch.distributed as torch_dist
 
+from .errors import DistributedLaunchError
+
 __all__ = ["rank", "world_size", "local_rank", "is_distributed", "is_main_process", "barrier",
            "broadcast_object", "set_ddp_options", "DistributedLaunchError", "setup_for_fit",
            "setup_for_eval"]
@@ -36,10 +38,6 @@ DEFAULT_INIT_TIMEOUT = 300.0
 #: Seconds a collective may wait for a peer once training runs (``KEROSENE_DIST_TIMEOUT``).
 DEFAULT_COLLECTIVE_TIMEOUT = 1800.0
 _ddp_options = {}
-
-
-class DistributedLaunchError(RuntimeError):
-    """The torch.distributed launch is broken: bad environment, unreachable master, peers that never came."""
 
 
 # --- rank helpers ------------------------------------------------------------------------

@@ -19,6 +19,8 @@ import math
 
 import torch
 
+from ._registry import Registry, serialize_object
+
 __all__ = [
     "Initializer", "Zeros", "Ones", "Constant", "RandomNormal", "RandomUniform",
     "TruncatedNormal", "VarianceScaling", "Orthogonal", "Identity",
@@ -304,12 +306,12 @@ he_uniform, he_normal = HeUniform, HeNormal
 lecun_uniform, lecun_normal = LecunUniform, LecunNormal
 orthogonal, identity = Orthogonal, Identity
 
-_CLASSES = {cls.__name__: cls for cls in (
+_CLASSES = Registry({cls.__name__: cls for cls in (
     Zeros, Ones, Constant, RandomNormal, RandomUniform, TruncatedNormal,
     VarianceScaling, Orthogonal, Identity, GlorotUniform, GlorotNormal,
-    HeUniform, HeNormal, LecunUniform, LecunNormal)}
+    HeUniform, HeNormal, LecunUniform, LecunNormal)})
 
-_NAMES = {
+_NAMES = Registry({
     "zeros": Zeros, "zero": Zeros, "ones": Ones, "one": Ones, "constant": Constant,
     "uniform": RandomUniform, "random_uniform": RandomUniform,
     "normal": RandomNormal, "random_normal": RandomNormal,
@@ -318,7 +320,7 @@ _NAMES = {
     "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal,
     "he_uniform": HeUniform, "he_normal": HeNormal,
     "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal,
-}
+}, fold_case=True)
 
 
 def accepted_names():
@@ -349,7 +351,7 @@ def get(identifier):
     if isinstance(identifier, Initializer):
         return identifier
     if isinstance(identifier, str):
-        cls = _NAMES.get(identifier) or _NAMES.get(identifier.lower()) or _CLASSES.get(identifier)
+        cls = _NAMES.find(identifier) or _CLASSES.find(identifier)
         if cls is None:
             raise _unknown(identifier)
         return cls()
@@ -368,7 +370,7 @@ def serialize(initializer):
     if initializer is None:
         return None
     if isinstance(initializer, Initializer):
-        return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
+        return serialize_object(initializer)
     return getattr(initializer, "__name__", repr(initializer))
 
 
@@ -384,7 +386,7 @@ def deserialize(config, custom_objects=None):
         raise ValueError(f"Cannot deserialize initializer from {config!r}: expected a "
                          "name or a {'class_name': ..., 'config': ...} dict.")
     name = config["class_name"]
-    cls = custom_objects.get(name) or _CLASSES.get(name) or _NAMES.get(name)
+    cls = _CLASSES.find(name, custom_objects) or _NAMES.find(name)
     if cls is None:
         raise _unknown(name)
     return cls.from_config(dict(config.get("config") or {}))

@@ -24,11 +24,13 @@ Example:
 """
 
 import math
-import re
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from ._naming import to_snake_case
+from ._registry import Registry, serialize_object
 
 __all__ = [
     "Loss", "LossFunctionWrapper", "get", "serialize", "deserialize",
@@ -391,11 +393,6 @@ logcosh = log_cosh
 
 
 # ----------------------------------------------------------------- classes
-def _snake(name):
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
-
-
 class Loss:
     """Base class: ``call`` gives per-sample losses, ``__call__`` reduces them.
 
@@ -426,7 +423,7 @@ class Loss:
         if name is not None and not isinstance(name, str):
             raise TypeError(f"{type(self).__name__}: `name` must be a str, got {name!r}.")
         self.reduction = reduction
-        self.name = name or _snake(type(self).__name__)
+        self.name = name or to_snake_case(type(self).__name__)
 
     def call(self, y_true, y_pred):
         """Per-sample losses, shape ``(batch,)`` or ``(batch, ...)``."""
@@ -486,7 +483,7 @@ class LossFunctionWrapper(Loss):
         if not callable(fn):
             raise TypeError(f"LossFunctionWrapper: `fn` must be callable, got {fn!r}.")
         super().__init__(reduction, name or getattr(fn, "__name__", None)
-                         or _snake(type(fn).__name__))
+                         or to_snake_case(type(fn).__name__))
         self.fn = fn
         self._fn_kwargs = kwargs
         # torch's loss modules take (input, target): (y_pred, y_true) in Keras terms
@@ -601,14 +598,14 @@ class SparseCategoricalCrossentropy(_Builtin):
 
 
 # ---------------------------------------------------------------- registry
-_CLASSES = {cls.__name__: cls for cls in (
+_CLASSES = Registry({cls.__name__: cls for cls in (
     CategoricalCrossentropy, SparseCategoricalCrossentropy, BinaryCrossentropy,
     MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
     MeanSquaredLogarithmicError, Huber, KLDivergence, Hinge, SquaredHinge,
-    CategoricalHinge, Poisson, LogCosh, CosineSimilarity)}
+    CategoricalHinge, Poisson, LogCosh, CosineSimilarity)})
 
 # Keras function names and aliases -> class
-_NAMES = {
+_NAMES = Registry({
     "categorical_crossentropy": CategoricalCrossentropy,
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
     "binary_crossentropy": BinaryCrossentropy,
@@ -625,7 +622,7 @@ _NAMES = {
     "categorical_hinge": CategoricalHinge, "poisson": Poisson,
     "log_cosh": LogCosh, "logcosh": LogCosh,
     "cosine_similarity": CosineSimilarity, "cosine_proximity": CosineSimilarity,
-}
+}, fold_case=True)
 # the per-sample function of each Keras name (metrics reuse these)
 FUNCTIONS = {
     name: cls._fn for name, cls in _NAMES.items()
@@ -633,9 +630,7 @@ FUNCTIONS = {
 
 
 def _lookup(name, custom_objects=None):
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
-    cls = _CLASSES.get(name) or _NAMES.get(name) or _NAMES.get(name.lower())
+    cls = _CLASSES.find(name, custom_objects) or _NAMES.find(name)
     if cls is None:
         accepted = ", ".join(sorted(_NAMES)) + ", or a class name such as " \
                    "'CategoricalCrossentropy'"
@@ -654,7 +649,7 @@ def serialize(loss):
     if not isinstance(loss, Loss):
         raise TypeError(f"serialize() expects a kerosene Loss, got "
                         f"{type(loss).__name__}.")
-    return {"class_name": type(loss).__name__, "config": loss.get_config()}
+    return serialize_object(loss)
 
 
 def deserialize(config, custom_objects=None):
@@ -705,7 +700,7 @@ def get(identifier, custom_objects=None):
         if issubclass(identifier, Loss):
             return identifier()
         if issubclass(identifier, torch.nn.Module):
-            return LossFunctionWrapper(identifier(), name=_snake(identifier.__name__))
+            return LossFunctionWrapper(identifier(), name=to_snake_case(identifier.__name__))
         raise TypeError(f"Could not interpret loss class {identifier.__name__}: "
                         f"expected a kerosene Loss subclass.")
     if callable(identifier):

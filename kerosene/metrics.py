@@ -26,6 +26,8 @@ import re
 import torch
 
 from . import losses as _losses
+from ._naming import to_snake_case
+from ._registry import Registry, serialize_object
 
 __all__ = [
     "Metric", "get", "serialize", "deserialize", "direction_of",
@@ -210,7 +212,7 @@ class Metric:
         for key in self._options:
             setattr(self, key, self._kwargs[key])
         self.name = name or self._default_name or getattr(self.fn, "__name__", None) \
-            or _losses._snake(type(self).__name__)
+            or to_snake_case(type(self).__name__)
         self.direction = direction or self._default_direction or direction_of(self.name)
 
     def call(self, y_true, y_pred):
@@ -303,13 +305,13 @@ CosineSimilarity = _metric_class(
     _doc("Cosine similarity (positive).", "CosineSimilarity", "",
          "torch.ones(2, 2), torch.ones(2, 2)"), axis=-1)
 
-_CLASSES = {cls.__name__: cls for cls in (
+_CLASSES = Registry({cls.__name__: cls for cls in (
     Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
     TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, MeanSquaredError,
     MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
-    CosineSimilarity)}
+    CosineSimilarity)})
 
-_NAMES = {
+_NAMES = Registry({
     "binary_accuracy": BinaryAccuracy,
     "categorical_accuracy": CategoricalAccuracy,
     "sparse_categorical_accuracy": SparseCategoricalAccuracy,
@@ -322,7 +324,7 @@ _NAMES = {
     "mean_squared_logarithmic_error": MeanSquaredLogarithmicError,
     "msle": MeanSquaredLogarithmicError,
     "cosine_similarity": CosineSimilarity,
-}
+})
 _FUNCTIONS = {cls._fn: cls for cls in _CLASSES.values()}
 
 
@@ -422,10 +424,10 @@ def get(identifier, loss=None, output_shape=None, custom_objects=None):
         key = identifier.lower()
         if key in ("accuracy", "acc"):
             return _accuracy(identifier, loss, output_shape)
-        cls = _CLASSES.get(identifier) or _NAMES.get(key)
+        cls = _CLASSES.find(identifier) or _NAMES.find(key)
         if cls is not None:
             return cls(name=identifier)
-        loss_cls = _losses._NAMES.get(key) or _losses._CLASSES.get(identifier)
+        loss_cls = _losses._NAMES.find(key) or _losses._CLASSES.find(identifier)
         if loss_cls is not None:
             return Metric(loss_cls._fn, name=identifier, direction="down")
         raise ValueError(f"Unknown metric: {identifier!r}. Accepted names: "
@@ -449,7 +451,7 @@ def get(identifier, loss=None, output_shape=None, custom_objects=None):
             if fn is identifier:
                 return Metric(fn, name=fn.__name__, direction="down")
         return Metric(identifier, name=getattr(identifier, "__name__", None)
-                      or _losses._snake(type(identifier).__name__))
+                      or to_snake_case(type(identifier).__name__))
     raise TypeError(
         f"Could not interpret metric identifier {identifier!r} (type "
         f"{type(identifier).__name__}): expected a metric name ({_accepted()}), a "
@@ -468,7 +470,7 @@ def serialize(metric):
     if not isinstance(metric, Metric):
         raise TypeError(f"serialize() expects a kerosene Metric, got "
                         f"{type(metric).__name__}.")
-    return {"class_name": type(metric).__name__, "config": metric.get_config()}
+    return serialize_object(metric)
 
 
 def deserialize(config, custom_objects=None):
@@ -488,7 +490,7 @@ def deserialize(config, custom_objects=None):
         if isinstance(obj, type) and hasattr(obj, "from_config"):
             return obj.from_config(dict(config.get("config") or {}))
         return get(obj)
-    cls = _CLASSES.get(name)
+    cls = _CLASSES.find(name)
     if cls is None:
         raise ValueError(f"Unknown metric class: {name!r}. Accepted: "
                          f"{', '.join(sorted(_CLASSES))}.")

@@ -5,52 +5,21 @@ Keras); ``Sequential`` stacks layers, kerosene's or any ``nn.Module``.
 """
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import torch
 from torch import nn
 
+from ._naming import layer_name, to_snake_case, uniquify
 from .engine import loop
 from .engine.compile_state import CompileState, resolve_device
-from .engine.data import map_tensors, per_output
+from .errors import NotCompiledError
+from .utils.tree import map_tensors, per_output
 
 __all__ = ["Model", "Sequential", "load_model", "NotCompiledError"]
 
 _COMPILE_KWARGS_IGNORED = ("sample_weight_mode", "weighted_metrics", "run_eagerly", "steps_per_execution",
                            "target_tensors", "auto_scale_loss")
 _PRECISIONS = (None, "float32", "mixed_float16", "mixed_bfloat16", "float16", "bfloat16")
-
-
-class NotCompiledError(RuntimeError, ValueError):
-    """Raised when a model is trained or evaluated before ``compile``."""
-
-
-def _snake(name):
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
-
-
-_name_counts = {}
-
-
-def unique_name(base):
-    """Keras-style names: ``dense``, ``dense_1``, ``dense_2`` ..."""
-    count = _name_counts.get(base, 0)
-    _name_counts[base] = count + 1
-    return base if count == 0 else f"{base}_{count}"
-
-
-def layer_name(module):
-    """The Keras name of a layer; raw torch modules get one on first ask."""
-    name = getattr(module, "name", None)
-    if isinstance(name, str):
-        return name
-    name = module.__dict__.get("_kerosene_name")
-    if name is None:
-        name = unique_name(_snake(type(module).__name__))
-        module.__dict__["_kerosene_name"] = name
-    return name
 
 
 def _is_kerosene_layer(module):
@@ -124,7 +93,7 @@ class Model(nn.Module):
         if args or kwargs:
             unknown = ", ".join(list(kwargs)) or f"{len(args)} positional arguments"
             raise TypeError(f"Model() got unexpected arguments: {unknown}")
-        self.name = name or unique_name(_snake(type(self).__name__))
+        self.name = name or uniquify(to_snake_case(type(self).__name__))
         self.stop_training = False
         self.stop_reason = None
         self.history = None

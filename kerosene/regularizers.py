@@ -8,6 +8,8 @@ Example::
     from kerosene import regularizers
     Dense(64, kernel_regularizer=regularizers.l2(0.01))
 """
+from ._registry import Registry, serialize_object
+
 
 __all__ = ["L1L2", "L1", "L2", "l1", "l2", "l1_l2", "get", "serialize"]
 
@@ -59,8 +61,8 @@ class L2(L1L2):
         return {"l2": self.l2}
 
 
-_REGULARIZERS = {"l1": L1, "l2": L2, "l1_l2": lambda: L1L2(0.01, 0.01),
-                 "L1": L1, "L2": L2, "L1L2": L1L2}
+_REGULARIZERS = Registry({"l1": L1, "l2": L2, "l1_l2": lambda: L1L2(0.01, 0.01),
+                          "L1": L1, "L2": L2, "L1L2": L1L2})
 
 
 def get(identifier, arg_name="regularizer"):
@@ -68,7 +70,7 @@ def get(identifier, arg_name="regularizer"):
     if identifier is None:
         return None
     if isinstance(identifier, dict):
-        cls = _REGULARIZERS.get(identifier.get("class_name"))
+        cls = _REGULARIZERS.find(identifier.get("class_name"))
         if cls is not None:
             return cls(**(identifier.get("config") or {}))
         identifier = identifier.get("class_name")
@@ -100,4 +102,4 @@ def l1_l2(l1=0.01, l2=0.01):
 
 
 def serialize(regularizer):
-    return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
+    return serialize_object(regularizer)

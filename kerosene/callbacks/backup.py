@@ -50,8 +50,9 @@ import warnings
 import numpy as np
 import torch
 
-from ..engine.data import map_tensors
+from ..errors import BackupError
 from ..saving.atomic import atomic_write, fsync_dir
+from ..utils.tree import map_tensors
 from .backup_sharded import ShardedBackupStore, has_sharded_backup, rank_name, remove_stale_temp_files, shared_name
 from .base import Callback
 
@@ -63,10 +64,6 @@ _LATEST = "latest.backup"
 _PREVIOUS = "previous.backup"
 _NDARRAY = "__kerosene_ndarray__"
 _NPSCALAR = "__kerosene_npscalar__"
-
-
-class BackupError(ValueError):
-    """A backup that cannot be used: corrupt, from another layout, or for another model."""
 
 
 class BackupAndRestore(Callback):

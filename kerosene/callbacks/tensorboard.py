@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from .. import distributed
+from .._naming import layer_name
 from ..saving.atomic import fsync_path
 from .base import Callback
 
@@ -196,7 +197,7 @@ class TensorBoard(Callback):
             self._graph_input = None
 
     def _named_weights(self):
-        from ..models import layer_name, module_weights
+        from ..models import module_weights
         layers = getattr(self.model, "layers", None) or [self.model]
         for layer in layers:
             values = module_weights(layer)
@@ -214,7 +215,6 @@ class TensorBoard(Callback):
                 writer.add_image(name + "/image", _as_image(value), epoch, dataformats="HW")
 
     def _write_embeddings(self, writer, epoch):
-        from ..models import layer_name
         for layer in getattr(self.model, "layers", []):
             table = getattr(layer, "embeddings", None)
             if isinstance(table, torch.Tensor) and table.dim() == 2:

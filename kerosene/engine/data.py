@@ -15,6 +15,8 @@ import math
 import numpy as np
 import torch
 
+from ..utils.tree import flatten, map_leaves, map_tensors, per_output
+
 __all__ = [
     "DataAdapter", "ArrayAdapter", "LoaderAdapter", "GeneratorAdapter", "SequenceAdapter",
     "make_adapter", "to_tensor", "flatten", "num_samples", "split_tail", "is_array_like", "map_tensors",
@@ -48,38 +50,6 @@ def to_tensor(x, name="x"):
     if not array.flags.writeable or not array.flags.c_contiguous:
         array = np.ascontiguousarray(array).copy()
     return torch.from_numpy(array)
-
-
-def flatten(structure):
-    """Flatten nested lists/tuples/dicts of arrays into a list, with a function to rebuild."""
-    if structure is None:
-        return [], lambda leaves: None
-    if isinstance(structure, dict):
-        keys = list(structure)
-        parts = [flatten(structure[k]) for k in keys]
-        counts = [len(p[0]) for p in parts]
-
-        def rebuild(leaves):
-            out, i = {}, 0
-            for key, (_, sub), n in zip(keys, parts, counts):
-                out[key] = sub(leaves[i:i + n])
-                i += n
-            return out
-        return [leaf for p in parts for leaf in p[0]], rebuild
-    if isinstance(structure, (list, tuple)) and not (
-            structure and all(isinstance(v, (int, float, np.number)) for v in structure)):
-        parts = [flatten(v) for v in structure]
-        counts = [len(p[0]) for p in parts]
-        kind = type(structure) if isinstance(structure, list) else list
-
-        def rebuild(leaves):
-            out, i = [], 0
-            for (_, sub), n in zip(parts, counts):
-                out.append(sub(leaves[i:i + n]))
-                i += n
-            return kind(out)
-        return [leaf for p in parts for leaf in p[0]], rebuild
-    return [structure], lambda leaves: leaves[0]
 
 
 def num_samples(tensors, names):
@@ -229,27 +199,6 @@ def _batch_tuple(batch, source):
         raise ValueError(
             f"{source} yielded a tuple of {len(batch)} items; expected (x, y) or (x, y, sample_weight)")
     return batch, None, None
-
-
-def map_leaves(fn, value):
-    """Apply ``fn`` to every leaf of nested dicts/lists/tuples."""
-    if isinstance(value, dict):
-        return {k: map_leaves(fn, v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(map_leaves(fn, v) for v in value)
-    return fn(value)
-
-
-def map_tensors(fn, value):
-    """Apply ``fn`` to every tensor in nested dicts/lists/tuples; other leaves pass through."""
-    return map_leaves(lambda leaf: fn(leaf) if isinstance(leaf, torch.Tensor) else leaf, value)
-
-
-def per_output(value, names):
-    """A model's outputs (or targets) as a list in ``names`` order, from a list or a dict."""
-    if isinstance(value, dict):
-        return [value[n] for n in names]
-    return list(value)
 
 
 def _to_device(value, device):

@@ -10,7 +10,7 @@
     ['out', 'aux']
 
 Calling a layer on symbolic tensors (``Input()`` or another layer's output) records a
-:class:`~kerosene.engine.keras_tensor.Node`; ``Model`` walks the nodes from the
+:class:`~kerosene.symbolic.Node`; ``Model`` walks the nodes from the
 outputs back to the inputs and runs them in that order on real tensors.
 """
 from __future__ import annotations
@@ -20,51 +20,11 @@ import importlib
 import torch
 from torch import nn
 
-from ..models import Model, layer_name
-from .keras_tensor import KerasTensor, Node, as_keras_tensor, is_symbolic
+from .._naming import layer_name
+from ..models import Model
+from ..symbolic import as_keras_tensor, call_symbolic, is_symbolic
 
 __all__ = ["Functional", "call_symbolic"]
-
-
-def _shape_probe(shape):
-    return torch.zeros(tuple(2 if d is None else int(d) for d in shape))
-
-
-def _infer_output_shapes(layer, inputs, kwargs):
-    """Output shapes of ``layer`` for symbolic ``inputs``: a probe run on a batch of 2."""
-    flat = inputs if isinstance(inputs, (list, tuple)) else [inputs]
-    probes = []
-    for t in flat:
-        dtype = torch.long if str(t.dtype).startswith(("int", "uint")) else torch.float32
-        probes.append(_shape_probe(t.shape).to(dtype))
-    was_training = layer.training
-    layer.eval()
-    try:
-        with torch.no_grad():
-            out = nn.Module.__call__(layer, probes if isinstance(inputs, (list, tuple)) else probes[0], **kwargs)
-    finally:
-        layer.train(was_training)
-    outs = list(out) if isinstance(out, (list, tuple)) else [out]
-    shapes = []
-    for o in outs:
-        shape = (None,) + tuple(int(s) for s in o.shape[1:])
-        shapes.append((shape, str(o.dtype).replace("torch.", "")))
-    return shapes, isinstance(out, (list, tuple))
-
-
-def call_symbolic(layer, inputs, **kwargs):
-    """Record ``layer(inputs)`` in the graph and return its symbolic output(s)."""
-    if isinstance(inputs, (list, tuple)):
-        inputs = [as_keras_tensor(t) for t in inputs]
-    else:
-        inputs = as_keras_tensor(inputs)
-    kwargs = {k: v for k, v in kwargs.items() if k not in ("mask",)}
-    shapes, several = _infer_output_shapes(layer, inputs, kwargs)
-    node = Node(layer, inputs, dict(kwargs), [])
-    name = layer_name(layer)
-    node.outputs = [KerasTensor(shape, dtype, node=node, index=i, name=name) for i, (shape, dtype) in enumerate(shapes)]
-    layer.__dict__.setdefault("_kerosene_nodes", []).append(node)
-    return list(node.outputs) if several else node.outputs[0]
 
 
 def _as_structure(value, argname):

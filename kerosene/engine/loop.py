@@ -17,7 +17,8 @@ import torch
 from ..callbacks.base import Callback, CallbackList
 from ..callbacks.core import BaseLogger, History
 from ..callbacks.progbar import Progbar, ProgbarLogger
-from .data import ArrayAdapter, flatten, make_adapter, map_tensors, per_output, split_tail, to_tensor
+from ..utils.tree import flatten, map_tensors, per_output
+from .data import ArrayAdapter, make_adapter, split_tail, to_tensor
 from .logs import BatchLogs, EpochAggregator, to_floats
 from .state import LoopState
 

@@ -24,15 +24,15 @@ from .normalization import BatchNormalization, LayerNormalization
 from .embedding import Embedding
 from .recurrent import GRU, LSTM, SimpleRNN
 
-try:  # modules finished after the first layer set
-    from .merge import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract,
-                        add, average, concatenate, dot, maximum, minimum, multiply, subtract)
-    from .noise import (AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D,
-                        SpatialDropout2D, SpatialDropout3D)
-    from .wrappers import Bidirectional, TimeDistributed
-except ImportError:  # pragma: no cover
-    pass
+from .merge import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract,
+                    add, average, concatenate, dot, maximum, minimum, multiply, subtract)
+from .noise import (AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D,
+                    SpatialDropout2D, SpatialDropout3D)
+from .wrappers import Bidirectional, TimeDistributed
+from ._serialization import LAYER_CLASSES, deserialize, get_layer_class, serialize
 
-from ._serialization import deserialize, get_layer_class, serialize  # noqa: E402
+__all__ = [name for name in dir() if not name.startswith("_") and name != "LAYER_CLASSES"]
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+# Saved configs resolve the layer classes exported here, under every name they are exported as.
+LAYER_CLASSES.update({name: obj for name, obj in list(globals().items())
+                      if isinstance(obj, type) and issubclass(obj, Layer)})

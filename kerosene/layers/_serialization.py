@@ -1,34 +1,32 @@
-"""Layer (de)serialisation by class name, resolving only known classes."""
+"""Layer (de)serialisation by class name, resolving only known classes.
+
+``kerosene.layers`` fills :data:`LAYER_CLASSES` with every layer class it exports
+(aliases such as ``Convolution2D`` included) once its modules are imported.
+
+    >>> from kerosene import layers
+    >>> layers.get_layer_class('Dense') is layers.Dense
+    True
+"""
 
 import inspect
 
-from .base import Layer
+from .._registry import Registry, serialize_object
 
-
-def _registry():
-    from kerosene import layers
-    out = {}
-    for name in dir(layers):
-        obj = getattr(layers, name)
-        if isinstance(obj, type) and issubclass(obj, Layer):
-            out[name] = obj
-    return out
+LAYER_CLASSES = Registry()
 
 
 def get_layer_class(class_name, custom_objects=None):
     """The layer class called ``class_name`` (kerosene's or in ``custom_objects``)."""
-    if custom_objects and class_name in custom_objects:
-        return custom_objects[class_name]
-    classes = _registry()
-    if class_name in classes:
-        return classes[class_name]
+    cls = LAYER_CLASSES.find(class_name, custom_objects)
+    if cls is not None:
+        return cls
     raise ValueError(f"Unknown layer class {class_name!r}. Known layer classes: "
-                     f"{', '.join(sorted(classes))}; pass others in custom_objects.")
+                     f"{', '.join(LAYER_CLASSES.names())}; pass others in custom_objects.")
 
 
 def serialize(layer):
     """``{"class_name": "Dense", "config": layer.get_config()}``."""
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+    return serialize_object(layer)
 
 
 def deserialize(config, custom_objects=None):

@@ -5,6 +5,10 @@ import math
 
 import torch
 
+from .. import activations, constraints, initializers, regularizers
+from .._registry import serialize_object as registry_form
+from ..backend import image_data_format
+
 DATA_FORMATS = ("channels_last", "channels_first")
 
 
@@ -32,7 +36,6 @@ def normalize_padding(value, allowed=("valid", "same")):
 
 def normalize_data_format(value):
     if value is None:
-        from ..backend import image_data_format  # K.set_image_data_format sets the default
         return image_data_format()
     fmt = value.lower() if isinstance(value, str) else value
     if fmt not in DATA_FORMATS:
@@ -89,14 +92,13 @@ def serialize_object(obj):
     if obj is None:
         return None
     if hasattr(obj, "get_config"):
-        return {"class_name": type(obj).__name__, "config": obj.get_config()}
+        return registry_form(obj)
     return getattr(obj, "__name__", repr(obj))
 
 
 def weight_options_config(layer, weights=("kernel", "bias")):
     """The config entries shared by layers with kernels: activation, use_bias, and each
     weight's initializer, regularizer and constraint (``weights`` names them, in Keras order)."""
-    from .. import activations, initializers
     config = {"activation": activations.serialize(layer.activation), "use_bias": layer.use_bias}
     for kind, encode in (("initializer", initializers.serialize), ("regularizer", serialize_object)):
         for weight in weights:
@@ -108,12 +110,10 @@ def weight_options_config(layer, weights=("kernel", "bias")):
 
 
 def get_regularizer(identifier, arg_name="regularizer"):
-    from .. import regularizers
     return regularizers.get(identifier, arg_name)
 
 
 def get_constraint(identifier, arg_name="constraint"):
-    from .. import constraints
     return constraints.get(identifier, arg_name)
 
 

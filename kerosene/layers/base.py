@@ -20,7 +20,6 @@ Keras-2-style subclassing works::
     torch.Size([2, 3])
 """
 
-import collections
 import functools
 import re
 
@@ -29,32 +28,13 @@ import torch
 from torch import nn
 
 from .. import initializers
-from ..engine.keras_tensor import is_symbolic
+from .._naming import reset as reset_name_counters
+from .._naming import to_snake_case, uniquify
+from ..symbolic import call_symbolic, is_symbolic
 from ._utils import (as_tensor_shape, get_constraint, get_regularizer, serialize_object,
                      torch_dtype)
 
 __all__ = ["Layer", "to_snake_case", "reset_name_counters"]
-
-_NAME_COUNTS = collections.defaultdict(int)
-
-
-def to_snake_case(name):
-    """``'BatchNormalization'`` -> ``'batch_normalization'``, ``'Conv2D'`` -> ``'conv2d'``."""
-    s = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
-    s = re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
-    return s.lstrip("_") or "layer"
-
-
-def _unique_name(base):
-    n = _NAME_COUNTS[base]
-    _NAME_COUNTS[base] += 1
-    return base if n == 0 else f"{base}_{n}"
-
-
-def reset_name_counters():
-    """Restart automatic layer naming (``dense``, ``dense_1``, ...) from zero."""
-    _NAME_COUNTS.clear()
-
 
 def _identity(t):
     return t
@@ -135,7 +115,7 @@ class Layer(nn.Module):
             raise TypeError(f"{type(self).__name__}: unexpected keyword argument {key!r} "
                             f"(value {kwargs[key]!r}).")
         nn.Module.__init__(self)
-        self.name = name if name is not None else _unique_name(to_snake_case(type(self).__name__))
+        self.name = name if name is not None else uniquify(to_snake_case(type(self).__name__))
         if not isinstance(self.name, str):
             raise TypeError(f"Argument 'name' must be a string, got {name!r}.")
         self._trainable = bool(trainable)
@@ -266,7 +246,6 @@ class Layer(nn.Module):
     def __call__(self, *args, **kwargs):
         # Called on symbolic tensors (functional API): record the call instead of computing.
         if args and not isinstance(args[0], torch.Tensor) and is_symbolic(args[0]):
-            from ..engine.functional import call_symbolic
             return call_symbolic(self, *args, **kwargs)
         return nn.Module.__call__(self, *args, **kwargs)
 

@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import activations, initializers
+from .._naming import input_name
 from ._utils import (check_positive_int, check_rate, get_constraint, get_regularizer, normalize_data_format,
                      prod, weight_options_config)
 from .base import Layer, normalize_shape
@@ -342,9 +343,6 @@ class Lambda(Layer):
         return config
 
 
-_INPUT_COUNT = [0]
-
-
 class InputLayer(Layer):
     """The input of a model: records the input shape; passes data through.
 
@@ -354,6 +352,8 @@ class InputLayer(Layer):
     >>> InputLayer(input_shape=(784,)).input_shape
     (None, 784)
     """
+
+    is_input_layer = True   # how the symbolic floor knows an input without importing layers
 
     def __init__(self, input_shape=None, batch_size=None, dtype=None, sparse=False,
                  name=None, ragged=False, batch_input_shape=None, shape=None,
@@ -366,8 +366,7 @@ class InputLayer(Layer):
             raise ValueError("InputLayer needs 'input_shape' (or 'shape') or "
                              "'batch_input_shape'.")
         if name is None:
-            _INPUT_COUNT[0] += 1
-            name = f"input_{_INPUT_COUNT[0]}"
+            name = input_name()
         super().__init__(name=name, dtype=dtype, input_shape=input_shape,
                          batch_size=batch_size, batch_input_shape=batch_input_shape, **kwargs)
         self.sparse = bool(sparse)

@@ -25,13 +25,14 @@ from .nadam import Nadam
 from .rmsprop import RMSprop
 from .sgd import SGD
 from .torch_adapter import adapt
+from .._registry import Registry, serialize_object
 
 __all__ = [
     "Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax",
     "Nadam", "get", "serialize", "deserialize", "adapt",
 ]
 
-_BY_NAME = {
+_BY_NAME = Registry({
     "sgd": SGD,
     "rmsprop": RMSprop,
     "adam": Adam,
@@ -40,14 +41,12 @@ _BY_NAME = {
     "adadelta": Adadelta,
     "adamax": Adamax,
     "nadam": Nadam,
-}
+}, fold_case=True)
 _ACCEPTED = ", ".join(repr(n) for n in _BY_NAME)
 
 
 def _lookup(name, custom_objects=None):
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
-    cls = _BY_NAME.get(name.lower())
+    cls = _BY_NAME.find(name, custom_objects)
     if cls is None:
         raise ValueError(
             f"Unknown optimizer: {name!r}. Accepted names (case-insensitive): "
@@ -67,7 +66,7 @@ def serialize(optimizer):
     if not hasattr(optimizer, "get_config"):
         raise TypeError(f"serialize() expects a kerosene optimizer, got "
                         f"{type(optimizer).__name__}.")
-    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+    return serialize_object(optimizer)
 
 
 def deserialize(config, custom_objects=None):

@@ -17,21 +17,11 @@ from __future__ import annotations
 import inspect
 import json
 
+from .._naming import layer_name
+from ..errors import NotSerializableError
 from .registry import lookup_objects, registered_name
 
 __all__ = ["model_config", "model_from_config", "layer_config", "NotSerializableError"]
-
-
-class NotSerializableError(ValueError):
-    """A model holds something a config cannot describe (use ``save_weights`` instead).
-
-    Example::
-
-        try:
-            model.save('m.h5')
-        except NotSerializableError:
-            model.save_weights('m.weights.h5')
-    """
 
 
 def _refuse(model, what):
@@ -45,7 +35,6 @@ def _refuse(model, what):
 def layer_config(layer, model=None):
     """``{"class_name": ..., "config": ...}`` for one layer, or a clear refusal."""
     from ..layers import Lambda
-    from ..models import layer_name
     if not hasattr(layer, "get_config") or not hasattr(type(layer), "from_config"):
         raise _refuse(model, f"layer {layer_name(layer)!r} is a plain torch module "
                              f"({type(layer).__module__}.{type(layer).__qualname__}) with no get_config")

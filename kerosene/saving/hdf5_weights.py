@@ -19,6 +19,7 @@ import warnings
 
 import numpy as np
 
+from .._naming import layer_name, to_snake_case
 from .errors import file_error
 from .layer_weights import layer_arrays
 
@@ -78,7 +79,6 @@ def _put_array(group, name, array):
 
 def write_weights_group(group, model):
     """Write ``model``'s weights into ``group`` in the Keras 2 layout."""
-    from ..models import layer_name
     layers = model.layers
     names = [layer_name(layer) for layer in layers]
     for name in names:
@@ -165,7 +165,6 @@ def _read_keras3(group, path):
 
 def _class_key_sort(saved, model_layers):
     """Order Keras 3 layers as the model's layers by their class-based keys."""
-    from ..layers.base import to_snake_case
     counts, order = {}, []
     by_key = {s.class_key: s for s in saved}
     for layer in model_layers:
@@ -186,7 +185,6 @@ def match_weights(model, saved, path, by_name=False, skip_mismatch=False):
     ``ValueError`` naming the file, layer and shapes on a mismatch unless
     ``skip_mismatch`` (then warns and leaves that layer as it is).
     """
-    from ..models import layer_name
     layers = [layer for layer in model.layers if layer_arrays(layer)[0]]
     plan = []
     if by_name:

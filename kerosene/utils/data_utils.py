@@ -16,13 +16,11 @@ import urllib.error
 import urllib.request
 import zipfile
 
+from ..errors import DownloadError
+
 __all__ = ["get_file", "Sequence", "validate_file", "hash_file", "keras_cache_dir", "DownloadError"]
 
 _CHUNK = 1 << 16
-
-
-class DownloadError(OSError):
-    """A file could not be downloaded; the message names the URL and where to put it by hand."""
 
 
 def keras_cache_dir():

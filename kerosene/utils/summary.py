@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import torch
 
+from .._naming import layer_name
+
 __all__ = ["format_summary", "layer_output_shapes"]
 
 DEFAULT_LINE_LENGTH = 65
@@ -164,7 +166,6 @@ def format_summary(model, line_length=None, positions=None):
 
         text = format_summary(model, line_length=80)
     """
-    from ..models import layer_name
 
     if line_length is None:
         line_length = DEFAULT_LINE_LENGTH

@@ -1,0 +1,86 @@
+"""One name -> object table for every ``get``/``serialize``/``deserialize`` in kerosene.
+
+Losses, metrics, optimizers, activations, initializers, regularizers, constraints and
+layers each keep one :class:`Registry`; the lookup rule (``custom_objects`` first, then
+the exact name, then the lower-case name where the table allows it) and the Keras
+``{"class_name": ..., "config": ...}`` form are written here once. Each module keeps
+its own error wording, so messages still say what that argument accepts.
+
+    >>> from kerosene._registry import Registry
+    >>> table = Registry({'relu': max}, fold_case=True)
+    >>> table.find('ReLU') is max, table.find('nope')
+    (True, None)
+
+This module imports nothing of kerosene.
+"""
+from __future__ import annotations
+
+__all__ = ["Registry", "serialize_object", "class_and_config"]
+
+
+class Registry:
+    """Objects by name. ``fold_case=True`` also finds ``'Adam'`` under ``'adam'``.
+
+    Example::
+
+        OPTIMIZERS = Registry({'sgd': SGD, 'adam': Adam}, fold_case=True)
+        OPTIMIZERS.find('Adam')           # Adam
+        OPTIMIZERS.find('x', {'x': Foo})  # Foo: custom_objects come first
+    """
+
+    def __init__(self, entries=None, fold_case=False):
+        self._entries = dict(entries or {})
+        self.fold_case = fold_case
+
+    def register(self, name, obj):
+        self._entries[name] = obj
+        return obj
+
+    def update(self, entries):
+        self._entries.update(entries)
+
+    def find(self, name, custom_objects=None):
+        """The object called ``name`` (``custom_objects`` first); None when there is none."""
+        if not isinstance(name, str):
+            return None
+        if custom_objects and name in custom_objects:
+            return custom_objects[name]
+        obj = self._entries.get(name)
+        if obj is None and self.fold_case:
+            obj = self._entries.get(name.lower())
+        return obj
+
+    def names(self):
+        """The registered names, sorted."""
+        return sorted(self._entries)
+
+    def items(self):
+        return self._entries.items()
+
+    def values(self):
+        return self._entries.values()
+
+    def __iter__(self):
+        return iter(self._entries)
+
+    def __len__(self):
+        return len(self._entries)
+
+    def __contains__(self, name):
+        return self.find(name) is not None
+
+    def __getitem__(self, name):
+        return self._entries[name]
+
+
+def serialize_object(obj):
+    """Keras's ``{"class_name": ..., "config": obj.get_config()}``."""
+    return {"class_name": type(obj).__name__, "config": obj.get_config()}
+
+
+def class_and_config(config, what):
+    """``(class_name, config dict)`` from a Keras ``{"class_name", "config"}`` dict; a clear error otherwise."""
+    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
+        raise ValueError(f"Cannot deserialize {what} from {config!r}: expected a dict "
+                         "{'class_name': ..., 'config': ...}.")
+    return config["class_name"], dict(config.get("config") or {})

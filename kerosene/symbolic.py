@@ -1,0 +1,143 @@
+"""The symbolic graph of the functional API: KerasTensor, Node and recording a layer call.
+
+    >>> from kerosene.layers import Input, Dense
+    >>> x = Input(shape=(8,))
+    >>> y = Dense(4)(x)
+    >>> y.shape
+    (None, 4)
+
+Calling a layer on symbolic tensors (``Input()`` or another layer's output) records a
+:class:`Node` through :func:`call_symbolic`; ``Functional`` (in ``kerosene.models``)
+walks the nodes from the outputs back to the inputs. This module sits at the bottom of
+the package: it imports only :mod:`kerosene._naming`.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ._naming import layer_name
+
+__all__ = ["KerasTensor", "Node", "is_symbolic", "as_keras_tensor", "call_symbolic"]
+
+
+class Node:
+    """One call of a layer on symbolic tensors: its inputs (as passed), keyword arguments
+    and outputs."""
+
+    __slots__ = ("layer", "inputs", "kwargs", "outputs")
+
+    def __init__(self, layer, inputs, kwargs, outputs):
+        self.layer, self.inputs, self.kwargs, self.outputs = layer, inputs, kwargs, outputs
+
+    def flat_inputs(self):
+        return list(self.inputs) if isinstance(self.inputs, (list, tuple)) else [self.inputs]
+
+
+class KerasTensor:
+    """A placeholder for data flowing through a functional model.
+
+    ``shape`` is Keras's batch-first shape (batch ``None``). Call layers on it to
+    describe a graph, then build ``Model(inputs, outputs)``. ``Input()`` gives an
+    ``InputLayer``, which stands for its own output tensor.
+    """
+
+    def __init__(self, shape, dtype="float32", node=None, index=0, name=None):
+        self.shape = tuple(shape)
+        self.dtype = dtype
+        self.node = node
+        self.index = index
+        self.name = name
+
+    @property
+    def _keras_shape(self):
+        return self.shape
+
+    @property
+    def layer(self):
+        return self.node.layer if self.node is not None else None
+
+    def __repr__(self):
+        return f"<KerasTensor shape={self.shape} dtype={self.dtype} name={self.name!r}>"
+
+    def __hash__(self):
+        return id(self)
+
+    def __eq__(self, other):
+        return self is other
+
+    def __bool__(self):
+        return True
+
+    def __len__(self):
+        raise TypeError("A symbolic tensor has no length: it stands for a batch not yet known")
+
+    def __iter__(self):
+        raise TypeError("A symbolic tensor cannot be iterated; call layers on it instead")
+
+
+def _one_symbolic(x):
+    # An InputLayer stands for its own output; it says so with a class flag, so this
+    # floor needs no import of the layers above it.
+    return isinstance(x, KerasTensor) or getattr(type(x), "is_input_layer", False) is True
+
+
+def is_symbolic(inputs):
+    """Whether a layer is being called on symbolic tensors (a KerasTensor or an ``Input()``,
+    or a list of them)."""
+    if isinstance(inputs, (list, tuple)):
+        return len(inputs) > 0 and all(_one_symbolic(t) for t in inputs)
+    return _one_symbolic(inputs)
+
+
+def as_keras_tensor(x):
+    """The KerasTensor for ``x``; an ``InputLayer`` stands for its (cached) output."""
+    if isinstance(x, KerasTensor):
+        return x
+    tensor = x.__dict__.get("_keras_output")
+    if tensor is None:
+        tensor = KerasTensor(x.batch_input_shape, x.dtype, name=x.name)
+        tensor.node = Node(x, [], {}, [tensor])
+        x.__dict__["_keras_output"] = tensor
+    return tensor
+
+
+def _shape_probe(shape):
+    return torch.zeros(tuple(2 if d is None else int(d) for d in shape))
+
+
+def _infer_output_shapes(layer, inputs, kwargs):
+    """Output shapes of ``layer`` for symbolic ``inputs``: a probe run on a batch of 2."""
+    flat = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+    probes = []
+    for t in flat:
+        dtype = torch.long if str(t.dtype).startswith(("int", "uint")) else torch.float32
+        probes.append(_shape_probe(t.shape).to(dtype))
+    was_training = layer.training
+    layer.eval()
+    try:
+        with torch.no_grad():
+            out = nn.Module.__call__(layer, probes if isinstance(inputs, (list, tuple)) else probes[0], **kwargs)
+    finally:
+        layer.train(was_training)
+    outs = list(out) if isinstance(out, (list, tuple)) else [out]
+    shapes = []
+    for o in outs:
+        shape = (None,) + tuple(int(s) for s in o.shape[1:])
+        shapes.append((shape, str(o.dtype).replace("torch.", "")))
+    return shapes, isinstance(out, (list, tuple))
+
+
+def call_symbolic(layer, inputs, **kwargs):
+    """Record ``layer(inputs)`` in the graph and return its symbolic output(s)."""
+    if isinstance(inputs, (list, tuple)):
+        inputs = [as_keras_tensor(t) for t in inputs]
+    else:
+        inputs = as_keras_tensor(inputs)
+    kwargs = {k: v for k, v in kwargs.items() if k not in ("mask",)}
+    shapes, several = _infer_output_shapes(layer, inputs, kwargs)
+    node = Node(layer, inputs, dict(kwargs), [])
+    name = layer_name(layer)
+    node.outputs = [KerasTensor(shape, dtype, node=node, index=i, name=name) for i, (shape, dtype) in enumerate(shapes)]
+    layer.__dict__.setdefault("_kerosene_nodes", []).append(node)
+    return list(node.outputs) if several else node.outputs[0]
