@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install clean
+.PHONY: demo test conformance install clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	KERAS_BACKEND=torch $(PY) -m pytest tests -q -p no:cacheprovider
+
+# Keras 2.2.4's own tests of the training API, run against kerosene (conformance/run.py).
+conformance: $(STAMP)
+	KERAS_BACKEND=torch $(PY) conformance/run.py
 
 clean:
 	rm -rf $(VENV)

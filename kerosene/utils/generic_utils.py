@@ -1,9 +1,49 @@
-"""Keras 2's ``keras.utils.generic_utils``: the ``Progbar`` progress bar.
+"""Keras 2's ``keras.utils.generic_utils``: the progress bar and small list helpers.
 
     bar = Progbar(target=10)
     for i in range(10):
         bar.update(i + 1, [('loss', 0.5)])
+
+    to_list(x)            # [x] unless x is already a list
+    unpack_singleton([a]) # a
+    slice_arrays([x, y], 0, 10)
 """
 from ..callbacks.progbar import Progbar
+from ..saving.registry import CustomObjectScope, custom_object_scope, get_custom_objects
 
-__all__ = ["Progbar"]
+__all__ = ["Progbar", "to_list", "unpack_singleton", "slice_arrays", "CustomObjectScope",
+           "custom_object_scope", "get_custom_objects"]
+
+
+def to_list(x, allow_tuple=False):
+    """``x`` as a list: a list is returned as is, a tuple too when ``allow_tuple``, else ``[x]``."""
+    if isinstance(x, list):
+        return x
+    if allow_tuple and isinstance(x, tuple):
+        return list(x)
+    return [x]
+
+
+def unpack_singleton(x):
+    """The only element of a one-element list or tuple; anything else unchanged."""
+    if isinstance(x, (list, tuple)) and len(x) == 1:
+        return x[0]
+    return x
+
+
+def slice_arrays(arrays, start=None, stop=None):
+    """Rows ``start:stop`` of an array or of each array in a list (``None`` entries stay ``None``).
+
+    ``start`` may also be a list or array of row indices, then ``stop`` is ignored.
+    """
+    if arrays is None:
+        return [None]
+    if start is not None and hasattr(start, "__len__"):
+        if hasattr(start, "shape"):
+            start = start.tolist()
+        pick = lambda a: None if a is None else a[start]  # noqa: E731
+    else:
+        pick = lambda a: None if a is None else a[start:stop]  # noqa: E731
+    if isinstance(arrays, list):
+        return [pick(a) for a in arrays]
+    return pick(arrays)
