@@ -27,6 +27,7 @@ import warnings
 import torch
 import torch.distributed as torch_dist
 
+from .engine.distributed import DistributedContext
 from .errors import DistributedLaunchError
 
 __all__ = ["rank", "world_size", "local_rank", "is_distributed", "is_main_process", "barrier",
@@ -196,7 +197,6 @@ def _context(model, training):
         _init_process_group(_distributed_device(model))
     if torch_dist.get_world_size() == 1:
         return None
-    from .engine.distributed import DistributedContext
     return DistributedContext(_distributed_device(model), training=training, ddp_options=dict(_ddp_options))
 
 

@@ -6,7 +6,10 @@ Example::
 """
 from .backup import BackupAndRestore
 from .base import Callback, CallbackList
-from .core import BaseLogger, History, LambdaCallback, TerminateOnNaN
+from .base_logger import BaseLogger
+from .history import History
+from .lambda_callback import LambdaCallback
+from .terminate_on_nan import TerminateOnNaN
 from .progbar import ProgbarLogger
 from .checkpoint import ModelCheckpoint
 from .early_stopping import EarlyStopping

@@ -38,32 +38,25 @@ first in ``on_train_begin``):
 """
 from __future__ import annotations
 
-import contextlib
 import copy
-import hashlib
-import io
-import json
 import os
-import random
 import warnings
 
 import numpy as np
 import torch
 
+from .. import distributed
 from ..errors import BackupError
-from ..saving.atomic import atomic_write, fsync_dir
+from ..saving.backup_format import (LAYOUT_VERSION, CorruptBackup, capture_rng, compare_fingerprints, decode,
+                                    encode, fingerprint, from_storable, restore_rng, same_state, to_storable)
+from ..saving.backup_sharded import (ShardedBackupStore, has_sharded_backup, rank_name, remove_stale_temp_files,
+                                     shared_name)
+from ..saving.backup_store import BackupStore
+from ..saving.backup_store import remove_stale_temp_files as remove_single_temp_files
 from ..utils.tree import map_tensors
-from .backup_sharded import ShardedBackupStore, has_sharded_backup, rank_name, remove_stale_temp_files, shared_name
 from .base import Callback
 
-__all__ = ["BackupAndRestore", "BackupError", "LAYOUT_VERSION"]
-
-LAYOUT_VERSION = 1
-_MAGIC = b"KEROSENE-BACKUP\n"
-_LATEST = "latest.backup"
-_PREVIOUS = "previous.backup"
-_NDARRAY = "__kerosene_ndarray__"
-_NPSCALAR = "__kerosene_npscalar__"
+__all__ = ["BackupAndRestore", "BackupError", "LAYOUT_VERSION", "encode", "decode"]
 
 
 class BackupAndRestore(Callback):
@@ -119,11 +112,11 @@ class BackupAndRestore(Callback):
     # --- paths -----------------------------------------------------------------------
     @property
     def latest_path(self):
-        return os.path.join(self.backup_dir, _LATEST)
+        return BackupStore(self.backup_dir).latest_path
 
     @property
     def previous_path(self):
-        return os.path.join(self.backup_dir, _PREVIOUS)
+        return BackupStore(self.backup_dir).previous_path
 
     # --- hooks -----------------------------------------------------------------------
     def overrides(self, hook):
@@ -133,8 +126,7 @@ class BackupAndRestore(Callback):
         return super().overrides(hook)
 
     def on_train_begin(self, logs=None):
-        from .. import distributed
-        loop_state = self._loop_state()
+        loop_state = self._run_state()
         self._store = None
         self._generation = 0
         if distributed.is_distributed():
@@ -142,7 +134,7 @@ class BackupAndRestore(Callback):
                                              keep_previous=self.double_checkpoint)
             remove_stale_temp_files(self.backup_dir, self._store.rank)
         else:
-            _remove_stale_temp_files(self.backup_dir)
+            remove_single_temp_files(self.backup_dir)
         self.batches_since_save = 0
         self._rng_at_epoch_begin = None
         payload = self._read_sharded_backup() if self._store is not None else self._read_backup()
@@ -151,25 +143,26 @@ class BackupAndRestore(Callback):
             self._restore_model_and_callbacks(payload, loop_state)
             self._pending = payload
             loop_state.after_train_begin.append(self._restore_loop)
-        self._move_to_end(loop_state.callbacks)
+        # Last from now on: epoch- and batch-end backups then hold every other callback's state.
+        loop_state.callbacks.move_to_end(self)
 
     def on_epoch_begin(self, epoch, logs=None):
         if self._rng_at_epoch_begin is not None and epoch == self._rng_at_epoch_begin[0]:
-            _restore_rng(self._rng_at_epoch_begin[1])
+            restore_rng(self._rng_at_epoch_begin[1])
         self._rng_at_epoch_begin = None
 
     def on_train_batch_end(self, batch, logs=None):
         self.batches_since_save += 1
         if self.batches_since_save < self.save_freq or self._any_rank(self.model.stop_training):
             return
-        loop_state = self._loop_state()
+        loop_state = self._run_state()
         self.batches_since_save = 0
         self._write(loop_state, epoch=loop_state.epoch, step=batch + 1)
 
     def on_epoch_end(self, epoch, logs=None):
         if self.save_freq != "epoch" or self._any_rank(self.model.stop_reason == "nan"):
             return   # a NaN stop keeps the last good backup rather than saving NaN weights
-        self._write(self._loop_state(), epoch=epoch + 1, step=0)
+        self._write(self._run_state(), epoch=epoch + 1, step=0)
 
     def on_train_end(self, logs=None):
         if self.delete_checkpoint and self.model.stop_reason in ("completed", "stop_training"):
@@ -181,12 +174,7 @@ class BackupAndRestore(Callback):
             # No barrier needed: every rank's last part was on disk before the last commit.
             self._store.delete()
             return
-        for path in (self.latest_path, self.previous_path):
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(path)
-        _remove_stale_temp_files(self.backup_dir)
-        with contextlib.suppress(OSError):
-            os.rmdir(self.backup_dir)
+        BackupStore(self.backup_dir).delete()
 
     def state_dict(self):
         return {"batches_since_save": self.batches_since_save}
@@ -196,12 +184,8 @@ class BackupAndRestore(Callback):
         if self._store is not None:
             self._write_sharded(loop_state, epoch, step)
             return
-        data = encode(self._snapshot(loop_state, epoch, step))
-        os.makedirs(self.backup_dir, exist_ok=True)
-        if self.double_checkpoint and os.path.exists(self.latest_path):
-            _keep_as_previous(self.latest_path, self.previous_path)
-        with atomic_write(self.latest_path, "wb") as handle:
-            handle.write(data)
+        BackupStore(self.backup_dir, keep_previous=self.double_checkpoint).write(
+            encode(self._snapshot(loop_state, epoch, step)))
 
     def _write_sharded(self, loop_state, epoch, step):
         stop_training = self._any_rank(self.model.stop_training) if step == 0 else False
@@ -239,7 +223,7 @@ class BackupAndRestore(Callback):
             "optimizer_class": type(optimizer).__name__ if optimizer is not None else None,
             "optimizer": _to_cpu(optimizer.state_dict()) if optimizer is not None else None,
             "schedulers": {name: to_storable(s.state_dict()) for name, s in _schedulers(callbacks).items()},
-            "loss_scaler": _loss_scaler_state(model),
+            "loss_scaler": dict(loop_state.loss_scaler.state_dict()) if loop_state.loss_scaler is not None else {},
             "loop": {
                 "epoch": int(epoch), "step": int(step), "seed": int(loop_state.seed),
                 "stop_training": bool(stop_training) and step == 0,
@@ -269,26 +253,7 @@ class BackupAndRestore(Callback):
             raise BackupError(
                 f"The backup in {self.backup_dir!r} was written by a torch.distributed run but this run is a "
                 "single process; resume with the world size that wrote it, or delete the folder to start over")
-        candidates = [self.latest_path, self.previous_path]
-        problems = []
-        for path in candidates:
-            if not os.path.exists(path):
-                continue
-            try:
-                with open(path, "rb") as handle:
-                    payload = decode(handle.read(), path)
-            except _CorruptBackup as exc:
-                problems.append(str(exc))
-                continue
-            if problems:
-                warnings.warn(f"{problems[0]}; resuming from the older backup {path}", RuntimeWarning, stacklevel=3)
-            self._check_compatible(payload, path)
-            return payload
-        if problems:
-            raise BackupError(
-                f"{'; '.join(problems)}. Delete {self.backup_dir!r} to start the training over "
-                "(double_checkpoint=True keeps an older backup to fall back on)")
-        return None
+        return BackupStore(self.backup_dir).read(self._check_compatible)
 
     def _read_sharded_backup(self):
         """The backup for this rank under torch.distributed (shared part + own part); None when none.
@@ -317,9 +282,9 @@ class BackupAndRestore(Callback):
         for candidate in candidates:
             payload, status = None, None
             try:
-                payload = self._read_parts(candidate)
+                payload = store.read_payload(candidate)
                 self._check_compatible(payload, store.path(shared_name(candidate)))
-            except (OSError, _CorruptBackup) as exc:
+            except (OSError, CorruptBackup) as exc:
                 status = ("corrupt", str(exc))
             except BackupError as exc:
                 status = ("refused", str(exc))
@@ -340,27 +305,6 @@ class BackupAndRestore(Callback):
             f"{'; '.join(problems)}. Delete {self.backup_dir!r} to start the training over "
             "(double_checkpoint=True keeps an older backup to fall back on)")
 
-    def _read_parts(self, generation):
-        store = self._store
-        shared_path = store.path(shared_name(generation))
-        own_path = store.path(rank_name(store.rank, generation))
-        try:
-            shared_bytes, own_bytes = store.read_parts(generation)
-        except FileNotFoundError as exc:
-            raise _CorruptBackup(f"the backup part {exc.filename} of generation {generation} is missing") from None
-        shared, own = decode(shared_bytes, shared_path), decode(own_bytes, own_path)
-        expected = {"generation": generation, "world_size": store.world}
-        for part, path, extra in ((shared, shared_path, {}), (own, own_path, {"rank": store.rank})):
-            tag = part.get("sharded") if isinstance(part, dict) else None
-            if tag != {**expected, **extra}:
-                raise _CorruptBackup(
-                    f"the backup part {path} is tagged {tag}, not {dict(expected, **extra)}: "
-                    "parts of different backups are mixed")
-        payload = {k: v for k, v in shared.items() if k != "sharded"}
-        payload.update({k: v for k, v in own.items() if k not in ("sharded", "buffers")})
-        payload["model"] = {**shared["model"], **own["buffers"]}   # this rank's BatchNorm statistics
-        return payload
-
     def _check_compatible(self, payload, path):
         differences = compare_fingerprints(payload["fingerprint"], fingerprint(self.model))
         if differences:
@@ -374,7 +318,7 @@ class BackupAndRestore(Callback):
             raise BackupError(
                 f"The backup {path} was written with optimizer {saved} but this model uses {here}; "
                 f"delete {self.backup_dir!r} or give this run its own backup_dir")
-        epochs = self._loop_state().epochs
+        epochs = self._run_state().epochs
         if payload["loop"]["epoch"] > epochs:
             raise BackupError(
                 f"The backup {path} is at epoch {payload['loop']['epoch']} but fit(epochs={epochs}); "
@@ -386,7 +330,7 @@ class BackupAndRestore(Callback):
         optimizer = _optimizer_of(model)
         if optimizer is not None and payload["optimizer"] is not None:
             optimizer.load_state_dict(payload["optimizer"])
-        scaler = getattr(getattr(model, "_compile_state", None), "loss_scaler", None)
+        scaler = loop_state.loss_scaler
         if scaler is not None and payload.get("loss_scaler"):
             scaler.load_state_dict(payload["loss_scaler"])
         callbacks = _named_callbacks(loop_state.callbacks, self)
@@ -398,7 +342,7 @@ class BackupAndRestore(Callback):
 
     def _restore_loop(self):
         payload, self._pending = self._pending, None
-        loop_state = self._loop_state()
+        loop_state = self._run_state()
         model = self.model
         # Callbacks that reset themselves in on_train_begin (History...) get their state again.
         for name, cb in _named_callbacks(loop_state.callbacks, self).items():
@@ -407,210 +351,30 @@ class BackupAndRestore(Callback):
                 cb.load_state_dict(copy.deepcopy(from_storable(saved)))
 
         loop = payload["loop"]
-        loop_state.seed = loop["seed"]
+        loop_state.load_state_dict(loop)
         adapter = loop_state.adapter
-        if hasattr(adapter, "seed"):
-            adapter.seed = loop["seed"]
         if hasattr(adapter, "load_state_dict"):
             adapter.load_state_dict(from_storable(payload["adapter"]))
-        loop_state.epoch = loop_state.start_epoch = loop["epoch"]
-        loop_state.step = loop_state.start_step = loop["step"]
         if loop["step"]:
-            loop_state.aggregator.load_state_dict(payload["aggregator"], device=_device_of(model))
+            loop_state.aggregator.load_state_dict(payload["aggregator"], device=loop_state.device)
             self._rng_at_epoch_begin = (loop["epoch"], payload["rng"])
         else:
-            _restore_rng(payload["rng"])
+            restore_rng(payload["rng"])
         if loop["stop_training"]:
             # The interrupted run had already decided to stop: finish without training more.
             model.stop_training = True
             model.stop_reason = loop["stop_reason"]
-            loop_state.start_epoch = loop_state.epochs
+            loop_state.finish()
 
     # --- helpers ---------------------------------------------------------------------
-    def _loop_state(self):
-        state = getattr(self.model, "_loop_state", None)
-        if state is None:
-            raise RuntimeError("BackupAndRestore works inside model.fit(); the training loop state is missing")
-        return state
-
-    def _move_to_end(self, callback_list):
-        if callback_list is None or callback_list.callbacks[-1] is self:
-            return
-        callback_list.callbacks.remove(self)
-        callback_list.callbacks.append(self)
-        callback_list._refresh()
-
-
-# --- the file format ---------------------------------------------------------------------
-class _CorruptBackup(Exception):
-    pass
-
-
-def encode(payload):
-    """Bytes of a backup file: magic line, JSON header line, torch.save body."""
-    buffer = io.BytesIO()
-    torch.save(payload, buffer)
-    body = buffer.getvalue()
-    header = {"layout": LAYOUT_VERSION, "size": len(body), "sha256": hashlib.sha256(body).hexdigest()}
-    return _MAGIC + json.dumps(header).encode() + b"\n" + body
-
-
-def decode(data, path):
-    """The payload of a backup file; raises on a corrupt file or an unknown layout."""
-    if not data.startswith(_MAGIC):
-        raise _CorruptBackup(f"The backup {path} is not a kerosene backup or is corrupt (its header is missing)")
-    end = data.find(b"\n", len(_MAGIC))
-    try:
-        header = json.loads(data[len(_MAGIC):end])
-    except (ValueError, UnicodeDecodeError):
-        raise _CorruptBackup(f"The backup {path} is corrupt (unreadable header)") from None
-    if header.get("layout") != LAYOUT_VERSION:
-        raise BackupError(
-            f"The backup {path} has layout version {header.get('layout')!r}, this kerosene reads "
-            f"version {LAYOUT_VERSION}; resume with the kerosene that wrote it or delete the backup")
-    body = data[end + 1:]
-    if len(body) != header.get("size") or hashlib.sha256(body).hexdigest() != header.get("sha256"):
-        raise _CorruptBackup(
-            f"The backup {path} is corrupt (expected {header.get('size')} bytes with SHA-256 "
-            f"{str(header.get('sha256'))[:12]}..., found {len(body)} bytes that do not match)")
-    try:
-        return torch.load(io.BytesIO(body), map_location="cpu", weights_only=True)
-    except Exception as exc:  # weights_only refuses anything but tensors and plain containers
-        raise BackupError(
-            f"The backup {path} holds data kerosene will not load (only tensors and plain containers "
-            f"are allowed; nothing from it was executed): {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
-
-
-def fingerprint(model):
-    """Names, shapes and dtypes of the model's parameters and buffers."""
-    return [[name, list(value.shape), str(value.dtype).replace("torch.", "")]
-            for name, value in model.state_dict().items()]
-
-
-def compare_fingerprints(saved, current):
-    """A short description of how two fingerprints differ; '' when they match."""
-    saved_map = {name: (tuple(shape), dtype) for name, shape, dtype in saved}
-    here_map = {name: (tuple(shape), dtype) for name, shape, dtype in current}
-    parts = []
-    missing = [n for n in saved_map if n not in here_map]
-    extra = [n for n in here_map if n not in saved_map]
-    if missing:
-        parts.append(f"in the backup but not in this model: {', '.join(missing[:5])}")
-    if extra:
-        parts.append(f"in this model but not in the backup: {', '.join(extra[:5])}")
-    for name in saved_map:
-        if name in here_map and saved_map[name] != here_map[name]:
-            (s_shape, s_dtype), (h_shape, h_dtype) = saved_map[name], here_map[name]
-            parts.append(f"{name} is {s_dtype}{list(s_shape)} in the backup but {h_dtype}{list(h_shape)} here")
-    return "; ".join(parts)
-
-
-def to_storable(value):
-    """Plain data that ``torch.load(weights_only=True)`` accepts: numpy becomes tensors, marked."""
-    if isinstance(value, np.ndarray):
-        return {_NDARRAY: torch.from_numpy(np.array(value, copy=True))}
-    if isinstance(value, np.generic):
-        return {_NPSCALAR: value.item(), "dtype": value.dtype.str}
-    if isinstance(value, torch.Tensor):
-        return value.detach().cpu().clone()
-    if isinstance(value, dict):
-        return {k: to_storable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(to_storable(v) for v in value)
-    return value
-
-
-def from_storable(value):
-    """The inverse of :func:`to_storable`."""
-    if isinstance(value, dict):
-        if set(value) == {_NDARRAY}:
-            return value[_NDARRAY].numpy()
-        if set(value) == {_NPSCALAR, "dtype"}:
-            return np.dtype(value["dtype"]).type(value[_NPSCALAR])
-        return {k: from_storable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(from_storable(v) for v in value)
-    return value
-
-
-def same_state(a, b):
-    """Deep equality of two storable states (tensors compared exactly, NaN equal to NaN)."""
-    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
-        return (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and a.shape == b.shape
-                and a.dtype == b.dtype and torch.equal(a, b))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(same_state(a[k], b[k]) for k in a)
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(same_state(x, y) for x, y in zip(a, b))
-    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
-        return True
-    return type(a) is type(b) and a == b
+    def _run_state(self):
+        if self.run is None:
+            raise RuntimeError("BackupAndRestore works inside model.fit(); the training run state is missing")
+        return self.run
 
 
 def _to_cpu(value):
     return map_tensors(lambda t: t.detach().cpu().clone(), value)
-
-
-def _keep_as_previous(latest, previous):
-    """Make ``previous`` a copy of ``latest`` without ever leaving ``latest`` absent."""
-    folder = os.path.dirname(latest)
-    temp = previous + ".link.tmp"
-    with contextlib.suppress(FileNotFoundError):
-        os.remove(temp)
-    try:
-        os.link(latest, temp)
-    except OSError:
-        with open(latest, "rb") as source, atomic_write(previous, "wb") as target:
-            target.write(source.read())
-        return
-    os.replace(temp, previous)
-    fsync_dir(folder)
-
-
-def _remove_stale_temp_files(folder):
-    """Temp files a kill left behind mid-write (the backup itself is never one of them)."""
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return
-    for name in names:
-        if name.endswith(".tmp") and (name.startswith("." + _LATEST) or name.startswith("." + _PREVIOUS)
-                                      or name.startswith(_PREVIOUS)):
-            with contextlib.suppress(OSError):
-                os.remove(os.path.join(folder, name))
-
-
-# --- random number generators -----------------------------------------------------------
-def capture_rng():
-    """The state of every global RNG a training step may draw from."""
-    version, internal, gauss = random.getstate()
-    kind, keys, pos, has_gauss, cached = np.random.get_state()
-    state = {
-        "python": [version, torch.tensor(internal, dtype=torch.int64), gauss],
-        "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
-                  "has_gauss": int(has_gauss), "cached_gaussian": float(cached)},
-        "torch": torch.get_rng_state(),
-        "cuda": None,
-    }
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
-        state["cuda"] = [s.cpu() for s in torch.cuda.get_rng_state_all()]
-    return state
-
-
-def _restore_rng(state):
-    version, internal, gauss = state["python"]
-    random.setstate((version, tuple(internal.tolist()), gauss))
-    n = state["numpy"]
-    np.random.set_state((n["kind"], n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"],
-                         n["cached_gaussian"]))
-    torch.set_rng_state(state["torch"])
-    if state["cuda"] is not None:
-        if torch.cuda.is_available() and torch.cuda.device_count() == len(state["cuda"]):
-            torch.cuda.set_rng_state_all(state["cuda"])
-        else:
-            warnings.warn("The backup holds CUDA RNG states for "
-                          f"{len(state['cuda'])} devices that this process does not have; "
-                          "the resumed run's random numbers on the GPU will differ", RuntimeWarning)
 
 
 # --- the run's other objects ------------------------------------------------------------
@@ -620,21 +384,8 @@ def _buffers(model):
     return {k: v.detach().cpu().clone() for k, v in model.state_dict().items() if k not in parameters}
 
 
-def _loss_scaler_state(model):
-    """The float16 loss scale and its growth counter (empty without mixed_float16)."""
-    scaler = getattr(getattr(model, "_compile_state", None), "loss_scaler", None)
-    return dict(scaler.state_dict()) if scaler is not None else {}
-
-
 def _optimizer_of(model):
-    state = getattr(model, "_compile_state", None)
-    return getattr(state, "optimizer", None)
-
-
-def _device_of(model):
-    state = getattr(model, "_compile_state", None)
-    device = getattr(state, "device", None)
-    return device if device is not None else torch.device("cpu")
+    return getattr(model, "optimizer", None)
 
 
 def _named_callbacks(callback_list, owner):

@@ -64,6 +64,12 @@ class Callback:
                 self.losses.append(logs.get('loss'))
     """
 
+    run = None   # the running fit's RunState (kerosene.engine.run), handed over by fit
+    # A class that sets this True never sets stop_training from a batch hook (the progress
+    # bar), so under torch.distributed the ranks need not agree on stopping after every
+    # step for it; subclasses do not inherit the promise.
+    never_stops_training = False
+
     def __init__(self):
         self.model = None
         self.params = {}
@@ -126,7 +132,7 @@ class Callback:
         pass
 
     # State, so a callback resumes inside checkpoints and backups.
-    _state_exclude = ("model", "params", "validation_data")
+    _state_exclude = ("model", "params", "validation_data", "run")
 
     def state_dict(self):
         """The callback's resumable state: its attributes that are plain data.
@@ -175,6 +181,19 @@ class CallbackList:
                 cb.set_model(model)
             if params is not None:
                 cb.set_params(self.params)
+        self._refresh()
+
+    def set_run(self, run):
+        """Hand every callback the state of the run (``callback.run``; None once it ends)."""
+        for cb in self.callbacks:
+            cb.run = run
+
+    def move_to_end(self, callback):
+        """Make ``callback`` the last one called from now on (BackupAndRestore after restoring)."""
+        if self.callbacks and self.callbacks[-1] is callback:
+            return
+        self.callbacks.remove(callback)
+        self.callbacks.append(callback)
         self._refresh()
 
     def _refresh(self):

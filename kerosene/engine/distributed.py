@@ -18,9 +18,9 @@ from torch.utils.data import DataLoader, DistributedSampler, IterableDataset, Ra
 
 from .data import ArrayAdapter, GeneratorAdapter, LoaderAdapter, SequenceAdapter
 
-__all__ = ["DistributedContext", "ShardedArrayAdapter", "ShardedLoaderAdapter", "StridedAdapter"]
+__all__ = ["DistributedContext", "NullContext", "NULL_CONTEXT", "ShardedArrayAdapter", "ShardedLoaderAdapter",
+           "StridedAdapter"]
 
-_QUIET_CALLBACKS = ("BaseLogger", "ProgbarLogger", "History")
 _BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end")
 _ERROR_COUNT = "kerosene/error_count"
 _FIRST_ERROR = "kerosene/first_error"
@@ -251,6 +251,7 @@ class DistributedContext:
         self._ddp = None
         self._route = _Route()
         self._saved_forward = None
+        self._callbacks = None
         self._check_every_step = None
 
     # data
@@ -322,13 +323,18 @@ class DistributedContext:
         return model
 
     # decisions
+    def watch(self, callbacks):
+        """The running callbacks, whose batch hooks decide whether ranks agree on stopping every step."""
+        self._callbacks = callbacks
+        self._check_every_step = None
+
     @property
     def check_stop_every_step(self):
         """True when a callback with batch hooks could stop mid-epoch (then ranks agree each step)."""
         if self._check_every_step is None:
-            callbacks = getattr(getattr(self._model, "_loop_state", None), "callbacks", None) or []
+            callbacks = self._callbacks or []
             self._check_every_step = any(
-                type(cb).__name__ not in _QUIET_CALLBACKS and any(cb.overrides(h) for h in _BATCH_HOOKS)
+                not vars(type(cb)).get("never_stops_training", False) and any(cb.overrides(h) for h in _BATCH_HOOKS)
                 for cb in callbacks)
         return self._check_every_step
 
@@ -385,6 +391,48 @@ class DistributedContext:
             torch_dist.destroy_process_group()
         except Exception:
             pass
+
+
+class NullContext:
+    """The single-process stand-in for :class:`DistributedContext`: every call leaves things as they are.
+
+    Example::
+
+        dist = kerosene.distributed.setup_for_fit(model) or NULL_CONTEXT
+        adapter = dist.shard(adapter)   # the same adapter
+    """
+
+    is_main = True
+    rank = 0
+    world_size = 1
+    check_stop_every_step = False
+
+    def shard(self, adapter, evaluation=None):
+        return adapter
+
+    def params(self, params):
+        return {}
+
+    def wrap_model(self, model):
+        return model
+
+    def unwrap_model(self, model):
+        return model
+
+    def watch(self, callbacks):
+        pass
+
+    def sync_stop(self, model):
+        pass
+
+    def reduce_aggregator(self, aggregator):
+        return aggregator
+
+    def fail(self, error):
+        pass
+
+
+NULL_CONTEXT = NullContext()
 
 
 def _loader_is_shardable(loader):

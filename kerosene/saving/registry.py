@@ -17,9 +17,13 @@ from __future__ import annotations
 
 import inspect
 
-__all__ = ["register_serializable", "registered_name", "get_registered_objects", "lookup_objects",
+from .._registry import Registry
+
+__all__ = ["MODEL_CLASSES", "register_serializable", "registered_name", "get_registered_objects", "lookup_objects",
            "get_custom_objects", "CustomObjectScope", "custom_object_scope"]
 
+# Model classes a config may name; kerosene.models fills it (saving sits below models).
+MODEL_CLASSES = Registry()
 _REGISTERED = {}        # "package>name" -> class or function
 _NAMES_BY_OBJECT = {}   # class or function -> "package>name"
 _CUSTOM_OBJECTS = {}    # Keras 2's global custom objects: short name -> class or function

@@ -17,6 +17,7 @@ import urllib.request
 import zipfile
 
 from ..errors import DownloadError
+from .progbar import Progbar
 
 __all__ = ["get_file", "Sequence", "validate_file", "hash_file", "keras_cache_dir", "DownloadError"]
 
@@ -62,7 +63,6 @@ def _writable_dir(path):
 
 
 def _progress(total, stream):
-    from ..callbacks.progbar import Progbar
     bar = Progbar(target=total, stream=stream, unit_name="byte") if total else None
     return bar
 

@@ -31,7 +31,7 @@ sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..",
 
 import kerosene  # noqa: E402
 from kerosene import callbacks as cbs  # noqa: E402
-from kerosene.callbacks import backup as backup_module  # noqa: E402
+from kerosene.saving import backup_store as backup_module  # noqa: E402  (where backups are written)
 from kerosene.layers import Dense, Dropout  # noqa: E402
 
 STEPS_PER_EPOCH = 12

@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..",
 import kerosene  # noqa: E402
 from kerosene import callbacks as cbs  # noqa: E402
 from kerosene import distributed  # noqa: E402
-from kerosene.callbacks import backup_sharded  # noqa: E402
+from kerosene.saving import backup_sharded  # noqa: E402
 from kerosene.layers import Dense, Dropout  # noqa: E402
 
 

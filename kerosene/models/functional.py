@@ -20,11 +20,13 @@ import importlib
 import torch
 from torch import nn
 
+from .. import layers as layers_module
 from .._naming import layer_name
-from ..models import Model
+from ..saving.config import layer_config
 from ..symbolic import as_keras_tensor, call_symbolic, is_symbolic
+from .model import Model  # the one circle: Model() with inputs/outputs makes a Functional
 
-__all__ = ["Functional", "call_symbolic"]
+__all__ = ["Functional"]
 
 
 def _as_structure(value, argname):
@@ -201,8 +203,6 @@ class Functional(Model):
         """Keras 2's functional config: ``layers`` with ``inbound_nodes``, ``input_layers``,
         ``output_layers``. Lambda layers are saved by reference (their function's name and
         module), never as code."""
-        from ..layers import Lambda
-        from ..saving.config import layer_config
         node_index = {}
         for layer in self.layers:
             nodes = [n for n in self._nodes if n.layer is layer]
@@ -216,7 +216,7 @@ class Functional(Model):
 
         layers = []
         for layer in self.layers:
-            if isinstance(layer, Lambda):
+            if isinstance(layer, layers_module.Lambda):
                 spec = {"class_name": "Lambda", "config": layer.get_config()}
                 spec["config"]["module"] = getattr(layer.function, "__module__", None)
             elif layer is not None and type(layer).__name__ == "InputLayer":
@@ -243,7 +243,6 @@ class Functional(Model):
         A Lambda's function comes from ``custom_objects`` (by its name); with
         ``safe_mode=False`` it may instead be imported from the module it was saved from.
         """
-        from .. import layers as layers_module
         custom_objects = dict(custom_objects or {})
         made, calls = {}, {}
         for spec in config["layers"]:

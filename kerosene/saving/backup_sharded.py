@@ -33,7 +33,8 @@ import re
 
 import torch.distributed as torch_dist
 
-from ..saving.atomic import atomic_write
+from .atomic import atomic_write
+from .backup_format import CorruptBackup, decode
 
 __all__ = ["ShardedBackupStore", "COMMIT", "shared_name", "rank_name"]
 
@@ -128,6 +129,28 @@ class ShardedBackupStore:
         with open(self.path(rank_name(self.rank, generation)), "rb") as handle:
             own = handle.read()
         return shared, own
+
+    def read_payload(self, generation):
+        """This rank's backup of ``generation``: the shared part with its own part (RNG, buffers...) merged in."""
+        store = self
+        shared_path = store.path(shared_name(generation))
+        own_path = store.path(rank_name(store.rank, generation))
+        try:
+            shared_bytes, own_bytes = store.read_parts(generation)
+        except FileNotFoundError as exc:
+            raise CorruptBackup(f"the backup part {exc.filename} of generation {generation} is missing") from None
+        shared, own = decode(shared_bytes, shared_path), decode(own_bytes, own_path)
+        expected = {"generation": generation, "world_size": store.world}
+        for part, path, extra in ((shared, shared_path, {}), (own, own_path, {"rank": store.rank})):
+            tag = part.get("sharded") if isinstance(part, dict) else None
+            if tag != {**expected, **extra}:
+                raise CorruptBackup(
+                    f"the backup part {path} is tagged {tag}, not {dict(expected, **extra)}: "
+                    "parts of different backups are mixed")
+        payload = {k: v for k, v in shared.items() if k != "sharded"}
+        payload.update({k: v for k, v in own.items() if k not in ("sharded", "buffers")})
+        payload["model"] = {**shared["model"], **own["buffers"]}   # this rank's BatchNorm statistics
+        return payload
 
     def gather(self, status):
         """Every rank's ``status`` (any picklable value), on every rank, in rank order."""

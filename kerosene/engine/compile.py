@@ -1,0 +1,230 @@
+"""What ``compile`` decides and what follows from it: the compile state, per-output
+losses and metrics, the names the logs use, and getting a model ready for its first batch.
+
+    >>> import torch
+    >>> from kerosene.engine.compile import log_names, make_compile_state
+    >>> state = make_compile_state('sgd', 'mse', ['mae'], None, 'cpu', False, None, output_names=None)
+    >>> log_names(state)
+    ['loss', 'mae']
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .. import losses as losses_module
+from .. import metrics as metrics_module
+from .. import optimizers
+from ..utils.tree import map_tensors, per_output
+
+__all__ = ["CompileState", "resolve_device", "make_compile_state", "log_names", "output_key",
+           "bind_optimizer", "prepare", "loss_dtype", "COMPILE_KWARGS_IGNORED"]
+
+COMPILE_KWARGS_IGNORED = ("sample_weight_mode", "weighted_metrics", "run_eagerly", "steps_per_execution",
+                          "target_tensors", "auto_scale_loss")
+_PRECISIONS = (None, "float32", "mixed_float16", "mixed_bfloat16", "float16", "bfloat16")
+
+
+def resolve_device(device):
+    """``'auto'`` is CUDA when present, else CPU; a string or ``torch.device`` is taken as given."""
+    if device is None or device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"`device` must be 'auto', 'cpu', 'cuda', 'cuda:N' or a torch.device, got {device!r}") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"`device` is {device!r} but this torch has no CUDA device available; "
+                         "use device='auto' or 'cpu'")
+    return resolved
+
+
+class CompileState:
+    """The optimizer, losses, metrics and options one ``compile`` call chose.
+
+    Kept apart from the model so torch never registers it as a submodule. Example::
+
+        state = CompileState(optimizer, [loss], None, [[]], device=torch.device('cpu'))
+    """
+
+    def __init__(self, optimizer, losses, loss_weights, metric_specs, device, jit_compile=False,
+                 precision=None, output_names=None, loss_spec=None, metrics_spec=None):
+        self.optimizer = optimizer
+        self.losses = losses              # list of Loss objects, one per output (None: output has no loss)
+        self.loss_weights = loss_weights  # list of floats or None
+        self.metric_specs = metric_specs  # per output: the identifiers the user gave
+        self.metrics = None               # per output: resolved Metric objects (at first data)
+        self.device = device
+        self.jit_compile = jit_compile
+        self.precision = precision
+        self.output_names = output_names
+        self.loss_spec = loss_spec
+        self.metrics_spec = metrics_spec
+        self.compiled_forward = None
+        self.loss_scaler = None           # torch.amp.GradScaler under float16 mixed precision
+        self.constrained = ()             # layers whose weights carry constraints (set at first data)
+        self.regularized = None           # layers with regularizers (set at first data; None: scan)
+
+
+def make_compile_state(optimizer, loss, metrics, loss_weights, device, jit_compile, precision, output_names):
+    """Check ``compile``'s arguments and resolve them into a :class:`CompileState`."""
+    if precision not in _PRECISIONS:
+        raise ValueError(f"`precision` must be one of {_PRECISIONS}, got {precision!r}")
+    if jit_compile not in (True, False, "auto", None):
+        raise ValueError(f"`jit_compile` must be True or False, got {jit_compile!r}")
+    if optimizer is None:
+        raise ValueError("`optimizer` must be a Keras optimizer name, a kerosene optimizer or a "
+                         "torch.optim.Optimizer, got None")
+    opt = optimizers.get(optimizer)
+    loss_list = _per_output(loss, output_names, "loss")
+    resolved_losses = [None if l is None else losses_module.get(l) for l in loss_list]
+    weights = _per_output(loss_weights, output_names, "loss_weights") if loss_weights is not None else None
+    if weights is not None:
+        for w in weights:
+            if not isinstance(w, (int, float)):
+                raise TypeError(f"`loss_weights` must hold numbers, got {w!r}")
+    metric_specs = _metrics_per_output(metrics, output_names)
+    return CompileState(opt, resolved_losses, weights, metric_specs, resolve_device(device),
+                        jit_compile=jit_compile is True, precision=precision, output_names=output_names,
+                        loss_spec=loss, metrics_spec=metrics)
+
+
+def _per_output(spec, output_names, argname):
+    """Expand a loss/loss_weights spec into a list with one entry per output."""
+    if output_names is None:
+        if isinstance(spec, (list, tuple)) and argname == "loss":
+            if len(spec) != 1:
+                raise ValueError(f"`{argname}` has {len(spec)} entries but the model has one output")
+            return [spec[0]]
+        if isinstance(spec, dict):
+            raise ValueError(f"`{argname}` is a dict but the model has a single unnamed output")
+        return [spec] if not isinstance(spec, (list, tuple)) else list(spec)
+    if isinstance(spec, dict):
+        unknown = [k for k in spec if k not in output_names]
+        if unknown:
+            raise ValueError(f"`{argname}` names unknown outputs {unknown}; outputs: {output_names}")
+        return [spec.get(n) for n in output_names]
+    if isinstance(spec, (list, tuple)):
+        if len(spec) != len(output_names):
+            raise ValueError(f"`{argname}` has {len(spec)} entries but the model has {len(output_names)} outputs")
+        return list(spec)
+    return [spec] * len(output_names)
+
+
+def _metrics_per_output(metrics, output_names):
+    if metrics is None:
+        metrics = []
+    if output_names is None:
+        if isinstance(metrics, dict):
+            raise ValueError("`metrics` is a dict but the model has a single unnamed output")
+        if not isinstance(metrics, (list, tuple)):
+            raise TypeError(f"`metrics` must be a list of metrics, got {type(metrics).__name__}")
+        return [list(metrics)]
+    if isinstance(metrics, dict):
+        unknown = [k for k in metrics if k not in output_names]
+        if unknown:
+            raise ValueError(f"`metrics` names unknown outputs {unknown}; outputs: {output_names}")
+        return [_listify(metrics.get(n)) for n in output_names]
+    if metrics and all(isinstance(m, (list, tuple)) for m in metrics) and len(metrics) == len(output_names):
+        return [list(m) for m in metrics]
+    return [list(metrics) for _ in output_names]
+
+
+def _listify(value):
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+# --- log names ----------------------------------------------------------------------------
+def output_key(output, name):
+    """The log key of one output's loss or metric: ``'<output>_<name>'`` (``out_loss``, ``out_acc``)."""
+    return f"{output}_{name}"
+
+
+def log_names(state):
+    """Names of the values one step logs, in order: ``['loss', 'acc', ...]``."""
+    if state is None:
+        return []
+    names = ["loss"]
+    if state.output_names is None:
+        specs = state.metrics if state.metrics is not None else state.metric_specs
+        names += [_metric_name(m) for m in specs[0]]
+    else:
+        for i, out in enumerate(state.output_names):
+            if len(state.losses) > 1 and state.losses[i] is not None:
+                names.append(output_key(out, "loss"))
+            specs = state.metrics[i] if state.metrics is not None else state.metric_specs[i]
+            names += [output_key(out, _metric_name(m)) for m in specs]
+    return names
+
+
+def _metric_name(metric):
+    if isinstance(metric, str):
+        return metric
+    name = getattr(metric, "name", None)
+    if isinstance(name, str):
+        return name
+    return getattr(metric, "__name__", type(metric).__name__)
+
+
+# --- the first batch ----------------------------------------------------------------------
+def bind_optimizer(model):
+    """Give a kerosene optimizer the model's trainable parameters (once it has them)."""
+    optimizer = model._compile_state.optimizer
+    if getattr(optimizer, "built", True) is False:
+        optimizer.build([p for p in model.parameters() if p.requires_grad])
+
+
+def prepare(model, x_sample, y_sample=None, samples=None):
+    """Build a lazy model from a sample batch, place it on the device, bind the optimizer, resolve metrics."""
+    state = model._compile_state
+    check = getattr(model, "check_input", None)
+    if check is not None:
+        check(x_sample, samples)
+    if not model.built:
+        model.cpu()
+        model._build_from_sample(map_tensors(torch.Tensor.cpu, x_sample))
+    _move_model(model, state.device)
+    bind_optimizer(model)
+    state.regularized = tuple(m for m in model.modules() if m is not model and hasattr(m, "regularization_loss"))
+    state.constrained = tuple(m for m in model.modules() if any(
+        getattr(spec, "constraint", None) is not None for spec in getattr(m, "_weight_specs", ())))
+    if state.metrics is None and y_sample is not None:
+        resolved = []
+        ys = y_sample if state.output_names is None else per_output(y_sample, state.output_names)
+        for i, specs in enumerate(state.metric_specs):
+            loss = state.losses[i] if i < len(state.losses) else None
+            target = ys if state.output_names is None else ys[i]
+            shape = tuple(target.shape) if isinstance(target, torch.Tensor) else None
+            resolved.append([metrics_module.get(m, loss=loss, output_shape=shape) for m in specs])
+        state.metrics = resolved
+    if state.precision in ("mixed_float16", "float16") and state.loss_scaler is None:
+        # float16 gradients underflow without loss scaling (Keras wraps the optimizer in a
+        # LossScaleOptimizer for mixed_float16); torch's GradScaler is the same dynamic scheme.
+        state.loss_scaler = torch.amp.GradScaler(state.device.type)
+    if state.jit_compile and state.compiled_forward is None:
+        state.compiled_forward = torch.compile(model)
+
+
+def _move_model(model, device):
+    for p in model.parameters():
+        if p.device != device:
+            model.to(device)
+        return
+
+
+def model_device(model):
+    """The device of the model's first materialised parameter (CPU when it has none)."""
+    for p in model.parameters():
+        if not nn.parameter.is_lazy(p):
+            return p.device
+    return torch.device("cpu")
+
+
+def loss_dtype(y_pred):
+    """Losses are computed in float32 as in Keras (its Loss dtype), even when a mixed
+    precision forward produced bfloat16/float16 outputs."""
+    if isinstance(y_pred, torch.Tensor) and y_pred.dtype in (torch.bfloat16, torch.float16):
+        return y_pred.float()
+    return y_pred

@@ -1,0 +1,53 @@
+"""The state of one ``fit`` run: where it is, its data-order seed, its data and callbacks.
+
+``fit`` makes one :class:`RunState` and hands it to every callback (``callback.run``).
+A callback that resumes a run (BackupAndRestore) reads it with :meth:`RunState.state_dict`
+and moves it with :meth:`RunState.load_state_dict`; the loop reads the position back
+at fixed points (the start of the first epoch, and each epoch's first step).
+"""
+from __future__ import annotations
+
+__all__ = ["RunState"]
+
+
+class RunState:
+    """Where the training loop is: epoch, step, the data-order seed and the epoch's partial logs.
+
+    Example::
+
+        run = RunState(seed=7, initial_epoch=0, epochs=3)
+        run.state_dict()   # {'epoch': 0, 'step': 0, 'seed': 7}
+    """
+
+    def __init__(self, seed, initial_epoch, epochs, aggregator=None, adapter=None, callbacks=None,
+                 device=None, loss_scaler=None):
+        self.seed = seed
+        self.epochs = epochs
+        self.epoch = initial_epoch
+        self.step = 0                 # next step to run within ``epoch``
+        self.start_epoch = initial_epoch
+        self.start_step = 0
+        self.aggregator = aggregator  # the epoch's size-weighted sums (engine/logs.EpochAggregator)
+        self.adapter = adapter        # the training data adapter
+        self.callbacks = callbacks    # the running CallbackList
+        self.device = device
+        self.loss_scaler = loss_scaler
+        self.last_epoch_logs = None
+        self.in_validation = False
+        self.after_train_begin = []   # functions the loop calls once every on_train_begin has run
+
+    def state_dict(self):
+        """The position and seed as plain data."""
+        return {"epoch": int(self.epoch), "step": int(self.step), "seed": int(self.seed)}
+
+    def load_state_dict(self, state):
+        """Resume at ``state``'s epoch and step with its seed (the adapter's seed follows)."""
+        self.seed = int(state["seed"])
+        if hasattr(self.adapter, "seed"):
+            self.adapter.seed = self.seed
+        self.epoch = self.start_epoch = int(state["epoch"])
+        self.step = self.start_step = int(state["step"])
+
+    def finish(self):
+        """Make the loop end before its next epoch (a resumed run that had already stopped)."""
+        self.start_epoch = self.epochs

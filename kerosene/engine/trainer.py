@@ -1,0 +1,394 @@
+"""The trainer: Keras's ``compile``/``fit``/``evaluate``/``predict`` as a mixin for torch modules.
+
+``Trainer`` knows nothing of models: it needs a ``torch.nn.Module`` that is callable
+on a batch and has ``built``/``_build_from_sample`` (``kerosene.models.Model`` is one).
+Each public argument list is written here once; the loops are in :mod:`.loop`.
+
+    class Net(Trainer, torch.nn.Module):
+        ...
+    net.compile(optimizer='adam', loss='mse')
+    history = net.fit(x, y, epochs=5)
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .. import distributed, optimizers
+from ..errors import NotCompiledError
+from ..utils.tree import flatten, map_tensors, per_output
+from . import loop
+from .arguments import (check_epochs, check_kwargs, check_validation_freq, check_validation_split, check_verbose,
+                        class_weights_to_sample_weights, first_batch, unpack_validation)
+from .compile import (COMPILE_KWARGS_IGNORED, bind_optimizer, log_names, loss_dtype, make_compile_state,
+                      model_device, output_key, prepare)
+from .data import ArrayAdapter, make_adapter, split_tail
+from .distributed import NULL_CONTEXT
+from .logs import EpochAggregator, to_floats
+from .run import RunState
+
+__all__ = ["Trainer", "require_compiled"]
+
+
+def require_compiled(model, what):
+    if model._compile_state is None:
+        raise NotCompiledError(
+            f"You must compile your model before {what}: call model.compile(optimizer=..., loss=...) first")
+
+
+class Trainer:
+    """Keras's training API; mix it in before ``torch.nn.Module``.
+
+    Example::
+
+        class Model(Trainer, torch.nn.Module):
+            def forward(self, x):
+                ...
+        model.compile(optimizer='sgd', loss='mse')
+        model.fit(x, y, epochs=2)
+    """
+
+    _compile_state = None
+    stop_training = False
+    stop_reason = None
+    history = None
+
+    # --- compile --------------------------------------------------------------------
+    @property
+    def optimizer(self):
+        return self._compile_state.optimizer if self._compile_state is not None else None
+
+    @optimizer.setter
+    def optimizer(self, value):
+        if self._compile_state is None:
+            raise NotCompiledError("Set the optimizer through compile(optimizer=...)")
+        self._compile_state.optimizer = optimizers.get(value)
+
+    @property
+    def compiled(self):
+        return self._compile_state is not None
+
+    @property
+    def loss(self):
+        state = self._compile_state
+        return None if state is None else (state.loss_spec if state.loss_spec is not None else state.losses)
+
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, device="auto",
+                jit_compile=False, precision=None, **kwargs):
+        """Choose the optimizer, loss and metrics (Keras names, objects, or torch optimizers).
+
+        ``device='auto'`` trains on CUDA when present. ``jit_compile=True`` runs the
+        forward pass through ``torch.compile`` (``'auto'``, Keras 3's default, stays eager);
+        ``precision='mixed_bfloat16'`` or ``'mixed_float16'`` trains under autocast.
+        """
+        for key in kwargs:
+            if key not in COMPILE_KWARGS_IGNORED:
+                raise TypeError(f"compile() got an unexpected keyword argument {key!r}")
+        self._compile_state = make_compile_state(optimizer, loss, metrics, loss_weights, device, jit_compile,
+                                                 precision, self._output_names())
+        if self.built:
+            self.to(self._compile_state.device)
+            bind_optimizer(self)
+
+    def _output_names(self):
+        """Names of the outputs (``None`` for a single-output model)."""
+        return getattr(self, "output_names", None)
+
+    # --- steps (Keras 3 style; override to customise one step) --------------------
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):
+        state = self._compile_state
+        losses = state.losses
+        if len(losses) == 1:
+            if losses[0] is None:
+                raise ValueError("compile() was given no loss; pass loss=... to train or evaluate")
+            total = losses[0](y, loss_dtype(y_pred), sample_weight)
+        else:
+            total, ys, preds = 0.0, per_output(y, state.output_names), per_output(y_pred, state.output_names)
+            preds = [loss_dtype(p) for p in preds]
+            weights = state.loss_weights
+            for i, loss_fn in enumerate(losses):
+                if loss_fn is None:
+                    continue
+                term = loss_fn(ys[i], preds[i], sample_weight)
+                total = total + (term if weights is None else term * weights[i])
+        penalty = self._regularization_penalty()
+        if penalty is not None:
+            total = total + penalty
+        return total
+
+    def _regularization_penalty(self):
+        # fit/evaluate find the regularizable modules once (engine.compile.prepare); scan otherwise.
+        modules = self._compile_state.regularized
+        if modules is None:
+            modules = [m for m in self.modules() if m is not self and hasattr(m, "regularization_loss")]
+        terms = [m.regularization_loss() for m in modules]
+        terms = [t for t in terms if t is not None and not (isinstance(t, (int, float)) and t == 0)]
+        return sum(terms) if terms else None
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None, loss=None):
+        """The step's logs: ``loss`` and each metric's batch value, as detached tensors."""
+        state = self._compile_state
+        logs = {"loss": loss.detach()} if loss is not None else {}
+        metrics = state.metrics
+        if not metrics or (state.output_names is None and not metrics[0]):
+            return logs
+        with torch.no_grad():
+            if len(metrics) == 1 and state.output_names is None:
+                pred = y_pred.detach() if isinstance(y_pred, torch.Tensor) else y_pred
+                for metric in metrics[0]:
+                    logs[metric.name] = metric(y, pred)
+            else:
+                ys, preds = per_output(y, state.output_names), per_output(y_pred, state.output_names)
+                for i, name in enumerate(state.output_names):
+                    if state.losses[i] is not None and len(state.losses) > 1:
+                        logs[output_key(name, "loss")] = state.losses[i](ys[i], preds[i].detach(), sample_weight).detach()
+                    for metric in metrics[i]:
+                        logs[output_key(name, metric.name)] = metric(ys[i], preds[i].detach())
+        return logs
+
+    def train_step(self, data):
+        """One optimisation step on a batch ``(x, y, sample_weight)``; returns a dict of tensors."""
+        x, y, sample_weight = data
+        state = self._compile_state
+        optimizer = state.optimizer
+        # jit_compile=True: the same forward through torch.compile.
+        y_pred = self(x) if state.compiled_forward is None else state.compiled_forward(x)
+        loss = self.compute_loss(x, y, y_pred, sample_weight)
+        optimizer.zero_grad(set_to_none=True)
+        scaler = state.loss_scaler
+        if scaler is None:
+            loss.backward()
+            optimizer.step()
+        else:  # float16: scale the loss, unscale before the update, skip steps with inf/nan grads
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+        for layer in state.constrained:
+            layer.apply_constraints()
+        return self.compute_metrics(x, y, y_pred, sample_weight, loss)
+
+    def test_step(self, data):
+        """Loss and metrics on a batch without updating anything."""
+        x, y, sample_weight = data
+        y_pred = self(x)
+        loss = self.compute_loss(x, y, y_pred, sample_weight) if y is not None else None
+        return self.compute_metrics(x, y, y_pred, sample_weight, loss)
+
+    def predict_step(self, data):
+        x = data[0] if isinstance(data, tuple) else data
+        return self(x)
+
+    # --- training API ---------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1, **kwargs):
+        """Train for ``epochs`` epochs; returns a :class:`~kerosene.callbacks.History`."""
+        check_kwargs("fit", kwargs)
+        if "nb_epoch" in kwargs:
+            epochs = kwargs["nb_epoch"]
+        require_compiled(self, "training")
+        check_epochs(epochs, initial_epoch)
+        verbose = check_verbose(verbose)
+        check_validation_split(validation_split, x)
+        check_validation_freq(validation_freq)
+        if shuffle not in (True, False, "batch"):
+            raise ValueError(f"`shuffle` must be True, False or 'batch', got {shuffle!r}")
+        dist = distributed.setup_for_fit(self) or NULL_CONTEXT
+        state = self._compile_state
+        device = state.device
+
+        if validation_split and validation_data is None:
+            if y is None:
+                raise ValueError("`validation_split` needs targets `y`")
+            x, x_val = split_tail(x, validation_split)
+            y, y_val = split_tail(y, validation_split)
+            sw_val = None
+            if sample_weight is not None:
+                sample_weight, sw_val = split_tail(sample_weight, validation_split)
+            validation_data = (x_val, y_val, sw_val)
+        if class_weight is not None:
+            if y is None:
+                raise ValueError("`class_weight` needs targets `y` (arrays), not a generator or DataLoader")
+            sample_weight = class_weights_to_sample_weights(y, class_weight, sample_weight)
+
+        seed = int(torch.randint(0, 2 ** 62, (1,)).item())
+        adapter = dist.shard(make_adapter(x, y, sample_weight, batch_size=batch_size, shuffle=bool(shuffle),
+                                          seed=seed, device=device, steps=steps_per_epoch))
+        val_adapter = None
+        if validation_data is not None:
+            vx, vy, vsw = unpack_validation(validation_data)
+            val_adapter = dist.shard(make_adapter(vx, vy, vsw, batch_size=validation_batch_size or batch_size,
+                                                  shuffle=False, device=device, steps=validation_steps,
+                                                  role="validation_data"), evaluation=True)
+
+        sample = first_batch(adapter)
+        prepare(self, sample[0], sample[1], adapter.samples)
+        dist.wrap_model(self)
+
+        names = log_names(state)
+        do_validation = val_adapter is not None
+        params = {
+            "batch_size": getattr(adapter, "batch_size", batch_size),
+            "epochs": epochs,
+            "steps": adapter.steps,
+            "samples": adapter.samples,
+            "verbose": verbose,
+            "do_validation": do_validation,
+            "validation_freq": validation_freq,
+            "metrics": names + (["val_" + n for n in names] if do_validation else []),
+        }
+        params.update(dist.params(params))
+        aggregator = EpochAggregator()
+        callback_list, history = loop.configure_callbacks(self, callbacks, verbose if dist.is_main else 0,
+                                                          params, aggregator)
+        if do_validation and isinstance(val_adapter, ArrayAdapter):
+            for cb in callback_list:
+                cb.validation_data = val_adapter._tensors
+        run = RunState(seed, initial_epoch, epochs, aggregator=aggregator, adapter=adapter,
+                       callbacks=callback_list, device=device, loss_scaler=state.loss_scaler)
+        dist.watch(callback_list)
+        callback_list.set_run(run)
+        self.history = history
+        try:
+            loop.run_fit(self, run, callback_list, val_adapter, validation_freq, dist)
+        finally:
+            callback_list.set_run(None)
+        return history
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False, **kwargs):
+        """Loss and metrics on the data: a scalar with no metrics, else ``[loss, metric...]``."""
+        check_kwargs("evaluate", kwargs)
+        require_compiled(self, "evaluating")
+        verbose = check_verbose(verbose)
+        dist = distributed.setup_for_eval(self) or NULL_CONTEXT
+        device = self._compile_state.device
+        adapter = dist.shard(make_adapter(x, y, sample_weight, batch_size=batch_size, shuffle=False, device=device,
+                                          steps=steps))
+        sample = first_batch(adapter)
+        prepare(self, sample[0], sample[1], adapter.samples)
+        names = log_names(self._compile_state)
+        params = {"batch_size": batch_size, "steps": adapter.steps, "samples": adapter.samples,
+                  "verbose": verbose, "metrics": names}
+        cb_list = loop.user_callbacks(self, callbacks, params)
+        if verbose and dist.is_main:
+            cb_list.append(loop.ProgbarCallback(adapter.steps, verbose, True))
+        results = loop.run_test(self, adapter, cb_list, dist)
+        if return_dict:
+            return results
+        values = [results.get(n) for n in names if n in results]
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None, **kwargs):
+        """The model's outputs for ``x`` as numpy arrays."""
+        check_kwargs("predict", kwargs)
+        verbose = check_verbose(verbose)
+        adapter = make_adapter(x, None, None, batch_size=batch_size, shuffle=False, device=self._data_device(),
+                               steps=steps)
+        self._prepare_for_predict(first_batch(adapter)[0], adapter.samples)
+        params = {"batch_size": batch_size, "steps": adapter.steps, "samples": adapter.samples, "verbose": verbose}
+        cb_list = loop.user_callbacks(self, callbacks, params)
+        if verbose:
+            cb_list.append(loop.ProgbarCallback(adapter.steps, verbose, False))
+        return loop.run_predict(self, adapter, cb_list)
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, reset_metrics=True,
+                       return_dict=False):
+        """One step on one batch; returns the loss (or ``[loss, metric...]``)."""
+        require_compiled(self, "training")
+        batch = self._single_batch(x, y, sample_weight, class_weight)
+        self.train()
+        with loop.autocast(self)():
+            logs = self.train_step(batch)
+        return self._step_result(logs, return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True, return_dict=False):
+        require_compiled(self, "evaluating")
+        batch = self._single_batch(x, y, sample_weight)
+        was_training = self.training
+        self.eval()
+        with torch.no_grad():
+            logs = self.test_step(batch)
+        self.train(was_training)
+        return self._step_result(logs, return_dict)
+
+    def predict_on_batch(self, x):
+        adapter = make_adapter(x, None, None, batch_size=max(1, _rows(x)), shuffle=False, device=self._data_device())
+        batch = next(iter(adapter.epoch_batches(0)))
+        self._prepare_for_predict(batch[0])
+        was_training = self.training
+        self.eval()
+        with torch.no_grad():
+            out = self.predict_step(batch)
+        self.train(was_training)
+        return loop.to_numpy(out)
+
+    @property
+    def metrics_names(self):
+        """Names of what ``evaluate`` returns, in order (``['loss', 'acc']``)."""
+        return log_names(self._compile_state)
+
+    # --- helpers of the single-batch and predict paths ------------------------------
+    def _data_device(self):
+        return self._compile_state.device if self._compile_state is not None else model_device(self)
+
+    def _prepare_for_predict(self, x, samples=None):
+        if self._compile_state is not None:
+            prepare(self, x, None, samples)
+            return
+        check = getattr(self, "check_input", None)
+        if check is not None:
+            check(x, samples)
+        if not self.built:
+            self._build_from_sample(map_tensors(torch.Tensor.cpu, x))
+
+    def _single_batch(self, x, y, sample_weight, class_weight=None):
+        if class_weight is not None:
+            sample_weight = class_weights_to_sample_weights(y, class_weight, sample_weight)
+        adapter = make_adapter(x, y, sample_weight, batch_size=max(1, _rows(x)), shuffle=False,
+                               device=self._compile_state.device)
+        batch = next(iter(adapter.epoch_batches(0)))
+        prepare(self, batch[0], batch[1])
+        return batch
+
+    def _step_result(self, logs, return_dict):
+        values = to_floats(logs)
+        if return_dict:
+            return values
+        ordered = [values[n] for n in log_names(self._compile_state) if n in values]
+        return ordered[0] if len(ordered) == 1 else ordered
+
+    # --- Keras 2 names --------------------------------------------------------------
+    def fit_generator(self, generator, steps_per_epoch=None, epochs=1, verbose=1, callbacks=None,
+                      validation_data=None, validation_steps=None, validation_freq=1, class_weight=None,
+                      max_queue_size=10, workers=1, use_multiprocessing=False, shuffle=True, initial_epoch=0):
+        """Keras 2's generator training: the same as ``fit(generator, ...)``."""
+        return self.fit(generator, steps_per_epoch=steps_per_epoch, epochs=epochs, verbose=verbose,
+                        callbacks=callbacks, validation_data=validation_data, validation_steps=validation_steps,
+                        validation_freq=validation_freq, class_weight=class_weight, shuffle=shuffle,
+                        initial_epoch=initial_epoch)
+
+    def evaluate_generator(self, generator, steps=None, callbacks=None, max_queue_size=10, workers=1,
+                           use_multiprocessing=False, verbose=0):
+        return self.evaluate(generator, steps=steps, callbacks=callbacks, verbose=verbose)
+
+    def predict_generator(self, generator, steps=None, callbacks=None, max_queue_size=10, workers=1,
+                          use_multiprocessing=False, verbose=0):
+        return self.predict(generator, steps=steps, callbacks=callbacks, verbose=verbose)
+
+    def predict_proba(self, x, batch_size=32, verbose=0):
+        """Keras 2 Sequential: the predicted probabilities (the same as ``predict``)."""
+        return self.predict(x, batch_size=batch_size, verbose=verbose)
+
+    def predict_classes(self, x, batch_size=32, verbose=0):
+        """Keras 2 Sequential: class indices (argmax, or a 0.5 threshold for one output unit)."""
+        proba = self.predict(x, batch_size=batch_size, verbose=verbose)
+        if proba.shape[-1] > 1:
+            return proba.argmax(axis=-1)
+        return (proba > 0.5).astype("int32")
+
+
+def _rows(x):
+    leaves, _ = flatten(x)
+    return int(np.shape(leaves[0])[0]) if leaves else 1

@@ -1,0 +1,182 @@
+"""``Model``: a ``torch.nn.Module`` with Keras's training API (from :class:`~kerosene.engine.trainer.Trainer`).
+
+``Model`` is subclassed like any torch module (write ``forward``, or ``call`` as in
+Keras); ``Model(inputs, outputs)`` builds a :class:`~kerosene.models.functional.Functional`.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from .._naming import layer_name, to_snake_case, uniquify
+from ..engine.trainer import Trainer
+from ..saving import load_weights, save_model, save_weights
+from ..saving.config import subclassed_model_error
+from ..utils.summary import format_summary
+from ..utils.tree import map_tensors
+from .weights import expand_containers, module_weights, set_module_weights
+
+__all__ = ["Model"]
+
+
+class Model(Trainer, nn.Module):
+    """A torch module with Keras's training API.
+
+    Subclass it and write ``forward`` (or ``call``), then ``compile`` and ``fit``::
+
+        class TwoLayer(kerosene.Model):
+            def __init__(self):
+                super().__init__()
+                self.hidden = kerosene.layers.Dense(32, activation='relu')
+                self.out = kerosene.layers.Dense(1)
+
+            def call(self, x):
+                return self.out(self.hidden(x))
+
+        model = TwoLayer()
+        model.compile(optimizer='adam', loss='mse')
+        history = model.fit(x, y, epochs=5)
+
+    ``Model(inputs, outputs)`` builds a functional model (see ``kerosene.Input``).
+    """
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and ("inputs" in kwargs or "outputs" in kwargs or len(args) >= 2):
+            from .functional import Functional  # the one circle: Functional is a Model
+            return nn.Module.__new__(Functional)
+        return nn.Module.__new__(cls)
+
+    def __init__(self, *args, name=None, **kwargs):
+        super().__init__()
+        if args or kwargs:
+            unknown = ", ".join(list(kwargs)) or f"{len(args)} positional arguments"
+            raise TypeError(f"Model() got unexpected arguments: {unknown}")
+        self.name = name or uniquify(to_snake_case(type(self).__name__))
+        self.stop_training = False
+        self.stop_reason = None
+        self.history = None
+        self._compile_state = None
+
+    # --- forward --------------------------------------------------------------------
+    def forward(self, *args, **kwargs):
+        call = type(self).__dict__.get("call") or getattr(type(self), "call", None)
+        if call is None or call is Model.call:
+            raise NotImplementedError(
+                f"{type(self).__name__} must define forward(self, inputs) or call(self, inputs)")
+        return self.call(*args, **kwargs)
+
+    def call(self, inputs, training=None):  # pragma: no cover - replaced by subclasses
+        raise NotImplementedError
+
+    # --- structure ------------------------------------------------------------------
+    @property
+    def layers(self):
+        """The model's layers in order (direct children; containers are expanded)."""
+        return expand_containers(self.children(), Model)
+
+    def get_layer(self, name=None, index=None):
+        layers = self.layers
+        if index is not None:
+            return layers[index]
+        for layer in layers:
+            if layer_name(layer) == name:
+                return layer
+        raise ValueError(f"No layer named {name!r}; layers: {[layer_name(l) for l in layers]}")
+
+    @property
+    def built(self):
+        for module in self.modules():
+            if module is not self and getattr(module, "built", True) is False:
+                return False
+        return not any(nn.parameter.is_lazy(p) for p in self.parameters())
+
+    def _build_from_sample(self, x):
+        """Run one forward pass on a couple of samples so lazy layers create their weights."""
+        if self.built:
+            return
+        was_training = self.training
+        params = list(self.parameters())
+        device = params[0].device if params and not nn.parameter.is_lazy(params[0]) else None
+        sample = map_tensors(lambda t: t[:2] if device is None else t[:2].to(device), x)
+        self.eval()
+        with torch.no_grad():
+            self(sample)
+        self.train(was_training)
+
+    @property
+    def weights(self):
+        return [p for p in self.parameters()] + [b for b in self.buffers()]
+
+    @property
+    def trainable_weights(self):
+        return [p for p in self.parameters() if p.requires_grad]
+
+    @property
+    def non_trainable_weights(self):
+        return [p for p in self.parameters() if not p.requires_grad] + list(self.buffers())
+
+    @property
+    def trainable(self):
+        return any(p.requires_grad for p in self.parameters())
+
+    @trainable.setter
+    def trainable(self, value):
+        for layer in self.layers:
+            if hasattr(type(layer), "trainable") and isinstance(getattr(type(layer), "trainable"), property):
+                layer.trainable = value
+            else:
+                for p in layer.parameters():
+                    p.requires_grad_(bool(value))
+
+    def count_params(self):
+        """The number of scalars in the model's parameters (trainable or not)."""
+        if not self.built:
+            raise ValueError(
+                f"Model {self.name!r} is not built yet, so it has no weights to count: give the first "
+                "layer an input_shape or call fit/predict first")
+        return int(sum(p.numel() for p in self.parameters()))
+
+    def get_weights(self):
+        """Weights as numpy arrays in Keras's order and orientation (Dense kernel ``(in, out)``)."""
+        return [w for layer in self.layers for w in module_weights(layer)]
+
+    def set_weights(self, weights):
+        """Set weights from arrays as :meth:`get_weights` returns them; checks all before changing any."""
+        weights = list(weights)
+        layers = self.layers
+        counts = [len(module_weights(layer)) for layer in layers]
+        if sum(counts) != len(weights):
+            raise ValueError(
+                f"set_weights: model {self.name!r} has {sum(counts)} weight arrays, got {len(weights)}")
+        current = self.get_weights()
+        for i, (have, new) in enumerate(zip(current, weights)):
+            if tuple(np.shape(have)) != tuple(np.shape(new)):
+                raise ValueError(
+                    f"set_weights: weight {i} should have shape {tuple(np.shape(have))}, got {tuple(np.shape(new))}")
+        i = 0
+        for layer, count in zip(layers, counts):
+            set_module_weights(layer, weights[i:i + count])
+            i += count
+
+    def summary(self, line_length=None, print_fn=None):
+        """Print the Keras table of layers, output shapes and parameter counts."""
+        text = format_summary(self, line_length=line_length)
+        (print_fn or print)(text)
+
+    # --- saving (implemented in kerosene.saving) ------------------------------------
+    def save_weights(self, filepath, overwrite=True, save_format=None, **kwargs):
+        """Save weights: ``.h5``/``.hdf5`` in Keras's HDF5 layout, ``.pt``/``.pth`` as a state dict."""
+        return save_weights(self, filepath, overwrite=overwrite, save_format=save_format, **kwargs)
+
+    def load_weights(self, filepath, by_name=False, skip_mismatch=False, **kwargs):
+        """Load weights saved by :meth:`save_weights` (or by Keras); the model is unchanged on failure."""
+        return load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch, **kwargs)
+
+    def save(self, filepath, overwrite=True, include_optimizer=True, **kwargs):
+        """Save architecture, weights, compile settings and optimizer state to one HDF5 file."""
+        return save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer, **kwargs)
+
+    def get_config(self):
+        """A subclassed model's architecture is Python code: define ``get_config``/``from_config`` to save it."""
+        raise subclassed_model_error(self)

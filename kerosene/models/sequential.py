@@ -1,0 +1,169 @@
+"""``Sequential``: a linear stack of layers, kerosene's or any ``torch.nn.Module``."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .._naming import layer_name
+from ..layers import Input
+from ..layers import deserialize as deserialize_layer
+from ..saving.config import layer_config
+from ..saving.registry import registered_name
+from .model import Model
+
+__all__ = ["Sequential"]
+
+
+class Sequential(Model):
+    """A linear stack of layers: kerosene layers or any ``torch.nn.Module``.
+
+    Example (the Keras spec's model)::
+
+        model = Sequential()
+        model.add(Dense(10, input_dim=784, kernel_initializer='uniform'))
+        model.add(Activation('softmax'))
+        model.compile(loss='categorical_crossentropy', optimizer='rmsprop')
+
+    A first layer with ``input_dim``/``input_shape`` (or an ``Input``) builds the model
+    at once; otherwise it builds on the first data it sees.
+    """
+
+    def __init__(self, layers=None, name=None):
+        super().__init__(name=name)
+        self._stack = nn.ModuleList()
+        self._input_shape = None   # Keras convention, without the batch dimension
+        self._input_dtype = None
+        for layer in layers or []:
+            self.add(layer)
+
+    @property
+    def layers(self):
+        return list(self._stack)
+
+    @property
+    def input_shape(self):
+        return None if self._input_shape is None else (None,) + tuple(self._input_shape)
+
+    @property
+    def output_shape(self):
+        shape = self.input_shape
+        if shape is None:
+            return None
+        for layer in self._stack:
+            if not hasattr(layer, "compute_output_shape"):
+                return None
+            shape = tuple(layer.compute_output_shape(shape))
+        return shape
+
+    def add(self, layer):
+        """Append a layer (or an ``Input``, which sets the input shape)."""
+        shape = _declared_input_shape(layer)
+        if _is_input_layer(layer):
+            if len(self._stack):
+                raise ValueError("An Input can only be the first element of a Sequential model")
+            self._input_shape = shape
+            self._input_dtype = getattr(layer, "dtype", None)
+            return
+        if not isinstance(layer, nn.Module):
+            raise TypeError(
+                f"Sequential.add() takes a layer (a kerosene layer or a torch.nn.Module), got {type(layer).__name__}")
+        names = {layer_name(m) for m in self._stack}
+        if layer_name(layer) in names:
+            raise ValueError(f"All layers in a Sequential model must have unique names; {layer_name(layer)!r} is taken")
+        if not len(self._stack) and shape is not None and self._input_shape is None:
+            self._input_shape = shape
+        self._stack.append(layer)
+        if self._input_shape is not None:
+            self._build_declared()
+
+    def pop(self):
+        """Remove the last layer."""
+        if not len(self._stack):
+            raise TypeError("There are no layers in the model to pop")
+        layer = self._stack[-1]
+        del self._stack[-1]
+        return layer
+
+    def _build_declared(self):
+        """Build every unbuilt layer from the declared input shape by shape inference."""
+        shape = (None,) + tuple(self._input_shape)
+        for layer in self._stack:
+            if hasattr(layer, "compute_output_shape") and hasattr(layer, "build"):
+                if not getattr(layer, "built", True):
+                    layer.build(shape)
+                    layer.built = True
+                shape = tuple(layer.compute_output_shape(shape))
+            else:
+                dtype = torch.long if self._input_dtype in ("int32", "int64") else torch.float32
+                sample = torch.zeros((2,) + tuple(d if d is not None else 1 for d in self._input_shape), dtype=dtype)
+                self._build_from_sample(sample)
+                return
+
+    def check_input(self, x, samples=None):
+        """A clear error when data does not match the declared input shape."""
+        if self._input_shape is None or not isinstance(x, torch.Tensor):
+            return
+        expected = tuple(self._input_shape)
+        got = tuple(x.shape[1:])
+        if len(got) != len(expected) or any(e is not None and e != g for e, g in zip(expected, got)):
+            raise ValueError(
+                f"Input of model {self.name!r} is incompatible: expected shape {(None,) + expected}, "
+                f"got data of shape {(samples if samples is not None else x.shape[0],) + got}")
+
+    def forward(self, x):
+        for layer in self._stack:
+            x = layer(x)
+        return x
+
+    def get_config(self):
+        """Keras 2's ``{"class_name": "Sequential", "config": {"name": ..., "layers": [...]}}``."""
+        layers = [layer_config(layer, self) for layer in self.layers]
+        if self._input_shape is not None:
+            # Keras 2.4+ writes the input as a first layer; Keras 3 needs it to know the input shape.
+            dtype = str(self._input_dtype) if self._input_dtype is not None else "float32"
+            layers.insert(0, {"class_name": "InputLayer", "config": {
+                "batch_input_shape": [None] + list(self._input_shape), "dtype": dtype, "sparse": False,
+                "name": f"{self.name}_input"}})
+        config = {"name": self.name, "layers": layers}
+        if self._input_shape is not None:
+            config["build_input_shape"] = [None] + list(self._input_shape)
+            if self._input_dtype is not None:
+                config["input_dtype"] = str(self._input_dtype)
+        return {"class_name": registered_name(self), "config": config}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Rebuild the stack (fresh weights) from the ``config`` part of :meth:`get_config`
+        (Keras 2.0's bare list of layers too)."""
+        layer_specs = config.get("layers") if isinstance(config, dict) else config
+        if not isinstance(layer_specs, list):
+            raise ValueError(f"Sequential config must hold a list of layers, got {type(layer_specs).__name__}")
+        model = cls(name=config.get("name") if isinstance(config, dict) else None)
+        shape = config.get("build_input_shape") if isinstance(config, dict) else None
+        starts_with_input = bool(layer_specs) and layer_specs[0].get("class_name") == "InputLayer"
+        if shape is not None and not starts_with_input:
+            model.add(Input(shape=tuple(shape[1:]), dtype=config.get("input_dtype")))
+        for spec in layer_specs:
+            if spec.get("class_name") == "InputLayer":   # Keras 2.4+ writes the input as a layer
+                cfg = spec.get("config", {})
+                batch_shape = cfg.get("batch_input_shape") or cfg.get("batch_shape")
+                model.add(Input(batch_shape=tuple(batch_shape), dtype=cfg.get("dtype")))
+                continue
+            model.add(deserialize_layer(spec, custom_objects=custom_objects))
+        return model
+
+
+def _declared_input_shape(layer):
+    for attr in ("batch_input_shape", "_batch_input_shape"):
+        shape = getattr(layer, attr, None)
+        if shape is not None:
+            return tuple(shape)[1:]
+    shape = getattr(layer, "input_shape_arg", None) or getattr(layer, "_input_shape_arg", None)
+    if shape is not None:
+        return tuple(shape)
+    return None
+
+
+def _is_input_layer(layer):
+    return type(layer).__name__ in ("InputLayer", "KerasTensor", "SymbolicTensor") or getattr(
+        layer, "is_input_layer", False)
