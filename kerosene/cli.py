@@ -329,7 +329,7 @@ def format_inspection(report):
 
 # --- commands ----------------------------------------------------------------------
 def _run_demo(args):
-    from .demo import DEFAULT_EPOCHS, run_demo
+    from .demo import DEFAULT_EPOCHS, run_demo  # start-up time: `kerosene inspect` needs no torch model
     epochs = args.epochs
     if epochs is None:
         from_env = os.environ.get("KEROSENE_DEMO_EPOCHS")
@@ -343,7 +343,7 @@ def _run_demo(args):
 
 
 def _run_plot(args):
-    from .utils.plotting import plot_history
+    from .utils.plotting import plot_history  # start-up time: matplotlib only for `kerosene plot`
     output = args.output or os.path.splitext(args.log)[0] + ".png"
     plot_history(args.log, metrics=args.metrics, title=args.title, filepath=output, separator=args.separator)
     print(f"Wrote {output}")
@@ -371,7 +371,7 @@ def _positive_int(text):
 
 def build_parser():
     """The argparse parser behind ``kerosene`` (one sub-command per job)."""
-    from .demo import DEFAULT_EPOCHS
+    from .demo import DEFAULT_EPOCHS  # start-up time, as above
     parser = argparse.ArgumentParser(
         prog="kerosene", description="The Keras training API on PyTorch: demo, training curves, saved-file inspection.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")

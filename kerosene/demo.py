@@ -20,13 +20,19 @@ import os
 
 import numpy as np
 
+from . import callbacks
+from .callbacks import CSVLogger, EarlyStopping, ModelCheckpoint
+from .datasets import digits
+from .layers import Activation, Dense
+from .models import Sequential, load_model
+from .utils.plotting import plot_history, read_history_csv, save_figure
+
 __all__ = ["run_demo", "DemoResult", "LossHistory"]
 
 DEFAULT_EPOCHS = 100
 
 
 def _loss_history_class():
-    from . import callbacks
 
     class LossHistory(callbacks.Callback):
         """The spec's example callback: every batch's loss, in order."""
@@ -74,7 +80,6 @@ def load_digits_features(seed=0):
     Each pixel is centred and scaled with the training set's mean and spread, which lets
     rmsprop converge in a few dozen epochs instead of a few hundred.
     """
-    from .datasets import digits
     (x_train, y_train), (x_test, y_test) = digits.load_data(test_split=0.2, seed=seed)
     flat = x_train.reshape(len(x_train), -1).astype("float32")
     mean, spread = flat.mean(axis=0), flat.std(axis=0) + 1e-3   # border pixels are always 0
@@ -90,8 +95,6 @@ def load_digits_features(seed=0):
 
 def spec_model(input_dim=64):
     """The model of the Keras callbacks page: one Dense layer and a softmax, rmsprop."""
-    from .layers import Activation, Dense
-    from .models import Sequential
     model = Sequential(name="spec_model")
     model.add(Dense(10, input_dim=input_dim, kernel_initializer="uniform"))
     model.add(Activation("softmax"))
@@ -141,9 +144,6 @@ def run_demo(output_dir="kerosene-demo", epochs=DEFAULT_EPOCHS, batch_size=32, p
 def _train_and_report(output_dir, checkpoint, csv_log, curves, epochs, batch_size, patience, seed, verbose, say):
     import torch
 
-    from .callbacks import CSVLogger, EarlyStopping, ModelCheckpoint
-    from .models import load_model
-
     torch.manual_seed(seed)
     np.random.seed(seed)
     (x_train, y_train), (x_test, y_test) = load_digits_features(seed)
@@ -181,7 +181,6 @@ def _train_and_report(output_dir, checkpoint, csv_log, curves, epochs, batch_siz
 
 def _draw_curves(csv_log, curves):
     """Loss and accuracy panels from the CSV log, with the epoch of the best checkpoint marked."""
-    from .utils.plotting import plot_history, read_history_csv, save_figure
     epochs, logs = read_history_csv(csv_log)
     best_epoch = epochs[int(np.nanargmin(logs["val_loss"]))] + 1
     fig = plot_history(csv_log, metrics=["loss", "accuracy"],

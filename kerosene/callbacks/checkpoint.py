@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 
+from .. import distributed
 from .base import Callback
 from .monitor import improvement_op, resolve_mode, validate_mode
 
@@ -35,11 +36,7 @@ def _template_fields(template):
 
 
 def _is_main_process():
-    try:
-        from ..distributed import is_main_process
-    except ImportError:  # pragma: no cover
-        return True
-    return is_main_process()
+    return distributed.is_main_process()
 
 
 class ModelCheckpoint(Callback):

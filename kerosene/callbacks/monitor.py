@@ -10,6 +10,8 @@ from __future__ import annotations
 import operator
 import warnings
 
+from ..metrics import direction_of
+
 __all__ = ["resolve_mode", "improvement_op", "check_monitor", "MODES", "monitor_presence", "read_monitor",
            "check_non_negative_int", "check_number", "check_monitor_name", "Improvement"]
 
@@ -17,7 +19,6 @@ MODES = ("auto", "min", "max")
 
 def _direction_from_name(name):
     """'up', 'down' or None: the metrics module's rule, the only one (val_ prefix ignored)."""
-    from ..metrics import direction_of
     return direction_of(name)
 
 

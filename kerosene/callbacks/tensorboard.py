@@ -11,7 +11,9 @@ import torch
 from .. import distributed
 from .._naming import layer_name
 from ..saving.atomic import fsync_path
+from ..models import module_weights
 from .base import Callback
+from .learning_rate import get_learning_rate
 
 __all__ = ["TensorBoard"]
 
@@ -197,7 +199,6 @@ class TensorBoard(Callback):
             self._graph_input = None
 
     def _named_weights(self):
-        from ..models import module_weights
         layers = getattr(self.model, "layers", None) or [self.model]
         for layer in layers:
             values = module_weights(layer)
@@ -275,7 +276,6 @@ def _learning_rate(model):
     if optimizer is None:
         return None
     try:
-        from .learning_rate import get_learning_rate
         return get_learning_rate(optimizer)
     except (AttributeError, IndexError, KeyError, TypeError, ValueError):
         return None

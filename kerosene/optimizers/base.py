@@ -35,6 +35,8 @@ from collections import OrderedDict, defaultdict
 import numpy as np
 import torch
 
+from ..backend import BoundHyperparameter  # so K.set_value(opt.lr, v) can write back
+
 __all__ = ["Optimizer"]
 
 # Keras 3 config keys that kerosene accepts in ``from_config`` only at their
@@ -235,7 +237,6 @@ class Optimizer(torch.optim.Optimizer):
         """The base learning rate as a Python float (first param group's)."""
         groups = self.param_groups
         lr = groups[0]["lr"] if groups else self.defaults["lr"]
-        from ..backend import BoundHyperparameter  # so K.set_value(opt.lr, v) can write back
         return BoundHyperparameter(lr, self, "learning_rate")
 
     @learning_rate.setter

@@ -11,6 +11,7 @@ import warnings
 
 import torch
 
+from ..backend import BoundHyperparameter  # so K.set_value(opt.lr, v) can write back
 from .base import Optimizer, check_float
 
 __all__ = ["adapt", "KerasSurface"]
@@ -35,7 +36,6 @@ class KerasSurface:
 
     @property
     def learning_rate(self):
-        from ..backend import BoundHyperparameter  # so K.set_value(opt.lr, v) can write back
         return BoundHyperparameter(self.param_groups[0]["lr"], self, "learning_rate")
 
     @learning_rate.setter

@@ -12,6 +12,7 @@ import warnings
 
 import torch
 
+from .. import losses, metrics, optimizers
 from .registry import lookup_objects, registered_name
 
 __all__ = ["training_config", "compile_from_config", "Unserialisable"]
@@ -47,7 +48,6 @@ def _serialize_item(item, module, what):
 
 
 def _optimizer_config(optimizer):
-    from .. import optimizers
     torch_classes = [c for c in type(optimizer).__mro__
                      if getattr(torch.optim, c.__name__, None) is c and c is not torch.optim.Optimizer]
     if torch_classes and not isinstance(optimizer, optimizers.Optimizer):   # plain torch (adapted in place)
@@ -65,7 +65,6 @@ def _optimizer_config(optimizer):
 
 def training_config(model):
     """Keras 2's ``training_config`` dict for a compiled model, or ``None`` with a warning."""
-    from .. import losses, metrics
     state = model._compile_state
     if state is None:
         return None
@@ -111,7 +110,6 @@ def _strings(spec):
 
 
 def make_optimizer(config, model, objects):
-    from .. import optimizers
     class_name = config.get("class_name") if isinstance(config, dict) else None
     if isinstance(class_name, str) and class_name.startswith("torch.optim."):
         cls = getattr(torch.optim, class_name.split(".", 2)[2], None)
@@ -129,7 +127,6 @@ def make_optimizer(config, model, objects):
 
 def compile_from_config(model, config, custom_objects=None):
     """``model.compile(...)`` with the settings :func:`training_config` saved."""
-    from .. import losses, metrics
     objects = lookup_objects(custom_objects)
     try:
         optimizer = make_optimizer(config["optimizer_config"], model, objects)

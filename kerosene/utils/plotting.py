@@ -205,6 +205,7 @@ def _image_format(filepath):
 
 def save_figure(fig, filepath):
     """Save ``fig`` atomically (a reader never sees half an image); the format comes from the extension."""
+    # deferred: kerosene.utils loads while kerosene.saving is still importing (utils.tree is a bottom floor)
     from ..saving.atomic import atomic_write
     filepath = os.fspath(filepath)
     ext = _image_format(filepath)
