@@ -11,6 +11,7 @@ kerosene's layer classes and ``custom_objects``.
 """
 
 from .base import Layer, reset_name_counters, to_snake_case
+from .input_spec import InputSpec
 from .core import (Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda, Permute,
                    RepeatVector, Reshape)
 from .convolutional import Conv1D, Conv2D, Conv3D, Convolution1D, Convolution2D, Convolution3D

@@ -33,6 +33,7 @@ from .._naming import to_snake_case, uniquify
 from ..symbolic import call_symbolic, is_symbolic
 from ._utils import (as_tensor_shape, get_constraint, get_regularizer, serialize_object,
                      torch_dtype)
+from .input_spec import check_input_spec
 
 __all__ = ["Layer", "to_snake_case", "reset_name_counters"]
 
@@ -163,6 +164,8 @@ class Layer(nn.Module):
                     spec.attr = name
                     break
         super().__setattr__(name, value)
+        if name == "input_spec" and "_slow" in self.__dict__:
+            self._update_slow()
 
     @property
     def dtype(self):
@@ -223,7 +226,7 @@ class Layer(nn.Module):
         # forward() takes the cheap path (a bool test, then call) unless the
         # layer must build, check its input or record an activity penalty.
         self._slow = (not self.built) or bool(self._check_dim) or (
-            self.activity_regularizer is not None)
+            self.activity_regularizer is not None) or self.__dict__.get("input_spec") is not None
 
     def _build_from(self, inputs):
         shape = _shape_of(inputs)
@@ -257,6 +260,9 @@ class Layer(nn.Module):
     def _forward_slow(self, inputs, *args, **kwargs):
         if not self.built:
             self._build_from(inputs)
+        spec = self.__dict__.get("input_spec")
+        if spec is not None:
+            check_input_spec(self.name, spec, inputs)
         if self._check_dim:
             t = _first_tensor(inputs)
             if t.dim() == 0 or t.shape[self._checked_axis] != self._check_dim:
