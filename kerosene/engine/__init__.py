@@ -9,9 +9,9 @@ import importlib
 
 __all__ = ["Input", "InputLayer", "InputSpec", "Layer", "Model", "get_source_inputs"]
 
-# Keras 2 name -> the module that defines it, looked up on first use: the engine sits below
-# layers and models, which import engine submodules, so importing them here would be a cycle
-# (and ``import kerosene.engine.keras_tensor`` would pull in every layer).
+# Keras 2 name -> the module that defines it, looked up on first use: models sits a floor
+# above the engine (Model is a Trainer), so importing it here would be a cycle, and importing
+# any engine submodule would pull in every model.
 _LAZY = {
     "Input": "kerosene.layers",
     "InputLayer": "kerosene.layers",

@@ -3,6 +3,6 @@
     from kerosene.engine.base_layer import Layer, InputSpec
 """
 from ..layers import InputSpec, Layer
-from .keras_tensor import Node
+from ..symbolic import Node
 
 __all__ = ["Layer", "InputSpec", "Node"]

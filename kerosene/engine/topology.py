@@ -5,7 +5,7 @@
 """
 from ..layers import Input, InputLayer, InputSpec, Layer
 from ..models import Model
-from .keras_tensor import Node, as_keras_tensor, is_symbolic
+from ..symbolic import Node, as_keras_tensor, is_symbolic
 
 Network = Model  # Keras 2's graph container; Model(inputs, outputs) builds the same graph
 

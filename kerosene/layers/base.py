@@ -37,6 +37,7 @@ from .input_spec import check_input_spec
 
 __all__ = ["Layer", "to_snake_case", "reset_name_counters"]
 
+
 def _identity(t):
     return t
 
