@@ -49,8 +49,7 @@ from .. import distributed
 from ..errors import BackupError
 from ..saving.backup_format import (LAYOUT_VERSION, CorruptBackup, capture_rng, compare_fingerprints, decode,
                                     encode, fingerprint, from_storable, restore_rng, same_state, to_storable)
-from ..saving.backup_sharded import (ShardedBackupStore, has_sharded_backup, rank_name, remove_stale_temp_files,
-                                     shared_name)
+from ..saving.backup_sharded import ShardedBackupStore, has_sharded_backup, remove_stale_temp_files, shared_name
 from ..saving.backup_store import BackupStore
 from ..saving.backup_store import remove_stale_temp_files as remove_single_temp_files
 from ..utils.tree import map_tensors

@@ -15,12 +15,11 @@ import math
 import numpy as np
 import torch
 
-from ..utils.tree import flatten, map_leaves, map_tensors, per_output
+from ..utils.tree import flatten, map_leaves
 
 __all__ = [
     "DataAdapter", "ArrayAdapter", "LoaderAdapter", "GeneratorAdapter", "SequenceAdapter",
-    "make_adapter", "to_tensor", "flatten", "num_samples", "split_tail", "is_array_like", "map_tensors",
-    "per_output",
+    "make_adapter", "to_tensor", "num_samples", "split_tail", "is_array_like",
 ]
 
 

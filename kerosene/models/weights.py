@@ -3,8 +3,11 @@
 A kerosene layer gives ``keras_weights()`` (Dense kernel ``(in, out)``); a raw torch
 module gives its state dict in order.
 
+    >>> import torch
     >>> from kerosene.layers import Dense
-    >>> [w.shape for w in module_weights(Dense(2, input_dim=3))]
+    >>> dense = Dense(2)
+    >>> _ = dense(torch.zeros(1, 3))
+    >>> [w.shape for w in module_weights(dense)]
     [(3, 2), (2,)]
 """
 from __future__ import annotations

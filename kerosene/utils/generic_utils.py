@@ -8,7 +8,7 @@
     unpack_singleton([a]) # a
     slice_arrays([x, y], 0, 10)
 """
-from ..callbacks.progbar import Progbar
+from .progbar import Progbar
 from ..saving.registry import CustomObjectScope, custom_object_scope, get_custom_objects
 
 __all__ = ["Progbar", "to_list", "unpack_singleton", "slice_arrays", "CustomObjectScope",

@@ -1,0 +1,144 @@
+"""Keras's metric functions: each returns per-sample values on torch tensors.
+
+    >>> import torch
+    >>> from kerosene.metrics.functions import categorical_accuracy
+    >>> categorical_accuracy(torch.tensor([[0., 1.]]), torch.tensor([[0.3, 0.7]]))
+    tensor([1.])
+"""
+from __future__ import annotations
+
+import torch
+
+from .. import losses as _losses
+
+__all__ = [
+    "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
+    "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "mean_squared_error",
+    "mean_absolute_error", "mean_absolute_percentage_error", "mean_squared_logarithmic_error",
+    "mse", "mae", "mape", "msle", "cosine_similarity",
+]
+
+# regression metrics are the loss functions themselves
+mean_squared_error = mse = _losses.mean_squared_error
+mean_absolute_error = mae = _losses.mean_absolute_error
+mean_absolute_percentage_error = mape = _losses.mean_absolute_percentage_error
+mean_squared_logarithmic_error = msle = _losses.mean_squared_logarithmic_error
+
+
+def _float_dtype(t):
+    return t.dtype if t.is_floating_point() else torch.get_default_dtype()
+
+
+# ----------------------------------------------------------------- functions
+def accuracy(y_true, y_pred):
+    """Exact equality of targets and predictions, averaged over the last axis.
+
+    Example:
+        >>> import torch
+        >>> from kerosene.metrics import accuracy
+        >>> accuracy(torch.tensor([[1., 2.]]), torch.tensor([[1., 3.]]))
+        tensor([0.5000])
+    """
+    y_true, y_pred = _losses._regression(y_true, y_pred)
+    return (y_true == y_pred).to(_float_dtype(y_pred)).mean(-1)
+
+
+def binary_accuracy(y_true, y_pred, threshold=0.5):
+    """Share of ``(y_pred > threshold) == y_true``, averaged over the last axis.
+
+    Example:
+        >>> import torch
+        >>> from kerosene.metrics import binary_accuracy
+        >>> binary_accuracy(torch.tensor([[1.], [0.]]), torch.tensor([[.7], [.6]]))
+        tensor([1., 0.])
+    """
+    y_true, y_pred = _losses._regression(y_true, y_pred)
+    hits = (y_pred > threshold).to(y_true.dtype) == y_true
+    return hits.to(_float_dtype(y_pred)).mean(-1)
+
+
+def categorical_accuracy(y_true, y_pred):
+    """1 where ``argmax(y_pred) == argmax(y_true)`` (one-hot targets), else 0.
+
+    Example:
+        >>> import torch
+        >>> from kerosene.metrics import categorical_accuracy
+        >>> categorical_accuracy(torch.tensor([[0., 1.]]), torch.tensor([[.3, .7]]))
+        tensor([1.])
+    """
+    y_pred = _losses._as_tensor(y_pred)
+    y_true = _losses._as_tensor(y_true, y_pred)
+    hits = y_true.argmax(-1) == y_pred.argmax(-1)
+    return hits.to(_float_dtype(y_pred))
+
+
+def _sparse_labels(y_true, y_pred):
+    y_pred = _losses._as_tensor(y_pred)
+    y_true = _losses._as_tensor(y_true, y_pred)
+    if y_true.dim() == y_pred.dim() and y_true.shape[-1] == 1:
+        y_true = y_true.squeeze(-1)
+    return y_true, y_pred
+
+
+def sparse_categorical_accuracy(y_true, y_pred):
+    """1 where ``argmax(y_pred)`` equals the integer label (shape ``(n,)``/``(n, 1)``).
+
+    Example:
+        >>> import torch
+        >>> from kerosene.metrics import sparse_categorical_accuracy
+        >>> sparse_categorical_accuracy(torch.tensor([1, 0]), torch.tensor([[.3, .7], [.4, .6]]))
+        tensor([1., 0.])
+    """
+    y_true, y_pred = _sparse_labels(y_true, y_pred)
+    pred = y_pred.argmax(-1)
+    hits = pred.to(y_true.dtype) == y_true if y_true.is_floating_point() \
+        else pred == y_true.long()
+    return hits.to(_float_dtype(y_pred))
+
+
+def _in_top_k(labels, y_pred, k):
+    k = min(int(k), y_pred.shape[-1])
+    kth = y_pred.topk(k, dim=-1).values[..., -1:]
+    target = y_pred.gather(-1, labels.long().unsqueeze(-1))
+    return (target >= kth).squeeze(-1).to(_float_dtype(y_pred))
+
+
+def top_k_categorical_accuracy(y_true, y_pred, k=5):
+    """1 where the true class (argmax of one-hot ``y_true``) is in the top ``k``.
+
+    Example:
+        >>> import torch
+        >>> from kerosene.metrics import top_k_categorical_accuracy
+        >>> top_k_categorical_accuracy(torch.tensor([[0., 0., 1.]]), torch.tensor([[.5, .2, .3]]), k=2)
+        tensor([1.])
+    """
+    y_pred = _losses._as_tensor(y_pred)
+    y_true = _losses._as_tensor(y_true, y_pred)
+    return _in_top_k(y_true.argmax(-1), y_pred, k)
+
+
+def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
+    """1 where the integer label is among the top ``k`` predictions.
+
+    Example:
+        >>> import torch
+        >>> from kerosene.metrics import sparse_top_k_categorical_accuracy
+        >>> sparse_top_k_categorical_accuracy(torch.tensor([2]), torch.tensor([[.5, .2, .3]]), k=2)
+        tensor([1.])
+    """
+    y_true, y_pred = _sparse_labels(y_true, y_pred)
+    return _in_top_k(y_true, y_pred, k)
+
+
+def cosine_similarity(y_true, y_pred, axis=-1):
+    """Cosine similarity per sample (positive: 1 means same direction).
+
+    This is Keras's metric; the loss of the same name is its negative.
+
+    Example:
+        >>> import torch
+        >>> from kerosene.metrics import cosine_similarity
+        >>> cosine_similarity(torch.tensor([[1., 0.]]), torch.tensor([[2., 0.]]))
+        tensor([1.])
+    """
+    return -_losses.cosine_similarity(y_true, y_pred, axis)
