@@ -8,9 +8,17 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
+import time
 
-__all__ = ["atomic_write", "atomic_write_bytes", "fsync_dir", "fsync_path"]
+__all__ = ["atomic_write", "atomic_write_bytes", "fsync_dir", "fsync_path", "remove_stale_temps"]
+
+# Temp files older than this process were left by a writer that died (kill -9, power cut):
+# no writer of this process can own them, and one still writing them elsewhere would be a
+# second process writing the same file, which atomic_write does not support anyway.
+_PROCESS_START = time.time()
+_TEMP_TAIL = r"\.[A-Za-z0-9_]{8}\.tmp"   # what tempfile.mkstemp adds between prefix and suffix
 
 
 def fsync_path(path):
@@ -49,6 +57,7 @@ def atomic_write(path, mode="wb", encoding=None, newline=None):
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
+    remove_stale_temps(path)
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
     # mkstemp makes the file private (0600); give it the mode an ordinary open() would.
     os.chmod(tmp, 0o666 & ~_umask())
@@ -72,6 +81,31 @@ def atomic_write(path, mode="wb", encoding=None, newline=None):
         with contextlib.suppress(OSError):
             os.remove(tmp)
         raise
+
+
+def remove_stale_temps(path):
+    """Remove the temp files a killed writer of ``path`` left beside it; return their names.
+
+    Only files of atomic_write's own pattern (``.<name>.XXXXXXXX.tmp``) for this very target,
+    last modified before this process started, are removed.
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    pattern = re.compile(re.escape("." + os.path.basename(path)) + _TEMP_TAIL + r"\Z")
+    removed = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    for name in names:
+        if not pattern.match(name):
+            continue
+        candidate = os.path.join(folder, name)
+        with contextlib.suppress(OSError):
+            if os.path.isfile(candidate) and os.path.getmtime(candidate) < _PROCESS_START:
+                os.remove(candidate)
+                removed.append(name)
+    return removed
 
 
 def _umask():
