@@ -9,7 +9,7 @@ import os
 import numpy as np
 
 from .. import distributed
-from ..saving.atomic import atomic_write
+from ..saving.atomic import atomic_write, check_destination
 from .base import Callback
 
 __all__ = ["CSVLogger"]
@@ -76,6 +76,7 @@ class CSVLogger(Callback):
         self._open_mode = None
         if not distributed.is_main_process():
             return
+        check_destination(self.filename, "CSVLogger `filename`")
         if self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0:
             header = self._read_header()
             self._check_header(header)

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from .. import distributed
-from ..saving.atomic import fsync_path
+from ..saving.atomic import check_destination, fsync_path
 from .base import Callback
 
 __all__ = ["TensorBoard"]
@@ -105,6 +105,7 @@ class TensorBoard(Callback):
         self._global_batch = 0
         if not self._active:
             return
+        check_destination(self.log_dir, "TensorBoard `log_dir`", folder=True)
         self._writer("train")
         if self.write_graph and not self._graph_written:
             self._graph_hook = self.model.register_forward_pre_hook(self._capture_input)

@@ -12,7 +12,8 @@ import re
 import tempfile
 import time
 
-__all__ = ["atomic_write", "atomic_write_bytes", "fsync_dir", "fsync_path", "remove_stale_temps"]
+__all__ = ["atomic_write", "atomic_write_bytes", "fsync_dir", "fsync_path", "remove_stale_temps",
+           "check_destination"]
 
 # Temp files older than this process were left by a writer that died (kill -9, power cut):
 # no writer of this process can own them, and one still writing them elsewhere would be a
@@ -106,6 +107,37 @@ def remove_stale_temps(path):
                 os.remove(candidate)
                 removed.append(name)
     return removed
+
+
+def check_destination(path, argument, folder=False):
+    """Raise ValueError now if ``path`` cannot be written later (a writer checks at train begin).
+
+    ``argument`` names the setting in the message, e.g. ``"ModelCheckpoint `filepath`"``.
+    ``path`` is a file to be written, or with ``folder=True`` a folder to be written into.
+    Missing folders are fine (writers create them) as long as the nearest existing one is a
+    writable folder; the check writes and removes one empty temp file there.
+    """
+    path = os.path.abspath(os.fspath(path))
+    if folder:
+        if os.path.exists(path) and not os.path.isdir(path):
+            raise ValueError(f"{argument} {path!r} is a file, not a folder; give a folder path")
+        parent = path
+    else:
+        if os.path.isdir(path):
+            raise ValueError(f"{argument} {path!r} is a folder; give the path of a file to write")
+        parent = os.path.dirname(path)
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise ValueError(f"{argument} {path!r} cannot be created: {parent!r} is a file, not a folder")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".kerosene-write-check.", suffix=".tmp", dir=parent)
+    except OSError as error:
+        raise ValueError(f"{argument} {path!r} cannot be written: the folder {parent!r} refuses new "
+                         f"files ({error.strerror or error}); choose a writable folder") from None
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.remove(probe)
 
 
 def _umask():
