@@ -4,7 +4,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import h5py
 
@@ -59,7 +58,7 @@ def test_only_old_temps_of_the_same_target_are_removed(tmp_path):
     unrelated = tmp_path / ".model.h5.notatemp"
     for p in (old, fresh, other, unrelated):
         p.write_bytes(b"x")
-    past = time.time() - 3600
+    past = 1e9   # 2001: before this process started, however long the suite has run
     for p in (old, other, unrelated):
         os.utime(p, (past, past))
     assert remove_stale_temps(target) == [old.name]
@@ -70,7 +69,7 @@ def test_atomic_write_cleans_before_writing(tmp_path):
     target = tmp_path / "log.csv"
     stale = tmp_path / ".log.csv.q1w2e3r4.tmp"
     stale.write_bytes(b"half")
-    past = time.time() - 60
+    past = 1e9
     os.utime(stale, (past, past))
     with atomic_write(target, "w", encoding="utf-8") as handle:
         handle.write("epoch\n")
