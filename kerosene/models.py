@@ -509,6 +509,27 @@ class Sequential(Model):
         return None if self._input_shape is None else (None,) + tuple(self._input_shape)
 
     @property
+    def input(self):
+        """The symbolic input tensor (Keras 2's ``model.input``), once the input shape is known."""
+        return self._symbolic_tensors()[0]
+
+    @property
+    def output(self):
+        return self._symbolic_tensors()[-1]
+
+    @property
+    def inputs(self):
+        return [self.input]
+
+    @property
+    def outputs(self):
+        return [self.output]
+
+    def _symbolic_tensors(self):
+        from .engine.functional import sequential_tensors  # functional.py imports this module
+        return sequential_tensors(self)
+
+    @property
     def output_shape(self):
         shape = self.input_shape
         if shape is None:
@@ -539,6 +560,7 @@ class Sequential(Model):
         self._stack.append(layer)
         if self._input_shape is not None:
             self._build_declared()
+            self._symbolic_tensors()  # so layer.input/output exist from here on, as in Keras 2
 
     def pop(self):
         """Remove the last layer."""

@@ -20,8 +20,9 @@ import importlib
 import torch
 from torch import nn
 
+from ..layers.core import InputLayer
 from ..models import Model, layer_name
-from .keras_tensor import KerasTensor, Node, as_keras_tensor, is_symbolic
+from .keras_tensor import KerasTensor, Node, as_keras_tensor, is_symbolic, nodes_between, run_nodes
 
 __all__ = ["Functional", "call_symbolic"]
 
@@ -122,28 +123,7 @@ class Functional(Model):
 
     # --- the graph ------------------------------------------------------------------
     def _topological_nodes(self):
-        input_ids = {id(t) for t in self._inputs}
-        order, state = [], {}
-
-        def visit(tensor, path):
-            if id(tensor) in input_ids:
-                return
-            node = tensor.node
-            if node is None or not node.inputs:
-                raise ValueError(
-                    f"Model(): output {self._outputs[0].name!r} depends on input {tensor.name!r}, which is "
-                    f"not among the model's inputs {[t.name for t in self._inputs]}")
-            mark = state.get(id(node))
-            if mark == "done":
-                return
-            for parent in node.flat_inputs():
-                visit(parent, path)
-            state[id(node)] = "done"
-            order.append(node)
-
-        for t in self._outputs:
-            visit(t, [])
-        return order
+        return nodes_between(self._inputs, self._outputs)
 
     @property
     def layers(self):
@@ -156,6 +136,15 @@ class Functional(Model):
     @property
     def outputs(self):
         return list(self._outputs)
+
+    @property
+    def input(self):
+        """The input tensor, or the list of them for several inputs (Keras 2's ``model.input``)."""
+        return self._inputs[0] if len(self._inputs) == 1 else list(self._inputs)
+
+    @property
+    def output(self):
+        return self._outputs[0] if len(self._outputs) == 1 else list(self._outputs)
 
     @property
     def input_names(self):
@@ -209,15 +198,7 @@ class Functional(Model):
 
     def forward(self, *args, **kwargs):
         values = {id(t): v for t, v in zip(self._inputs, self._bind_inputs(args))}
-        for node in self._nodes:
-            if isinstance(node.inputs, (list, tuple)):
-                arg = [values[id(t)] for t in node.inputs]
-            else:
-                arg = values[id(node.inputs)]
-            out = node.layer(arg, **node.kwargs)
-            outs = list(out) if isinstance(out, (list, tuple)) else [out]
-            for t, value in zip(node.outputs, outs):
-                values[id(t)] = value
+        run_nodes(self._nodes, values)
         results = [values[id(t)] for t in self._outputs]
         if self._single_output:
             return results[0]
@@ -346,3 +327,35 @@ def _resolve_lambda(layer, function_name, module, custom_objects, safe_mode):
         f"Lambda layer {layer!r} wraps the Python function {function_name!r} (module {module!r}), which is saved "
         f"by reference only and not loaded from files: pass custom_objects={{{function_name!r}: function}}"
         + ("" if function_name == "<lambda>" else ", or safe_mode=False to import it from its module"))
+
+
+def sequential_tensors(model):
+    """The symbolic tensors of a Sequential ``model``: its input, then each layer's output,
+    so ``model.input``, ``model.output`` and ``model.layers[i].output`` work as in Keras 2.
+
+    Made when first asked for and kept in step with ``add``/``pop``: layers still in place
+    keep their one symbolic call; a popped layer's call is forgotten.
+    """
+    if model.input_shape is None:
+        raise AttributeError(f"Sequential model {model.name!r} has no input yet: give its first layer "
+                             "input_shape/input_dim or build it")
+    old, made_for = model.__dict__.get("_symbolic_chain", ([], []))
+    layers = model.layers
+    same_input = bool(old) and old[0].shape == tuple(model.input_shape)
+    keep = 0
+    while same_input and keep < min(len(made_for), len(layers)) and made_for[keep] is layers[keep]:
+        keep += 1
+    for layer, tensor in zip(made_for[keep:], old[keep + 1:]):
+        nodes = layer.__dict__.get("_kerosene_nodes", [])
+        layer.__dict__["_kerosene_nodes"] = [n for n in nodes if n is not tensor.node]
+    if same_input:
+        tensors, made_for = old[:keep + 1], made_for[:keep]
+    else:
+        first = layer_name(layers[0]) if layers else model.name
+        source = InputLayer(batch_input_shape=model.input_shape, dtype=model._input_dtype, name=f"{first}_input")
+        tensors, made_for = [as_keras_tensor(source)], []
+    for layer in layers[keep:]:
+        tensors.append(call_symbolic(layer, tensors[-1]))
+        made_for.append(layer)
+    model.__dict__["_symbolic_chain"] = (tensors, made_for)
+    return tensors
