@@ -18,7 +18,8 @@ from torch import nn
 
 from ._naming import layer_name
 
-__all__ = ["KerasTensor", "Node", "is_symbolic", "as_keras_tensor", "call_symbolic"]
+__all__ = ["KerasTensor", "Node", "is_symbolic", "as_keras_tensor", "call_symbolic", "nodes_between",
+           "run_nodes", "single_node"]
 
 
 class Node:
@@ -141,3 +142,57 @@ def call_symbolic(layer, inputs, **kwargs):
     node.outputs = [KerasTensor(shape, dtype, node=node, index=i, name=name) for i, (shape, dtype) in enumerate(shapes)]
     layer.__dict__.setdefault("_kerosene_nodes", []).append(node)
     return list(node.outputs) if several else node.outputs[0]
+
+
+def nodes_between(inputs, outputs, owner="Model()", among="the model's inputs"):
+    """The layer calls that lead from ``inputs`` to ``outputs``, each after the calls it reads.
+
+    A path from an output back to an ``Input()`` that is not among ``inputs`` is a
+    ValueError naming both (``owner`` and ``among`` word the message for the caller).
+    """
+    input_ids = {id(t) for t in inputs}
+    order, done = [], set()
+
+    def visit(tensor):
+        if id(tensor) in input_ids:
+            return
+        node = tensor.node
+        if node is None or not node.inputs:
+            raise ValueError(
+                f"{owner}: output {outputs[0].name!r} depends on input {tensor.name!r}, which is "
+                f"not among {among} {[t.name for t in inputs]}")
+        if id(node) in done:
+            return
+        for parent in node.flat_inputs():
+            visit(parent)
+        done.add(id(node))
+        order.append(node)
+
+    for t in outputs:
+        visit(t)
+    return order
+
+
+def run_nodes(nodes, values):
+    """Run ``nodes`` in order on real tensors; ``values`` maps ``id(KerasTensor)`` to its
+    value, holds the inputs on entry and gains every computed tensor."""
+    for node in nodes:
+        if isinstance(node.inputs, (list, tuple)):
+            arg = [values[id(t)] for t in node.inputs]
+        else:
+            arg = values[id(node.inputs)]
+        out = node.layer(arg, **node.kwargs)
+        outs = list(out) if isinstance(out, (list, tuple)) else [out]
+        for t, value in zip(node.outputs, outs):
+            values[id(t)] = value
+    return values
+
+
+def single_node(layer):
+    """The one call of ``layer`` on symbolic tensors (what ``layer.input``/``layer.output``
+    refer to); AttributeError when it has none or several, as in Keras 2."""
+    nodes = layer.__dict__.get("_kerosene_nodes") or []
+    if len(nodes) != 1:
+        # nn.Module.__getattr__ replaces this message with its own; the type is what counts.
+        raise AttributeError(f"Layer has {len(nodes)} symbolic calls, so its input/output is not one tensor")
+    return nodes[0]

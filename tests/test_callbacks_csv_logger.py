@@ -75,6 +75,20 @@ def test_append_continues_without_a_second_header(tmp_path):
     assert len(pd.read_csv(path)) == 4
 
 
+def test_append_after_a_torn_last_row_starts_a_new_line(tmp_path):
+    path = tmp_path / "log.csv"
+    m = model()
+    fit(m, [CSVLogger(path)], epochs=2)
+    with open(path, "rb+") as handle:   # cut the last row short, as a kill mid-write would
+        handle.seek(-3, os.SEEK_END)
+        handle.truncate()
+    torn = read_rows(path)[-1]
+    fit(m, [CSVLogger(path, append=True)], epochs=3, initial_epoch=2)
+    rows = read_rows(path)
+    assert rows[-2] == torn                       # kept as it was, ended
+    assert rows[-1][0] == "2" and len(rows[-1]) == len(rows[0])
+
+
 def test_append_to_a_missing_file_writes_the_header(tmp_path):
     path = tmp_path / "new.csv"
     fit(model(), [CSVLogger(path, append=True)], epochs=1)

@@ -221,3 +221,57 @@ def test_image_data_format_sets_the_layers_default():
     finally:
         K.set_image_data_format("channels_last")
     assert Conv2D(2, 3).data_format == "channels_last"
+
+
+def test_trig_scans_and_logsumexp_match_numpy():
+    t = torch.tensor(X)
+    close(K.cos(t), np.cos(X))
+    close(K.sin(t), np.sin(X))
+    close(K.cumsum(t), np.cumsum(X, axis=0))
+    close(K.cumprod(t, axis=-1), np.cumprod(X, axis=-1), tol=1e-4)
+    close(K.logsumexp(t, axis=1, keepdims=True), np.log(np.exp(X).sum(axis=1, keepdims=True)), tol=1e-4)
+    close(K.logsumexp(t), np.log(np.exp(X).sum()), tol=1e-4)
+    close(K.arange(2, 8, 2), np.arange(2, 8, 2))
+    assert K.cast_to_floatx([1, 2]).dtype == np.float32
+
+
+def test_one_hot_gives_floats_and_refuses_indices_out_of_range():
+    out = K.one_hot(K.cast(K.variable([0, 2, 1]), "int32"), num_classes=3)
+    assert out.dtype == torch.float32
+    close(out, np.eye(3)[[0, 2, 1]])
+    with pytest.raises(ValueError, match=r"`indices` must lie in \[0, 3\).*from 0 to 3"):
+        K.one_hot(torch.tensor([0, 3]), 3)
+
+
+def test_updates_change_the_variable_in_place():
+    v = K.variable(np.ones(3))
+    assert K.update_add(v, np.array([1.0, 2.0, 3.0])) is v
+    K.update_sub(v, 1.0)
+    np.testing.assert_allclose(K.eval(v), [1.0, 2.0, 3.0])
+    K.update(v, np.zeros(3))
+    np.testing.assert_allclose(K.eval(v), np.zeros(3))
+    with pytest.raises(TypeError, match="update_add: `x` must be a tensor.*float"):
+        K.update_add(1.0, 2.0)
+
+
+def test_eval_reads_tensors_numbers_and_optimizer_hyperparameters():
+    assert isinstance(K.eval(K.variable([[1.0]])), np.ndarray)
+    assert K.eval(K.mean(K.variable([1.0, 3.0]))) == pytest.approx(2.0)
+    model = _compiled_model(kerosene.optimizers.SGD(lr=0.25))
+    assert float(K.eval(model.optimizer.lr)) == pytest.approx(0.25)
+
+
+def test_learning_phase_switches():
+    assert K.learning_phase() == 0 and isinstance(K.learning_phase(), int)
+    assert K.in_train_phase(1.0, lambda: 2.0) == 2.0
+    assert K.in_train_phase(1.0, 2.0, training=1) == 1.0
+    assert K.in_test_phase(1.0, 2.0, training=True) == 2.0
+
+
+def test_tensorflow_sessions_are_a_clear_error_and_name_scope_a_no_op():
+    with pytest.raises(RuntimeError, match="get_session.*no TensorFlow session.*K.function"):
+        K.get_session()
+    with pytest.raises(RuntimeError, match="set_session"):
+        K.set_session(object())
+    with K.name_scope("block") as name:
+        assert name == "block"

@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 
 from .. import distributed
+from ..saving.atomic import check_destination
 from .base import Callback
 from .monitor import improvement_op, resolve_mode, validate_mode
 
@@ -118,6 +119,13 @@ class ModelCheckpoint(Callback):
 
     # --- checks before training ---------------------------------------------------
     def on_train_begin(self, logs=None):
+        if not _is_main_process():
+            pass
+        elif "{" in self.filepath:   # only the folder before the first template key is known yet
+            check_destination(os.path.dirname(self.filepath.split("{", 1)[0]) or ".",
+                              "ModelCheckpoint `filepath`", folder=True)
+        else:
+            check_destination(self.filepath, "ModelCheckpoint `filepath`")
         names = list((self.params or {}).get("metrics") or [])
         if not names:
             return

@@ -9,7 +9,7 @@ import os
 import numpy as np
 
 from .. import distributed
-from ..saving.atomic import atomic_write
+from ..saving.atomic import atomic_write, check_destination
 from .base import Callback
 
 __all__ = ["CSVLogger"]
@@ -76,6 +76,7 @@ class CSVLogger(Callback):
         self._open_mode = None
         if not distributed.is_main_process():
             return
+        check_destination(self.filename, "CSVLogger `filename`")
         if self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0:
             header = self._read_header()
             self._check_header(header)
@@ -101,7 +102,11 @@ class CSVLogger(Callback):
     def _open(self, mode):
         folder = os.path.dirname(os.path.abspath(self.filename))
         os.makedirs(folder, exist_ok=True)
+        torn = mode == "a" and _ends_without_newline(self.filename)
         self._file = open(self.filename, mode, newline="", encoding="utf-8")
+        if torn:
+            # A row cut short (a kill mid-write, another program) is ended, not glued onto.
+            self._file.write("\n")
         self._writer = csv.writer(self._file, delimiter=self.sep, lineterminator="\n")
 
     def _read_header(self):
@@ -177,6 +182,18 @@ class CSVLogger(Callback):
         self.keys = None if state.get("keys") is None else list(state["keys"])
         self.rows_written = int(state["rows_written"])
         self._resume_lines = int(state["lines"])
+
+
+def _ends_without_newline(path):
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            if handle.tell() == 0:
+                return False
+            handle.seek(-1, os.SEEK_END)
+            return handle.read(1) not in (b"\n", b"\r")
+    except FileNotFoundError:
+        return False
 
 
 def _count_lines(path):

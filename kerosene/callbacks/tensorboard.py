@@ -10,7 +10,7 @@ import torch
 
 from .. import distributed
 from .._naming import layer_name
-from ..saving.atomic import fsync_path
+from ..saving.atomic import check_destination, fsync_path
 from ..models import module_weights
 from .base import Callback
 from .learning_rate import get_learning_rate
@@ -108,6 +108,7 @@ class TensorBoard(Callback):
         self._global_batch = 0
         if not self._active:
             return
+        check_destination(self.log_dir, "TensorBoard `log_dir`", folder=True)
         self._writer("train")
         if self.write_graph and not self._graph_written:
             self._graph_hook = self.model.register_forward_pre_hook(self._capture_input)

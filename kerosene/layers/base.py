@@ -30,7 +30,7 @@ from torch import nn
 from .. import initializers
 from .._naming import reset as reset_name_counters
 from .._naming import to_snake_case, uniquify
-from ..symbolic import call_symbolic, is_symbolic
+from ..symbolic import call_symbolic, is_symbolic, single_node
 from ._utils import (as_tensor_shape, get_constraint, get_regularizer, serialize_object,
                      torch_dtype)
 from .input_spec import check_input_spec
@@ -200,6 +200,17 @@ class Layer(nn.Module):
         if self._build_input_shape is not None:
             return self._build_input_shape
         return self.batch_input_shape
+
+    @property
+    def input(self):
+        """The symbolic tensor(s) the layer was called on (Keras 2's ``layer.input``)."""
+        return single_node(self).inputs
+
+    @property
+    def output(self):
+        """The symbolic tensor(s) the layer's one symbolic call returned."""
+        outputs = single_node(self).outputs
+        return outputs[0] if len(outputs) == 1 else list(outputs)
 
     @property
     def output_shape(self):

@@ -6,6 +6,7 @@ import torch.nn.functional as F
 
 from .. import activations, initializers
 from .._naming import input_name
+from ..symbolic import as_keras_tensor
 from ._utils import (check_positive_int, check_rate, get_constraint, get_regularizer, normalize_data_format,
                      prod, weight_options_config)
 from .base import Layer, normalize_shape
@@ -377,6 +378,13 @@ class InputLayer(Layer):
     def shape(self):
         """The batch-first input shape, like a Keras symbolic tensor's."""
         return self.batch_input_shape
+
+    @property
+    def input(self):
+        """The layer's own symbolic tensor (it is both its input and its output)."""
+        return as_keras_tensor(self)
+
+    output = input
 
     def call(self, inputs):
         return inputs

@@ -23,7 +23,7 @@ from torch import nn
 from .. import layers as layers_module
 from .._naming import layer_name
 from ..saving.config import layer_config
-from ..symbolic import as_keras_tensor, call_symbolic, is_symbolic
+from ..symbolic import as_keras_tensor, call_symbolic, is_symbolic, nodes_between, run_nodes
 from .model import Model  # the one circle: Model() with inputs/outputs makes a Functional
 
 __all__ = ["Functional"]
@@ -84,28 +84,7 @@ class Functional(Model):
 
     # --- the graph ------------------------------------------------------------------
     def _topological_nodes(self):
-        input_ids = {id(t) for t in self._inputs}
-        order, state = [], {}
-
-        def visit(tensor, path):
-            if id(tensor) in input_ids:
-                return
-            node = tensor.node
-            if node is None or not node.inputs:
-                raise ValueError(
-                    f"Model(): output {self._outputs[0].name!r} depends on input {tensor.name!r}, which is "
-                    f"not among the model's inputs {[t.name for t in self._inputs]}")
-            mark = state.get(id(node))
-            if mark == "done":
-                return
-            for parent in node.flat_inputs():
-                visit(parent, path)
-            state[id(node)] = "done"
-            order.append(node)
-
-        for t in self._outputs:
-            visit(t, [])
-        return order
+        return nodes_between(self._inputs, self._outputs)
 
     @property
     def layers(self):
@@ -118,6 +97,15 @@ class Functional(Model):
     @property
     def outputs(self):
         return list(self._outputs)
+
+    @property
+    def input(self):
+        """The input tensor, or the list of them for several inputs (Keras 2's ``model.input``)."""
+        return self._inputs[0] if len(self._inputs) == 1 else list(self._inputs)
+
+    @property
+    def output(self):
+        return self._outputs[0] if len(self._outputs) == 1 else list(self._outputs)
 
     @property
     def input_names(self):
@@ -171,15 +159,7 @@ class Functional(Model):
 
     def forward(self, *args, **kwargs):
         values = {id(t): v for t, v in zip(self._inputs, self._bind_inputs(args))}
-        for node in self._nodes:
-            if isinstance(node.inputs, (list, tuple)):
-                arg = [values[id(t)] for t in node.inputs]
-            else:
-                arg = values[id(node.inputs)]
-            out = node.layer(arg, **node.kwargs)
-            outs = list(out) if isinstance(out, (list, tuple)) else [out]
-            for t, value in zip(node.outputs, outs):
-                values[id(t)] = value
+        run_nodes(self._nodes, values)
         results = [values[id(t)] for t in self._outputs]
         if self._single_output:
             return results[0]
@@ -305,3 +285,4 @@ def _resolve_lambda(layer, function_name, module, custom_objects, safe_mode):
         f"Lambda layer {layer!r} wraps the Python function {function_name!r} (module {module!r}), which is saved "
         f"by reference only and not loaded from files: pass custom_objects={{{function_name!r}: function}}"
         + ("" if function_name == "<lambda>" else ", or safe_mode=False to import it from its module"))
+

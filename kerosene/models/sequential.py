@@ -5,10 +5,11 @@ import torch
 from torch import nn
 
 from .._naming import layer_name
-from ..layers import Input
+from ..layers import Input, InputLayer
 from ..layers import deserialize as deserialize_layer
 from ..saving.config import layer_config
 from ..saving.registry import registered_name
+from ..symbolic import as_keras_tensor, call_symbolic
 from .model import Model
 
 __all__ = ["Sequential"]
@@ -45,6 +46,26 @@ class Sequential(Model):
         return None if self._input_shape is None else (None,) + tuple(self._input_shape)
 
     @property
+    def input(self):
+        """The symbolic input tensor (Keras 2's ``model.input``), once the input shape is known."""
+        return self._symbolic_tensors()[0]
+
+    @property
+    def output(self):
+        return self._symbolic_tensors()[-1]
+
+    @property
+    def inputs(self):
+        return [self.input]
+
+    @property
+    def outputs(self):
+        return [self.output]
+
+    def _symbolic_tensors(self):
+        return sequential_tensors(self)
+
+    @property
     def output_shape(self):
         shape = self.input_shape
         if shape is None:
@@ -75,6 +96,7 @@ class Sequential(Model):
         self._stack.append(layer)
         if self._input_shape is not None:
             self._build_declared()
+            self._symbolic_tensors()  # so layer.input/output exist from here on, as in Keras 2
 
     def pop(self):
         """Remove the last layer."""
@@ -167,3 +189,35 @@ def _declared_input_shape(layer):
 def _is_input_layer(layer):
     return type(layer).__name__ in ("InputLayer", "KerasTensor", "SymbolicTensor") or getattr(
         layer, "is_input_layer", False)
+
+
+def sequential_tensors(model):
+    """The symbolic tensors of a Sequential ``model``: its input, then each layer's output,
+    so ``model.input``, ``model.output`` and ``model.layers[i].output`` work as in Keras 2.
+
+    Made when first asked for and kept in step with ``add``/``pop``: layers still in place
+    keep their one symbolic call; a popped layer's call is forgotten.
+    """
+    if model.input_shape is None:
+        raise AttributeError(f"Sequential model {model.name!r} has no input yet: give its first layer "
+                             "input_shape/input_dim or build it")
+    old, made_for = model.__dict__.get("_symbolic_chain", ([], []))
+    layers = model.layers
+    same_input = bool(old) and old[0].shape == tuple(model.input_shape)
+    keep = 0
+    while same_input and keep < min(len(made_for), len(layers)) and made_for[keep] is layers[keep]:
+        keep += 1
+    for layer, tensor in zip(made_for[keep:], old[keep + 1:]):
+        nodes = layer.__dict__.get("_kerosene_nodes", [])
+        layer.__dict__["_kerosene_nodes"] = [n for n in nodes if n is not tensor.node]
+    if same_input:
+        tensors, made_for = old[:keep + 1], made_for[:keep]
+    else:
+        first = layer_name(layers[0]) if layers else model.name
+        source = InputLayer(batch_input_shape=model.input_shape, dtype=model._input_dtype, name=f"{first}_input")
+        tensors, made_for = [as_keras_tensor(source)], []
+    for layer in layers[keep:]:
+        tensors.append(call_symbolic(layer, tensors[-1]))
+        made_for.append(layer)
+    model.__dict__["_symbolic_chain"] = (tensors, made_for)
+    return tensors

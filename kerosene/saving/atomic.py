@@ -8,9 +8,18 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
+import time
 
-__all__ = ["atomic_write", "atomic_write_bytes", "fsync_dir", "fsync_path"]
+__all__ = ["atomic_write", "atomic_write_bytes", "fsync_dir", "fsync_path", "remove_stale_temps",
+           "check_destination"]
+
+# Temp files older than this process were left by a writer that died (kill -9, power cut):
+# no writer of this process can own them, and one still writing them elsewhere would be a
+# second process writing the same file, which atomic_write does not support anyway.
+_PROCESS_START = time.time()
+_TEMP_TAIL = r"\.[A-Za-z0-9_]{8}\.tmp"   # what tempfile.mkstemp adds between prefix and suffix
 
 
 def fsync_path(path):
@@ -49,6 +58,7 @@ def atomic_write(path, mode="wb", encoding=None, newline=None):
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
+    remove_stale_temps(path)
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
     # mkstemp makes the file private (0600); give it the mode an ordinary open() would.
     os.chmod(tmp, 0o666 & ~_umask())
@@ -72,6 +82,62 @@ def atomic_write(path, mode="wb", encoding=None, newline=None):
         with contextlib.suppress(OSError):
             os.remove(tmp)
         raise
+
+
+def remove_stale_temps(path):
+    """Remove the temp files a killed writer of ``path`` left beside it; return their names.
+
+    Only files of atomic_write's own pattern (``.<name>.XXXXXXXX.tmp``) for this very target,
+    last modified before this process started, are removed.
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    pattern = re.compile(re.escape("." + os.path.basename(path)) + _TEMP_TAIL + r"\Z")
+    removed = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    for name in names:
+        if not pattern.match(name):
+            continue
+        candidate = os.path.join(folder, name)
+        with contextlib.suppress(OSError):
+            if os.path.isfile(candidate) and os.path.getmtime(candidate) < _PROCESS_START:
+                os.remove(candidate)
+                removed.append(name)
+    return removed
+
+
+def check_destination(path, argument, folder=False):
+    """Raise ValueError now if ``path`` cannot be written later (a writer checks at train begin).
+
+    ``argument`` names the setting in the message, e.g. ``"ModelCheckpoint `filepath`"``.
+    ``path`` is a file to be written, or with ``folder=True`` a folder to be written into.
+    Missing folders are fine (writers create them) as long as the nearest existing one is a
+    writable folder; the check writes and removes one empty temp file there.
+    """
+    path = os.path.abspath(os.fspath(path))
+    if folder:
+        if os.path.exists(path) and not os.path.isdir(path):
+            raise ValueError(f"{argument} {path!r} is a file, not a folder; give a folder path")
+        parent = path
+    else:
+        if os.path.isdir(path):
+            raise ValueError(f"{argument} {path!r} is a folder; give the path of a file to write")
+        parent = os.path.dirname(path)
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise ValueError(f"{argument} {path!r} cannot be created: {parent!r} is a file, not a folder")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".kerosene-write-check.", suffix=".tmp", dir=parent)
+    except OSError as error:
+        raise ValueError(f"{argument} {path!r} cannot be written: the folder {parent!r} refuses new "
+                         f"files ({error.strerror or error}); choose a writable folder") from None
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.remove(probe)
 
 
 def _umask():
