@@ -1,0 +1,188 @@
+"""The backend's settings and values: data format, epsilon, floatx, ``get_value``/``set_value``,
+variables, ``clear_session`` and the learning phase.
+
+    >>> from kerosene.backend import config
+    >>> config.floatx()
+    'float32'
+"""
+from __future__ import annotations
+
+import gc
+
+import numpy as np
+import torch
+
+from .. import _naming
+from ..symbolic import KerasTensor
+
+
+_CONFIG = {"image_data_format": "channels_last", "epsilon": 1e-7, "floatx": "float32"}
+_FLOAT_TYPES = ("float16", "bfloat16", "float32", "float64")
+_DTYPES = {
+    "float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32,
+    "float64": torch.float64, "int8": torch.int8, "int16": torch.int16, "int32": torch.int32,
+    "int64": torch.int64, "uint8": torch.uint8, "bool": torch.bool,
+}
+
+
+
+# --- configuration ---------------------------------------------------------------------
+def backend():
+    """The name of the backend: ``'torch'``."""
+    return "torch"
+
+
+def image_data_format():
+    """The default ``data_format`` of image layers: ``'channels_last'`` unless set."""
+    return _CONFIG["image_data_format"]
+
+
+def set_image_data_format(data_format):
+    """Set the default ``data_format``: ``'channels_last'`` or ``'channels_first'``."""
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(f"`data_format` must be 'channels_last' or 'channels_first', got {data_format!r}")
+    _CONFIG["image_data_format"] = data_format
+
+
+def epsilon():
+    """The fuzz factor Keras adds to avoid division by zero (1e-7)."""
+    return _CONFIG["epsilon"]
+
+
+def set_epsilon(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ValueError(f"`value` must be a number >= 0, got {value!r}")
+    _CONFIG["epsilon"] = float(value)
+
+
+def floatx():
+    """The default float type as a string, ``'float32'``."""
+    return _CONFIG["floatx"]
+
+
+def set_floatx(value):
+    if value not in _FLOAT_TYPES:
+        raise ValueError(f"`value` must be one of {_FLOAT_TYPES}, got {value!r}")
+    _CONFIG["floatx"] = value
+
+
+def _torch_dtype(dtype, argname="dtype"):
+    if dtype is None:
+        return _DTYPES[floatx()]
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    try:
+        name = dtype if isinstance(dtype, str) and dtype in _DTYPES else str(np.dtype(dtype))
+    except TypeError:
+        name = None
+    if name not in _DTYPES:
+        raise ValueError(f"`{argname}` must be one of {sorted(_DTYPES)}, got {dtype!r}")
+    return _DTYPES[name]
+
+
+# --- values and variables --------------------------------------------------------------
+class BoundHyperparameter(float):
+    """A float read from an object's attribute that remembers where it came from.
+
+    ``model.optimizer.lr`` returns one, so Keras 2's ``K.set_value(model.optimizer.lr, v)``
+    can write ``v`` back to the optimizer. It is a plain float in every other use::
+
+        >>> class Opt:
+        ...     lr = 0.1
+        >>> opt = Opt()
+        >>> value = BoundHyperparameter(opt.lr, opt, "lr")
+        >>> set_value(value, 0.01); opt.lr
+        0.01
+    """
+
+    def __new__(cls, value, owner, attribute):
+        self = float.__new__(cls, value)
+        self._owner = owner
+        self._attribute = attribute
+        return self
+
+    def __reduce__(self):  # pickles and copies as the plain number
+        return (float, (float(self),))
+
+
+def variable(value, dtype=None, name=None, constraint=None):
+    """A trainable-free tensor holding ``value`` (Keras's ``K.variable``)."""
+    return torch.as_tensor(np.asarray(value), dtype=_torch_dtype(dtype)).clone()
+
+
+def constant(value, dtype=None, shape=None, name=None):
+    t = torch.as_tensor(np.asarray(value), dtype=_torch_dtype(dtype))
+    return t.expand(shape).clone() if shape is not None else t.clone()
+
+
+def is_tensor(x):
+    return isinstance(x, torch.Tensor)
+
+
+def is_keras_tensor(x):
+    """Whether ``x`` is a symbolic tensor of the functional API."""
+    return isinstance(x, KerasTensor)
+
+
+def get_value(x):
+    """The value of a tensor (as a numpy array) or of an optimizer hyperparameter (a float)."""
+    if isinstance(x, BoundHyperparameter):
+        return float(getattr(x._owner, x._attribute))
+    if isinstance(x, torch.Tensor):
+        return x.detach().cpu().numpy()
+    if isinstance(x, (int, float, np.ndarray, np.number)):
+        return x
+    raise TypeError(f"get_value: `x` must be a tensor or a value read from an optimizer "
+                    f"(e.g. model.optimizer.lr), got {type(x).__name__}")
+
+
+def set_value(x, value):
+    """Set a tensor in place, or an optimizer hyperparameter read as ``optimizer.lr``."""
+    if isinstance(x, BoundHyperparameter):
+        setattr(x._owner, x._attribute, float(np.asarray(value)))
+        return
+    if isinstance(x, torch.Tensor):
+        new = torch.as_tensor(np.asarray(value), dtype=x.dtype)
+        if tuple(new.shape) != tuple(x.shape):
+            raise ValueError(f"set_value: `value` has shape {tuple(new.shape)}, the tensor has "
+                             f"shape {tuple(x.shape)}")
+        with torch.no_grad():
+            x.copy_(new)
+        return
+    raise TypeError(
+        f"set_value: `x` must be a tensor or an optimizer hyperparameter such as "
+        f"model.optimizer.lr, got {type(x).__name__} {x!r}; to change a plain attribute, assign it")
+
+
+def batch_get_value(xs):
+    return [get_value(x) for x in xs]
+
+
+def batch_set_value(tuples):
+    for x, value in tuples:
+        set_value(x, value)
+
+
+def clear_session():
+    """Restart automatic layer naming (``dense``, ``dense_1`` ...) and free memory."""
+    _naming.reset()
+    gc.collect()
+
+
+_LEARNING_PHASE = [0]
+
+
+class LearningPhase(int):
+    """The int ``K.learning_phase()`` returns; among ``K.function``'s inputs it stands for
+    the train/test flag fed with each call (as Keras 2's learning-phase placeholder)."""
+
+
+def learning_phase():
+    """0 (inference) or 1 (training) as last set; layers read torch's ``module.training``."""
+    return LearningPhase(_LEARNING_PHASE[0])
+
+
+def set_learning_phase(value):
+    if value not in (0, 1):
+        raise ValueError(f"`value` must be 0 or 1, got {value!r}")
+    _LEARNING_PHASE[0] = value
