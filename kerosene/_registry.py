@@ -15,7 +15,7 @@ This module imports nothing of kerosene.
 """
 from __future__ import annotations
 
-__all__ = ["Registry", "serialize_object", "class_and_config"]
+__all__ = ["Registry", "serialize_object"]
 
 
 class Registry:
@@ -77,10 +77,3 @@ def serialize_object(obj):
     """Keras's ``{"class_name": ..., "config": obj.get_config()}``."""
     return {"class_name": type(obj).__name__, "config": obj.get_config()}
 
-
-def class_and_config(config, what):
-    """``(class_name, config dict)`` from a Keras ``{"class_name", "config"}`` dict; a clear error otherwise."""
-    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
-        raise ValueError(f"Cannot deserialize {what} from {config!r}: expected a dict "
-                         "{'class_name': ..., 'config': ...}.")
-    return config["class_name"], dict(config.get("config") or {})

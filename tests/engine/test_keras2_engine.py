@@ -26,7 +26,7 @@ def test_engine_exports_keras2_names():
 
 def test_engine_submodule_import_does_not_import_models():
     # The lazy names keep `kerosene.engine` light: its package module imports nothing else.
-    init = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "kerosene", "engine",
+    init = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "kerosene", "engine",
                         "__init__.py")
     code = ("import sys, importlib.util\n"
             f"spec = importlib.util.spec_from_file_location('kerosene.engine', {init!r})\n"

@@ -13,8 +13,8 @@ import h5py
 import numpy as np
 import pytest
 
-SCRIPT = os.path.join(os.path.dirname(__file__), "scripts", "ddp_train.py")
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SCRIPT = os.path.join(ROOT, "tests", "scripts", "ddp_train.py")
 HANG_GUARD = 120  # seconds; a run that takes this long is hung, not slow
 
 sys.path.insert(0, os.path.dirname(SCRIPT))

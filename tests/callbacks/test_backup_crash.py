@@ -16,10 +16,10 @@ import torch
 
 from kerosene.callbacks import backup as backup_module
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "scripts"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts"))
 from crash_train import AttemptServer  # noqa: E402
 
-SCRIPT = os.path.join(os.path.dirname(__file__), "scripts", "crash_train.py")
+SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts", "crash_train.py")
 
 
 def start(workdir, *args):

@@ -16,7 +16,7 @@ from kerosene.models import Sequential
 
 X = np.random.default_rng(2).normal(size=(32, 4)).astype("float32")
 Y = (X[:, :1] > 0).astype("float32")
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def model():

@@ -9,7 +9,7 @@ import h5py
 
 from kerosene.saving.atomic import atomic_write, remove_stale_temps
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _run(code, cwd):

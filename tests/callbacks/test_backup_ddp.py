@@ -13,8 +13,8 @@ import sys
 
 import torch
 
-SCRIPT = os.path.join(os.path.dirname(__file__), "scripts", "ddp_crash_train.py")
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SCRIPT = os.path.join(ROOT, "tests", "scripts", "ddp_crash_train.py")
 HANG_GUARD = 240  # seconds for one torchrun job; longer means hung, not slow
 STEPS_PER_EPOCH = 8   # 152 training rows, 10 per rank, 2 ranks
 

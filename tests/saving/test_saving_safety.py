@@ -16,7 +16,7 @@ from kerosene import layers as L
 from kerosene.models import Sequential, load_model
 from kerosene.saving import SavedFileError
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _model():
