@@ -15,7 +15,7 @@ This module imports nothing of kerosene.
 """
 from __future__ import annotations
 
-__all__ = ["Registry", "serialize_object"]
+__all__ = ["Registry", "serialize_object", "serialize_checked", "split_config"]
 
 
 class Registry:
@@ -72,8 +72,40 @@ class Registry:
     def __getitem__(self, name):
         return self._entries[name]
 
+    def resolve(self, identifier, kind, arg_name, accepted):
+        """``None``, a registered name, a Keras config dict or a callable, as ``get`` takes them
+        for regularizers and constraints; a clear error naming ``arg_name`` otherwise."""
+        if identifier is None:
+            return None
+        if isinstance(identifier, dict):
+            cls = self.find(identifier.get("class_name"))
+            if cls is not None:
+                return cls(**(identifier.get("config") or {}))
+            identifier = identifier.get("class_name")
+        if isinstance(identifier, str):
+            if identifier in self:
+                return self[identifier]()
+            raise ValueError(f"Unknown {kind} {identifier!r} (argument '{arg_name}'). Accepted names: {accepted}")
+        if callable(identifier):
+            return identifier
+        raise TypeError(f"Argument '{arg_name}' must be None, a name or a callable, got {identifier!r}.")
+
 
 def serialize_object(obj):
     """Keras's ``{"class_name": ..., "config": obj.get_config()}``."""
     return {"class_name": type(obj).__name__, "config": obj.get_config()}
+
+
+def serialize_checked(obj, is_kind, what):
+    """:func:`serialize_object` of ``obj`` once ``is_kind(obj)`` holds; a TypeError naming ``what`` otherwise."""
+    if not is_kind(obj):
+        raise TypeError(f"serialize() expects {what}, got {type(obj).__name__}.")
+    return serialize_object(obj)
+
+
+def split_config(config):
+    """``(class_name, inner config dict)`` of a Keras ``{"class_name", "config"}`` dict; a ValueError otherwise."""
+    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
+        raise ValueError(f"deserialize() expects a dict with 'class_name' and 'config', got {config!r}.")
+    return config["class_name"], dict(config.get("config") or {})
 

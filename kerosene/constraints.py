@@ -86,22 +86,7 @@ _CONSTRAINTS = Registry({"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": Un
 
 def get(identifier, arg_name="constraint"):
     """A constraint from a name (``'max_norm'``), a config dict, or a callable ``fn(weight) -> weight``."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        cls = _CONSTRAINTS.find(identifier.get("class_name"))
-        if cls is not None:
-            return cls(**(identifier.get("config") or {}))
-        identifier = identifier.get("class_name")
-    if isinstance(identifier, str):
-        if identifier in _CONSTRAINTS:
-            return _CONSTRAINTS[identifier]()
-        raise ValueError(f"Unknown constraint {identifier!r} (argument '{arg_name}'). "
-                         "Accepted names: " + ", ".join(sorted(_CONSTRAINTS)) + ".")
-    if callable(identifier):
-        return identifier
-    raise TypeError(f"Argument '{arg_name}' must be None, a name or a callable, "
-                    f"got {identifier!r}.")
+    return _CONSTRAINTS.resolve(identifier, "constraint", arg_name, ", ".join(sorted(_CONSTRAINTS)) + ".")
 
 
 # Keras 2's lower-case aliases.

@@ -67,23 +67,8 @@ _REGULARIZERS = Registry({"l1": L1, "l2": L2, "l1_l2": lambda: L1L2(0.01, 0.01),
 
 def get(identifier, arg_name="regularizer"):
     """A regularizer from a name (``'l2'``), a config dict, or a callable ``fn(weight) -> scalar``."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        cls = _REGULARIZERS.find(identifier.get("class_name"))
-        if cls is not None:
-            return cls(**(identifier.get("config") or {}))
-        identifier = identifier.get("class_name")
-    if isinstance(identifier, str):
-        if identifier in _REGULARIZERS:
-            return _REGULARIZERS[identifier]()
-        raise ValueError(f"Unknown regularizer {identifier!r} (argument '{arg_name}'). "
-                         "Accepted names: 'l1', 'l2', 'l1_l2', or a callable(weight) -> "
-                         "scalar tensor.")
-    if callable(identifier):
-        return identifier
-    raise TypeError(f"Argument '{arg_name}' must be None, a name or a callable, "
-                    f"got {identifier!r}.")
+    return _REGULARIZERS.resolve(identifier, "regularizer", arg_name,
+                                 "'l1', 'l2', 'l1_l2', or a callable(weight) -> scalar tensor.")
 
 
 def l1(l1=0.01):

@@ -27,7 +27,7 @@ from __future__ import annotations
 import torch
 
 from .._naming import to_snake_case
-from .._registry import Registry, serialize_object
+from .._registry import Registry, serialize_checked, split_config
 from .classes import (BinaryCrossentropy, CategoricalCrossentropy, CategoricalHinge, CosineSimilarity, Hinge, Huber,
                       KLDivergence, LogCosh, Loss, LossFunctionWrapper, MeanAbsoluteError,
                       MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogarithmicError, Poisson,
@@ -106,10 +106,7 @@ def serialize(loss):
         >>> losses.serialize(losses.Huber(delta=2.0))["config"]["delta"]
         2.0
     """
-    if not isinstance(loss, Loss):
-        raise TypeError(f"serialize() expects a kerosene Loss, got "
-                        f"{type(loss).__name__}.")
-    return serialize_object(loss)
+    return serialize_checked(loss, lambda obj: isinstance(obj, Loss), "a kerosene Loss")
 
 
 def deserialize(config, custom_objects=None):
@@ -122,11 +119,8 @@ def deserialize(config, custom_objects=None):
     """
     if isinstance(config, str):
         return get(config, custom_objects)
-    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
-        raise ValueError(f"deserialize() expects a dict with 'class_name' and "
-                         f"'config', got {config!r}.")
-    obj = _lookup(config["class_name"], custom_objects)
-    inner = dict(config.get("config") or {})
+    class_name, inner = split_config(config)
+    obj = _lookup(class_name, custom_objects)
     if isinstance(obj, type) and issubclass(obj, Loss):
         inner.pop("fn", None)
         return obj.from_config(inner)

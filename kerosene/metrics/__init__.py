@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from .. import losses as _losses
 from .._naming import to_snake_case
-from .._registry import serialize_object
+from .._registry import serialize_checked, split_config
 from .classes import (Metric, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
                       TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, MeanSquaredError,
                       MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
@@ -123,10 +123,7 @@ def serialize(metric):
         >>> metrics.serialize(metrics.BinaryAccuracy(threshold=0.3))["config"]
         {'name': 'binary_accuracy', 'threshold': 0.3}
     """
-    if not isinstance(metric, Metric):
-        raise TypeError(f"serialize() expects a kerosene Metric, got "
-                        f"{type(metric).__name__}.")
-    return serialize_object(metric)
+    return serialize_checked(metric, lambda obj: isinstance(obj, Metric), "a kerosene Metric")
 
 
 def deserialize(config, custom_objects=None):
@@ -137,17 +134,14 @@ def deserialize(config, custom_objects=None):
         >>> metrics.deserialize({"class_name": "CategoricalAccuracy", "config": {}}).name
         'categorical_accuracy'
     """
-    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
-        raise ValueError(f"deserialize() expects a dict with 'class_name' and "
-                         f"'config', got {config!r}.")
-    name = config["class_name"]
+    name, inner = split_config(config)
     if custom_objects and name in custom_objects:
         obj = custom_objects[name]
         if isinstance(obj, type) and hasattr(obj, "from_config"):
-            return obj.from_config(dict(config.get("config") or {}))
+            return obj.from_config(inner)
         return get(obj)
     cls = _CLASSES.find(name)
     if cls is None:
         raise ValueError(f"Unknown metric class: {name!r}. Accepted: "
                          f"{', '.join(sorted(_CLASSES))}.")
-    return cls.from_config(dict(config.get("config") or {}))
+    return cls.from_config(inner)

@@ -25,7 +25,7 @@ from .nadam import Nadam
 from .rmsprop import RMSprop
 from .sgd import SGD
 from .torch_adapter import adapt
-from .._registry import Registry, serialize_object
+from .._registry import Registry, serialize_checked
 
 __all__ = [
     "Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax",
@@ -63,10 +63,7 @@ def serialize(optimizer):
         >>> optimizers.serialize(optimizers.Adam())["config"]["learning_rate"]
         0.001
     """
-    if not hasattr(optimizer, "get_config"):
-        raise TypeError(f"serialize() expects a kerosene optimizer, got "
-                        f"{type(optimizer).__name__}.")
-    return serialize_object(optimizer)
+    return serialize_checked(optimizer, lambda obj: hasattr(obj, "get_config"), "a kerosene optimizer")
 
 
 def deserialize(config, custom_objects=None):
