@@ -16,7 +16,7 @@ from .monitor import improvement_op, resolve_mode, validate_mode
 __all__ = ["ModelCheckpoint"]
 
 _WEIGHT_SUFFIXES = (".h5", ".hdf5", ".pt", ".pth")
-_MODEL_SUFFIXES = (".h5", ".hdf5")
+_MODEL_SUFFIXES = (".h5", ".hdf5", ".keras")
 
 
 def _template_fields(template):
@@ -45,8 +45,9 @@ class ModelCheckpoint(Callback):
 
     ``filepath`` is a template formatted with ``epoch`` (1-based), ``batch`` (with an
     integer ``save_freq``) and the log keys, e.g. ``'weights.{epoch:02d}-{val_loss:.2f}.hdf5'``;
-    folders are created as needed. Whole models go to ``.h5``/``.hdf5``; weights alone
-    (``save_weights_only=True``) also to ``.pt``/``.pth``. Every write is atomic.
+    folders are created as needed. Whole models go to ``.h5``/``.hdf5`` or Keras 3's ``.keras``
+    archive; weights alone (``save_weights_only=True``) to ``.h5``/``.hdf5`` (Keras 2's layout),
+    ``.weights.h5`` (Keras 3's) or ``.pt``/``.pth``. Every write is atomic.
 
     Example (the Keras spec's)::
 

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["HDF5_SUFFIXES", "TORCH_SUFFIXES", "weights_format", "model_format", "check_overwrite"]
+__all__ = ["HDF5_SUFFIXES", "TORCH_SUFFIXES", "KERAS_SUFFIX", "KERAS3_WEIGHTS_SUFFIX", "weights_format",
+           "model_format", "check_overwrite"]
 
 HDF5_SUFFIXES = (".h5", ".hdf5", ".weights.h5", ".keras.h5")
 TORCH_SUFFIXES = (".pt", ".pth")
+KERAS_SUFFIX = ".keras"                 # Keras 3's zip archive of a whole model
+KERAS3_WEIGHTS_SUFFIX = ".weights.h5"   # Keras 3's convention: weights in Keras 3's variable layout
 _FORMAT_NAMES = {"h5": "h5", "hdf5": "h5", "keras": "h5", "tf": None, "torch": "torch", "pt": "torch",
                  "pth": "torch"}
 
@@ -20,8 +23,10 @@ def _check_path(filepath, argname="filepath"):
     return path
 
 
-def weights_format(filepath, save_format=None):
-    """``'h5'`` or ``'torch'`` for ``filepath``; a ``ValueError`` listing accepted suffixes otherwise."""
+def weights_format(filepath, save_format=None, reading=False):
+    """``'h5'`` (Keras 2 layout), ``'keras3'`` (``.weights.h5``, Keras 3's layout), ``'torch'``, or, when
+    ``reading``, ``'keras'`` (the weights of a ``.keras`` archive); a ``ValueError`` listing accepted suffixes
+    otherwise."""
     path = _check_path(filepath)
     if save_format is not None:
         fmt = _FORMAT_NAMES.get(str(save_format).lower()) if isinstance(save_format, str) else None
@@ -29,26 +34,30 @@ def weights_format(filepath, save_format=None):
             raise ValueError(f"`save_format` must be one of 'h5', 'hdf5', 'torch' or None, got {save_format!r}")
         return fmt
     lower = path.lower()
+    if lower.endswith(KERAS3_WEIGHTS_SUFFIX):
+        return "keras3"
     if lower.endswith(HDF5_SUFFIXES):
         return "h5"
+    if reading and lower.endswith(KERAS_SUFFIX):
+        return "keras"
     if lower.endswith(TORCH_SUFFIXES):
         return "torch"
     raise ValueError(
         f"`filepath` {path!r} has a suffix kerosene cannot tell the format from. Accepted suffixes: "
-        f"{', '.join(HDF5_SUFFIXES)} (HDF5 in Keras's layout) and {', '.join(TORCH_SUFFIXES)} "
-        "(a torch state dict); or pass save_format='h5' or 'torch'.")
+        f"{KERAS3_WEIGHTS_SUFFIX} (HDF5 in Keras 3's layout), {', '.join(HDF5_SUFFIXES)} (HDF5 in Keras 2's "
+        f"layout) and {', '.join(TORCH_SUFFIXES)} (a torch state dict)"
+        + (f"; {KERAS_SUFFIX} archives for reading" if reading else "") + "; or pass save_format='h5' or 'torch'.")
 
 
 def model_format(filepath):
-    """Whole models are HDF5 only; a clear error for anything else."""
+    """``'h5'`` (Keras 2's whole-model HDF5) or ``'keras'`` (Keras 3's archive); a clear error otherwise."""
     path = _check_path(filepath)
+    if path.lower().endswith(KERAS_SUFFIX):
+        return "keras"
     if path.lower().endswith(HDF5_SUFFIXES):
         return "h5"
-    if path.lower().endswith(".keras"):
-        raise ValueError(f"`filepath` {path!r}: Keras 3's .keras zip format is not supported; "
-                         f"use an .h5 or .hdf5 path (Keras 2's whole-model HDF5 format)")
-    raise ValueError(f"`filepath` {path!r}: a whole model is saved as HDF5; accepted suffixes: "
-                     f"{', '.join(HDF5_SUFFIXES)}. To save a torch state dict use save_weights('....pt').")
+    raise ValueError(f"`filepath` {path!r}: a whole model is saved as Keras 3's {KERAS_SUFFIX} archive or as "
+                     f"HDF5 ({', '.join(HDF5_SUFFIXES)}). To save a torch state dict use save_weights('....pt').")
 
 
 def check_overwrite(path, overwrite):

@@ -1,4 +1,5 @@
-"""Whole models in one HDF5 file, laid out as Keras 2's ``model.save('m.h5')``.
+"""Whole models in one HDF5 file, laid out as Keras 2's ``model.save('m.h5')`` (``.keras`` paths go to
+:mod:`.keras_model_io`).
 
 Root attributes ``model_config`` and ``training_config`` (JSON), ``keras_version``,
 ``backend``; group ``model_weights`` in the Keras 2 weights layout; group
@@ -23,6 +24,7 @@ from .errors import file_error
 from .formats import check_overwrite, model_format
 from .hdf5_weights import KERAS_LAYOUT_VERSION, match_weights, read_saved_layers, write_weights_group
 from .integrity import verify_digest, write_digest
+from .keras_model_io import load_keras_model, save_keras_model
 from .tensor_tree import read_tree, write_tree
 from .training_config import compile_from_config, training_config
 from .weights_io import _require_built, apply_plan, open_hdf5, reading_errors
@@ -43,9 +45,12 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, save_for
         raise ValueError(f"`save_format` must be 'h5' or None, got {save_format!r}")
     if not isinstance(include_optimizer, bool):
         raise TypeError(f"`include_optimizer` must be True or False, got {include_optimizer!r}")
-    model_format(filepath)
+    fmt = model_format(filepath)
     path = os.fspath(filepath)
     check_overwrite(path, overwrite)
+    if fmt == "keras":
+        save_keras_model(model, path, include_optimizer=include_optimizer)
+        return
     config_json = to_json(model_config(model))   # refuses undescribable models before any file work
     _require_built(model, "be saved")
     train_config = training_config(model)
@@ -76,18 +81,24 @@ def _json_attr(f, name, path):
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
-    """Rebuild a model saved by :func:`save_model` (or Keras 2's ``model.save('m.h5')``).
+    """Rebuild a model saved by :func:`save_model` (or Keras 2's ``model.save('m.h5')``, or Keras 3's
+    ``model.save('m.keras')``).
 
     Only kerosene's classes, registered ones and ``custom_objects`` are resolved; nothing
-    in the file is executed.
+    in the file is executed (``safe_mode=False`` lets a ``.keras`` archive's Lambda layers
+    load their Python code).
     """
     if not isinstance(compile, bool):
         raise TypeError(f"`compile` must be True or False, got {compile!r}")
-    if safe_mode is not True:
-        raise ValueError("kerosene always loads in safe mode: `safe_mode` must be True, got "
-                         f"{safe_mode!r}")
-    model_format(filepath)
+    if not isinstance(safe_mode, bool):
+        raise TypeError(f"`safe_mode` must be True or False, got {safe_mode!r}")
+    fmt = model_format(filepath)
     path = os.fspath(filepath)
+    if fmt == "keras":
+        return load_keras_model(path, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)
+    if safe_mode is not True:
+        raise ValueError("kerosene loads HDF5 models in safe mode only: `safe_mode` must be True, got "
+                         f"{safe_mode!r} (safe_mode=False is for Lambda layers in .keras archives)")
     with reading_errors(path), open_hdf5(path) as f:
         verify_digest(f, path)
         if "model_config" not in f.attrs or "model_weights" not in f:

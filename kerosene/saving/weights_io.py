@@ -3,6 +3,7 @@
 Example::
 
     model.save_weights('w.h5')      # Keras 2 layout: Keras 3 loads it with load_weights('w.h5')
+    model.save_weights('w.weights.h5')   # Keras 3 layout (Keras 3's own convention)
     model.load_weights('w.h5')      # also reads files Keras 2 or 3 wrote
     model.save_weights('w.pt')      # torch state dict
 """
@@ -17,7 +18,7 @@ import numpy as np
 from .atomic import atomic_write
 from .errors import SavedFileError, file_error
 from .formats import check_overwrite, weights_format
-from .hdf5_weights import match_weights, read_saved_layers, write_weights_group
+from .hdf5_weights import is_keras3_weights_file, match_weights, read_saved_layers, write_weights_group
 from .layer_weights import layer_arrays, set_layer_arrays
 from .integrity import verify_digest, write_digest
 from .torch_format import load_state_dict_file, save_state_dict
@@ -44,10 +45,19 @@ def save_weights(model, filepath, overwrite=True, save_format=None, **kwargs):
     if fmt == "torch":
         save_state_dict(model, path)
         return
+    if fmt == "keras3":
+        from .keras_model_io import save_keras3_weights   # it builds on this module: imported here, no cycle
+        save_keras3_weights(model, path)
+        return
     with atomic_write(path, mode=None) as tmp:
         with h5py.File(tmp, "w") as f:
             write_weights_group(f, model)
             write_digest(f)
+
+
+def _keras3_layout(path):
+    with reading_errors(path), open_hdf5(path) as f:
+        return is_keras3_weights_file(f)
 
 
 def open_hdf5(path):
@@ -97,11 +107,15 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False, **kwargs):
         raise TypeError(f"`by_name` must be True or False, got {by_name!r}")
     if not isinstance(skip_mismatch, bool):
         raise TypeError(f"`skip_mismatch` must be True or False, got {skip_mismatch!r}")
-    fmt = weights_format(filepath)
+    fmt = weights_format(filepath, reading=True)
     path = os.fspath(filepath)
     if fmt == "torch":
         _require_built(model, "load weights")
         load_state_dict_file(model, path, skip_mismatch=skip_mismatch)
+        return
+    if fmt == "keras" or not by_name and _keras3_layout(path):
+        from .keras_model_io import load_keras3_weights   # it builds on this module: imported here, no cycle
+        load_keras3_weights(model, path, skip_mismatch=skip_mismatch)
         return
     with reading_errors(path), open_hdf5(path) as f:
         verify_digest(f, path)
