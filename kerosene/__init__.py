@@ -15,10 +15,9 @@ Port a Keras script by replacing ``keras`` with ``kerosene``::
 import importlib
 
 from . import activations, callbacks, initializers, layers
+from ._version import __version__
 from .layers import Input
 from .models import Model, Sequential, load_model
-
-__version__ = "0.1.0"
 
 __all__ = ["Model", "Sequential", "Input", "load_model", "activations", "callbacks", "initializers",
            "layers", "losses", "metrics", "optimizers", "models", "backend", "utils", "datasets",

@@ -20,9 +20,10 @@ import importlib
 import marshal
 import types
 
+from .._naming import layer_name
 from .config import layer_config, model_config, model_from_config
 from .keras3_objects import UnsupportedKeras3Error, layer_from_keras3, layer_to_keras3, resolve_class, unwrap
-from .registry import lookup_objects, registered_name
+from .registry import MODEL_CLASSES, lookup_objects, registered_name
 
 __all__ = ["model_from_keras3", "model_to_keras3", "functional_layer_order", "is_functional_config"]
 
@@ -175,8 +176,7 @@ def _functional_config(inner, objects, safe_mode):
 # --- writing ---------------------------------------------------------------------------
 def model_to_keras3(model):
     """Keras 3's ``config.json`` dict for ``model`` (no compile config; see keras3_compile)."""
-    from ..models import Sequential
-    if isinstance(model, Sequential):
+    if isinstance(model, MODEL_CLASSES["Sequential"]):
         base = model_config(model)
         inner = base["config"]
         specs = []
@@ -198,9 +198,8 @@ def model_to_keras3(model):
 
 
 def _wrap_model(model, module, config):
-    from ..models import Sequential
     name = registered_name(model)
-    plain = type(model) is Sequential or _is_functional(model) and type(model).__name__ == "Functional"
+    plain = type(model) is MODEL_CLASSES["Sequential"] or _is_functional(model) and type(model).__name__ == "Functional"
     return {"module": module if plain else None, "class_name": type(model).__name__, "config": config,
             "registered_name": "Functional" if _is_functional(model) and plain else (None if plain else name)}
 
@@ -212,7 +211,6 @@ def _is_functional(model):
 def functional_layer_order(model):
     """The layers of a functional model in Keras 3's order (deepest first, ties by first visit from
     the outputs): the order of its config and of its weights file."""
-    from ..models import layer_name
     input_ids = {id(t) for t in model._inputs}
     visit_index, finished, order_nodes = {}, set(), []
 
@@ -249,7 +247,6 @@ def _is_input_node(node):
 
 
 def _functional_to_keras3(model):
-    from ..models import layer_name
     legacy = {spec["name"]: spec for spec in model.get_config()["layers"]}
     node_index = {}
     for layer in model.layers:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .. import optimizers
 from .errors import file_error
 from .keras3_weights import trainable_entries
 
@@ -26,7 +27,6 @@ __all__ = ["optimizer_to_keras3", "optimizer_from_keras3", "slot_groups"]
 
 def slot_groups(optimizer):
     """Keras 3's groups of slot names for a kerosene optimizer, or None when unknown."""
-    from .. import optimizers   # saving sits above optimizers; imported here to keep module import light
     hyper = optimizer.defaults
     if isinstance(optimizer, optimizers.Adam):
         return [("momentum", "velocity")] + ([("velocity_hat",)] if hyper.get("amsgrad") else [])

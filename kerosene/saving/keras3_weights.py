@@ -21,20 +21,17 @@ from __future__ import annotations
 import numpy as np
 from torch import nn
 
+from .._naming import layer_name, to_snake_case
 from .errors import file_error
 from .hdf5_weights import SavedLayer, match_weights
 from .keras3_config import functional_layer_order
 from .layer_weights import layer_arrays
+from .registry import MODEL_CLASSES
 
 __all__ = ["keras3_layer_order", "weight_paths", "write_keras3_weights", "read_keras3_plan",
            "read_optimizer_arrays", "trainable_entries", "is_keras3_layout"]
 
 _RNN_CLASSES = ("SimpleRNN", "LSTM", "GRU")
-
-
-def _snake(name):
-    from ..layers.base import to_snake_case   # layers sit below saving; deferred to keep imports one-way at load
-    return to_snake_case(name)
 
 
 def keras3_layer_order(model):
@@ -47,7 +44,7 @@ def keras3_layer_order(model):
 def _container(layers, prefix, visited, out):
     counts = {}
     for layer in layers:
-        base = _snake(type(layer).__name__)
+        base = to_snake_case(type(layer).__name__)
         n = counts.get(base, -1) + 1
         counts[base] = n
         if id(layer) in visited:
@@ -58,9 +55,8 @@ def _container(layers, prefix, visited, out):
 
 def weight_paths(model):
     """``[(path, layer)]`` for every layer of ``model``, as Keras 3 names them."""
-    from ..models import Sequential
     out, visited = [], set()
-    if isinstance(model, Sequential) or hasattr(model, "_nodes"):
+    if isinstance(model, MODEL_CLASSES["Sequential"]) or hasattr(model, "_nodes"):
         _container(keras3_layer_order(model), "layers", visited, out)
         return out
     children = dict(model.named_children())
@@ -77,11 +73,10 @@ def weight_paths(model):
 
 def _var_groups(layer, path):
     """``[(group path, name, arrays)]``: where each part of ``layer``'s weights lives."""
-    from ..models import layer_name
     cls = type(layer).__name__
     name = layer_name(layer)
     if cls in _RNN_CLASSES:
-        return [(f"{path}/vars", name, []), (f"{path}/cell/vars", f"{_snake(cls)}_cell", layer_arrays(layer)[0])]
+        return [(f"{path}/vars", name, []), (f"{path}/cell/vars", f"{to_snake_case(cls)}_cell", layer_arrays(layer)[0])]
     if cls == "Bidirectional":
         return ([(f"{path}/vars", name, [])] + _var_groups(layer.forward_layer, f"{path}/forward_layer")
                 + _var_groups(layer.backward_layer, f"{path}/backward_layer"))
@@ -101,7 +96,6 @@ def _write_vars(h5, group_path, name, arrays):
 
 def write_keras3_weights(h5, model, optimizer_arrays=None):
     """Write ``model``'s weights (and optimizer arrays, when given) into the open file ``h5``."""
-    from ..models import layer_name
     h5.require_group("layers")
     for path, layer in weight_paths(model):
         for group_path, name, arrays in _var_groups(layer, path):
@@ -142,7 +136,6 @@ def _all_var_groups(h5):
 
 def read_keras3_plan(h5, model, path, skip_mismatch=False):
     """``[(layer, arrays)]`` to apply: every layer with weights must find its arrays in ``h5``."""
-    from ..models import layer_name
     by_layer, used = {}, set()
     for layer_path, layer in weight_paths(model):
         arrays = []

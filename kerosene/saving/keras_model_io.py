@@ -15,21 +15,18 @@ from __future__ import annotations
 
 import datetime
 
-import h5py
-
-from .atomic import atomic_write
+from .._version import __version__
 from .config import model_config, to_json
 from .errors import SavedFileError
+from .hdf5_files import apply_plan, require_built
 from .keras3_compile import compile_from_keras3, compile_to_keras3
 from .keras3_config import model_from_keras3, model_to_keras3
 from .keras3_optimizer import optimizer_from_keras3, optimizer_to_keras3
 from .keras3_weights import read_keras3_plan, read_optimizer_arrays, write_keras3_weights
 from .keras_archive import hdf5_bytes, read_archive, write_archive
 from .training_config import compile_from_config, training_config
-from .weights_io import _require_built, apply_plan, open_hdf5, reading_errors
 
-__all__ = ["save_keras_model", "load_keras_model", "save_keras3_weights", "load_keras3_weights",
-           "KERAS3_LAYOUT_VERSION"]
+__all__ = ["save_keras_model", "load_keras_model", "KERAS3_LAYOUT_VERSION"]
 
 KERAS3_LAYOUT_VERSION = "3.15.1"   # the Keras 3 release whose archive layout this writer follows
 
@@ -38,13 +35,12 @@ def save_keras_model(model, path, include_optimizer=True):
     """Write ``model`` to the ``.keras`` archive ``path`` (atomically)."""
     model_config(model)               # refuses undescribable models (raw modules, subclasses) before any work
     config = model_to_keras3(model)
-    _require_built(model, "be saved")
+    require_built(model, "be saved")
     train_config = training_config(model)
     if train_config is not None:
         config["compile_config"] = compile_to_keras3(train_config)
     optimizer_arrays = optimizer_to_keras3(model) if include_optimizer and train_config is not None else None
     weights = hdf5_bytes(lambda f: write_keras3_weights(f, model, optimizer_arrays))
-    from .. import __version__   # set in kerosene/__init__ after this module is imported
     metadata = {"keras_version": KERAS3_LAYOUT_VERSION, "kerosene_version": __version__,
                 "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
     to_json(config)                   # a value JSON cannot hold fails here, before the file is touched
@@ -56,7 +52,7 @@ def load_keras_model(path, custom_objects=None, compile=True, safe_mode=True):
     with read_archive(path) as contents:
         config = contents.config
         model = _model_from(path, config, custom_objects, safe_mode)
-        _require_built(model, "receive the saved weights")
+        require_built(model, "receive the saved weights")
         plan = read_keras3_plan(contents.weights, model, path)
         optimizer_arrays = read_optimizer_arrays(contents.weights, path)
     train_config = None
@@ -77,24 +73,3 @@ def _model_from(path, config, custom_objects, safe_mode):
         raise
     except (ValueError, TypeError, KeyError) as err:
         raise type(err)(f"Cannot load {str(path)!r}: {err}") from None
-
-
-def save_keras3_weights(model, path):
-    """``model``'s weights (and optimizer state when compiled) in Keras 3's layout, atomically."""
-    _require_built(model, "save its weights")
-    optimizer_arrays = optimizer_to_keras3(model) if getattr(model, "_compile_state", None) else None
-    with atomic_write(path, mode=None) as tmp:
-        with h5py.File(tmp, "w") as f:
-            write_keras3_weights(f, model, optimizer_arrays)
-
-
-def load_keras3_weights(model, path, skip_mismatch=False):
-    """Load a Keras 3 ``.weights.h5`` file, or the weights of a ``.keras`` archive, into ``model``."""
-    _require_built(model, "load weights")
-    if str(path).lower().endswith(".keras"):
-        with read_archive(path) as contents:
-            plan = read_keras3_plan(contents.weights, model, path, skip_mismatch=skip_mismatch)
-    else:
-        with open_hdf5(path) as f:
-            plan = read_keras3_plan(f, model, path, skip_mismatch=skip_mismatch)
-    apply_plan(model, plan)

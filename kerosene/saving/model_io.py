@@ -27,7 +27,7 @@ from .integrity import verify_digest, write_digest
 from .keras_model_io import load_keras_model, save_keras_model
 from .tensor_tree import read_tree, write_tree
 from .training_config import compile_from_config, training_config
-from .weights_io import _require_built, apply_plan, open_hdf5, reading_errors
+from .hdf5_files import apply_plan, open_hdf5, reading_errors, require_built
 
 __all__ = ["save_model", "load_model"]
 
@@ -52,7 +52,7 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, save_for
         save_keras_model(model, path, include_optimizer=include_optimizer)
         return
     config_json = to_json(model_config(model))   # refuses undescribable models before any file work
-    _require_built(model, "be saved")
+    require_built(model, "be saved")
     train_config = training_config(model)
     optimizer_state = None
     if include_optimizer and train_config is not None:
@@ -110,7 +110,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         saved = read_saved_layers(f["model_weights"], path)
         optimizer_state = read_tree(f[OPTIMIZER_GROUP], path) if OPTIMIZER_GROUP in f else None
     model = model_from_config(config, custom_objects=custom_objects)
-    _require_built(model, "receive the saved weights")
+    require_built(model, "receive the saved weights")
     apply_plan(model, match_weights(model, saved, path))
     if compile and train_config is not None:
         compile_from_config(model, train_config, custom_objects=custom_objects)

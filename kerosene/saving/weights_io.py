@@ -9,28 +9,19 @@ Example::
 """
 from __future__ import annotations
 
-import contextlib
 import os
 
 import h5py
-import numpy as np
 
 from .atomic import atomic_write
-from .errors import SavedFileError, file_error
 from .formats import check_overwrite, weights_format
 from .hdf5_weights import is_keras3_weights_file, match_weights, read_saved_layers, write_weights_group
-from .layer_weights import layer_arrays, set_layer_arrays
+from .hdf5_files import apply_plan, open_hdf5, reading_errors, require_built
 from .integrity import verify_digest, write_digest
+from .keras3_weights_io import load_keras3_weights, save_keras3_weights
 from .torch_format import load_state_dict_file, save_state_dict
 
-__all__ = ["save_weights", "load_weights", "open_hdf5", "apply_plan"]
-
-
-def _require_built(model, action):
-    if not getattr(model, "built", True):
-        raise ValueError(
-            f"Model {getattr(model, 'name', '?')!r} has no weights yet, so it cannot {action}: give the first "
-            "layer an input_shape (or start with an Input) or run predict/fit on some data first")
+__all__ = ["save_weights", "load_weights"]
 
 
 def save_weights(model, filepath, overwrite=True, save_format=None, **kwargs):
@@ -41,12 +32,11 @@ def save_weights(model, filepath, overwrite=True, save_format=None, **kwargs):
     fmt = weights_format(filepath, save_format)
     path = os.fspath(filepath)
     check_overwrite(path, overwrite)
-    _require_built(model, "save its weights")
+    require_built(model, "save its weights")
     if fmt == "torch":
         save_state_dict(model, path)
         return
     if fmt == "keras3":
-        from .keras_model_io import save_keras3_weights   # it builds on this module: imported here, no cycle
         save_keras3_weights(model, path)
         return
     with atomic_write(path, mode=None) as tmp:
@@ -58,43 +48,6 @@ def save_weights(model, filepath, overwrite=True, save_format=None, **kwargs):
 def _keras3_layout(path):
     with reading_errors(path), open_hdf5(path) as f:
         return is_keras3_weights_file(f)
-
-
-def open_hdf5(path):
-    """Open an HDF5 file for reading, turning every failure into a clear error naming it."""
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"No such file: {path!r}")
-    if os.path.isdir(path):
-        raise file_error(path, "it is a folder, not a file")
-    try:
-        if not h5py.is_hdf5(path):
-            raise file_error(path, "not an HDF5 file (it may be truncated, or another format)")
-        return h5py.File(path, "r")
-    except OSError as err:
-        raise file_error(path, "the HDF5 file is truncated or corrupted", err) from None
-
-
-@contextlib.contextmanager
-def reading_errors(path):
-    """Any failure while reading a damaged HDF5 file becomes a :class:`SavedFileError` naming it."""
-    try:
-        yield
-    except (SavedFileError, FileNotFoundError):
-        raise
-    except (OSError, KeyError, RuntimeError, TypeError, ValueError, UnicodeDecodeError, IndexError) as err:
-        raise file_error(path, "the file is damaged and cannot be read", err) from None
-
-
-def apply_plan(model, plan):
-    """Set the matched weights; on any failure put back what was there (all or nothing)."""
-    backup = [(layer, layer_arrays(layer)[0]) for layer, _ in plan]
-    try:
-        for layer, arrays in plan:
-            set_layer_arrays(layer, [np.asarray(a) for a in arrays])
-    except BaseException:
-        for layer, arrays in backup:
-            set_layer_arrays(layer, arrays)
-        raise
 
 
 def load_weights(model, filepath, by_name=False, skip_mismatch=False, **kwargs):
@@ -110,17 +63,16 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False, **kwargs):
     fmt = weights_format(filepath, reading=True)
     path = os.fspath(filepath)
     if fmt == "torch":
-        _require_built(model, "load weights")
+        require_built(model, "load weights")
         load_state_dict_file(model, path, skip_mismatch=skip_mismatch)
         return
     if fmt == "keras" or not by_name and _keras3_layout(path):
-        from .keras_model_io import load_keras3_weights   # it builds on this module: imported here, no cycle
         load_keras3_weights(model, path, skip_mismatch=skip_mismatch)
         return
     with reading_errors(path), open_hdf5(path) as f:
         verify_digest(f, path)
         group = f["model_weights"] if "model_weights" in f and "layer_names" not in f.attrs else f
         saved = read_saved_layers(group, path)
-    _require_built(model, "load weights")
+    require_built(model, "load weights")
     plan = match_weights(model, saved, path, by_name=by_name, skip_mismatch=skip_mismatch)
     apply_plan(model, plan)

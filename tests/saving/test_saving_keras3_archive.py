@@ -19,7 +19,7 @@ from kerosene import layers as L
 from kerosene.models import Model, Sequential, load_model
 
 pytest.importorskip("keras")
-HERE = os.path.dirname(os.path.abspath(__file__))
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # tests/
 _spec = importlib.util.spec_from_file_location("keras3_archives", os.path.join(HERE, "scripts", "keras3_archives.py"))
 oracle = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(oracle)
