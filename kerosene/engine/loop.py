@@ -7,8 +7,9 @@ epoch, and batch logs become floats only when a callback reads them. The loop bu
 each epoch's logs itself (``aggregator.result()`` plus ``val_*``) before any
 callback's ``on_epoch_end``.
 
-    run = RunState(seed, initial_epoch, epochs, aggregator=aggregator, adapter=adapter)
-    history = run_fit(model, run, callback_list, history, val_adapter, validation_freq, dist)
+    callback_list, history = configure_callbacks(model, callbacks, verbose, params, aggregator)
+    run = RunState(seed, initial_epoch, epochs, aggregator=aggregator, adapter=adapter, callbacks=callback_list)
+    run_fit(model, run, callback_list, val_adapter, validation_freq, NULL_CONTEXT)   # history now holds the epochs
 """
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ import numpy as np
 import torch
 
 from ..callbacks.base import Callback, CallbackList
-from ..callbacks.history import History
 from ..callbacks.base_logger import BaseLogger
+from ..callbacks.history import History
 from ..callbacks.progbar import ProgbarLogger
 from ..utils.progbar import Progbar
 from ..utils.tree import flatten
