@@ -20,7 +20,9 @@ import importlib
 import marshal
 import types
 
-from .config import layer_config, model_config, model_from_config
+import torch
+
+from .config import model_config, model_from_config
 from .keras3_objects import UnsupportedKeras3Error, layer_from_keras3, layer_to_keras3, resolve_class, unwrap
 from .registry import lookup_objects, registered_name
 
@@ -74,7 +76,6 @@ def _subclassed_from_config(cls, config):
 
 
 def _build_subclassed(model, shape):
-    import torch
     if getattr(model, "built", True) or not isinstance(shape, list) or not shape:
         return
     if not all(d is None or isinstance(d, int) for d in shape):
@@ -313,7 +314,3 @@ def _lambda_to_keras3(spec):
                           "registered_name": "function"}
     return {"module": "keras.layers", "class_name": "Lambda", "config": config, "registered_name": None}
 
-
-def layer_spec_to_keras3(layer, model=None):
-    """One layer's Keras 3 spec (for nested or stand-alone use)."""
-    return layer_to_keras3(layer_config(layer, model), getattr(layer, "input_shape", None))

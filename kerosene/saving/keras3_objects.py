@@ -20,7 +20,7 @@ from __future__ import annotations
 from .registry import lookup_objects
 
 __all__ = ["layer_from_keras3", "layer_to_keras3", "unwrap", "wrap_object", "UnsupportedKeras3Error",
-           "NESTED_LAYER_KEYS"]
+           "NESTED_LAYER_KEYS", "resolve_class"]
 
 _ANY = object()   # an argument whose value never changes the computation here
 

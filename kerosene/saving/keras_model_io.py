@@ -26,7 +26,7 @@ from .keras3_optimizer import optimizer_from_keras3, optimizer_to_keras3
 from .keras3_weights import read_keras3_plan, read_optimizer_arrays, write_keras3_weights
 from .keras_archive import hdf5_bytes, read_archive, write_archive
 from .training_config import compile_from_config, training_config
-from .weights_io import _require_built, apply_plan, open_hdf5, reading_errors
+from .weights_io import _require_built, apply_plan, open_hdf5
 
 __all__ = ["save_keras_model", "load_keras_model", "save_keras3_weights", "load_keras3_weights",
            "KERAS3_LAYOUT_VERSION"]
