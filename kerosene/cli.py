@@ -5,6 +5,7 @@ Example::
     kerosene demo                              # train the spec's model on the digits
     kerosene plot training.csv -o curves.png   # curves from a CSVLogger file
     kerosene inspect best.h5                   # layers, weight shapes, training config, Keras-loadable?
+    kerosene inspect best.keras                # the same for a Keras 3 archive
 """
 from __future__ import annotations
 
@@ -157,11 +158,14 @@ def inspect_h5(path):
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No such file: {path!r}")
+    if path.lower().endswith(".keras"):
+        from .saving.keras_inspect import inspect_keras   # the archive reader lives with the other savers
+        return inspect_keras(path)
     if not h5py.is_hdf5(path):
         with open(path, "rb") as handle:
             head = handle.read(4)
-        hint = ("it is a zip archive (a Keras 3 .keras file or a torch .pt file); kerosene inspect reads HDF5 "
-                "(.h5/.hdf5/.weights.h5) files" if head.startswith(b"PK") else
+        hint = ("it is a zip archive (a torch .pt file, or a Keras 3 archive: name it .keras); kerosene inspect "
+                "reads HDF5 (.h5/.hdf5/.weights.h5) files and .keras archives" if head.startswith(b"PK") else
                 "kerosene inspect reads HDF5 files (.h5/.hdf5/.weights.h5), as model.save and save_weights write them")
         raise ValueError(f"{path!r} is not an HDF5 file: {hint}")
     problems, notes = [], []
@@ -281,11 +285,14 @@ def format_inspection(report):
     """
     kinds = {"model": "whole model (architecture + weights" +
              (" + training config)" if report["training_config"] else ")"),
-             "weights": "weights only", "keras3_weights": "weights only, Keras 3 layout"}
+             "weights": "weights only", "keras3_weights": "weights only, Keras 3 layout",
+             "keras_archive": "whole model, Keras 3 .keras archive (config.json + model.weights.h5"
+             + (" + compile config)" if report["training_config"] else ")")}
     lines = [f"File:    {report['path']} ({report['bytes']:,} bytes)",
              f"Content: {kinds[report['kind']]}" + (", written by kerosene" if report["written_by_kerosene"] else "")]
     if report["keras_version"] or report["backend"]:
-        lines.append(f"Stamped: keras_version {report['keras_version']}, backend {report['backend']}")
+        lines.append(f"Stamped: keras_version {report['keras_version']}"
+                     + (f", backend {report['backend']}" if report["backend"] else ""))
     if report["model_class"]:
         shape = report["input_shape"]
         lines.append(f"Model:   {report['model_class']} {report['model_name']!r}"
@@ -315,7 +322,10 @@ def format_inspection(report):
     if report["optimizer_arrays"]:
         lines.append(f"Optimizer state: {report['optimizer_arrays']} arrays")
     lines.append("")
-    if report["keras_loadable"]:
+    if report["keras_loadable"] and report["kind"] == "keras_archive":
+        lines.append("Keras can load it: yes, Keras 3 with keras.saving.load_model (kerosene with "
+                     "kerosene.models.load_model)")
+    elif report["keras_loadable"]:
         how = "keras.models.load_model" if report["kind"] == "model" else "model.load_weights"
         lines.append(f"Keras can load it: yes, with {how} (Keras 2 HDF5 layout: root attributes "
                      "layer_names/backend/keras_version, weight_names on every layer"
@@ -406,11 +416,11 @@ def build_parser():
     plot.set_defaults(run=_run_plot)
 
     inspect = commands.add_parser(
-        "inspect", help="show what an HDF5 model or weights file holds, and whether Keras can load it",
+        "inspect", help="show what an HDF5 or .keras model or weights file holds, and whether Keras can load it",
         description="List the layers and weight shapes of a .h5 file written by model.save, save_weights or "
                     "ModelCheckpoint (or by Keras), its saved training config, and whether it has the Keras 2 "
-                    "HDF5 layout that Keras loads.")
-    inspect.add_argument("file", metavar="FILE.h5", help="an HDF5 model or weights file")
+                    "HDF5 layout that Keras loads; or the same for a Keras 3 .keras archive.")
+    inspect.add_argument("file", metavar="FILE", help="an HDF5 model or weights file, or a .keras archive")
     inspect.add_argument("--json", action="store_true", help="print the report as JSON")
     inspect.add_argument("--strict", action="store_true", help="exit with status 3 when Keras cannot load the file")
     inspect.set_defaults(run=_run_inspect)

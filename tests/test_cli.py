@@ -120,10 +120,33 @@ def test_inspect_agrees_with_keras_itself(tmp_path, saved_model):
 def test_inspect_bad_files(capsys, tmp_path):
     status, _, err = run(capsys, "inspect", str(tmp_path / "absent.h5"))
     assert status == 1 and "No such file" in err and "absent.h5" in err
-    not_h5 = tmp_path / "model.keras"
+    not_h5 = tmp_path / "model.bin"
     not_h5.write_bytes(b"PK\x03\x04 zip body")
     status, _, err = run(capsys, "inspect", str(not_h5))
-    assert status == 1 and "not an HDF5 file" in err and "zip archive" in err
+    assert status == 1 and "not an HDF5 file" in err and "zip archive" in err and ".keras" in err
+    broken = tmp_path / "model.keras"
+    broken.write_bytes(b"PK\x03\x04 zip body")
+    status, _, err = run(capsys, "inspect", str(broken))
+    assert status == 1 and "model.keras" in err and "truncated or corrupted" in err
+
+
+def test_inspect_keras_archive(capsys, tmp_path):
+    model = small_model()
+    x = np.random.default_rng(0).normal(size=(16, 4)).astype("float32")
+    model.fit(x, np.eye(3, dtype="float32")[np.arange(16) % 3], epochs=1, verbose=0)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    status, out, _ = run(capsys, "inspect", str(path))
+    assert status == 0, out
+    assert "Content: whole model, Keras 3 .keras archive (config.json + model.weights.h5 + compile config)" in out
+    assert "written by kerosene" in out and "Model:   Sequential 'tiny', input shape (None, 4)" in out
+    assert "hidden (Dense)" in out and "0 (4, 3)  1 (3,)" in out and "probs (Activation)  no weights" in out
+    assert "Total: 15 weight values in 2 arrays" in out
+    assert "optimizer: RMSprop (learning_rate=0.001" in out and "metrics:   ['accuracy']" in out
+    assert "Optimizer state: 4 arrays" in out   # iterations, learning rate, one velocity per weight
+    assert "Keras can load it: yes, Keras 3 with keras.saving.load_model" in out
+    report = inspect_h5(path)
+    assert report["kind"] == "keras_archive" and [l["name"] for l in report["layers"]] == ["hidden", "probs"]
 
 
 # --- plot ----------------------------------------------------------------------------

@@ -20,8 +20,10 @@ import importlib
 import marshal
 import types
 
+import torch
+
 from .._naming import layer_name
-from .config import layer_config, model_config, model_from_config
+from .config import model_config, model_from_config
 from .keras3_objects import UnsupportedKeras3Error, layer_from_keras3, layer_to_keras3, resolve_class, unwrap
 from .registry import MODEL_CLASSES, lookup_objects, registered_name
 
@@ -53,14 +55,28 @@ def model_from_keras3(config, custom_objects=None, safe_mode=True):
         return model_from_config({"class_name": "Functional", "config": _functional_config(inner, objects, safe_mode)},
                                  custom_objects=objects)
     name = registered if isinstance(registered, str) and registered not in _FUNCTIONAL_CLASSES else class_name
-    cls = resolve_class(name, objects, "model")
-    model = cls.from_config(unwrap(inner, f"model {class_name!r}", safe_mode))
+    cls = resolve_class(name, custom_objects, "model")
+    model = _subclassed_from_config(cls, unwrap(inner, f"model {class_name!r}", safe_mode))
     _build_subclassed(model, (config.get("build_config") or {}).get("input_shape"))
     return model
 
 
+def _subclassed_from_config(cls, config):
+    """``cls.from_config(config)`` (or ``cls(**config)``, as Keras 3 does) without the base keys Keras 3's
+    Model.get_config adds and kerosene's Model does not take."""
+    config = dict(config)
+    trainable = config.pop("trainable", True)
+    dtype = config.pop("dtype", "float32")
+    if dtype not in (None, "float32"):
+        raise UnsupportedKeras3Error(f"model class {cls.__name__}: dtype={dtype!r} is not supported by kerosene "
+                                     "for subclassed models (accepted: 'float32')")
+    model = cls.from_config(config) if hasattr(cls, "from_config") else cls(**config)
+    if trainable is False:
+        model.trainable = False
+    return model
+
+
 def _build_subclassed(model, shape):
-    import torch
     if getattr(model, "built", True) or not isinstance(shape, list) or not shape:
         return
     if not all(d is None or isinstance(d, int) for d in shape):
@@ -295,7 +311,3 @@ def _lambda_to_keras3(spec):
                           "registered_name": "function"}
     return {"module": "keras.layers", "class_name": "Lambda", "config": config, "registered_name": None}
 
-
-def layer_spec_to_keras3(layer, model=None):
-    """One layer's Keras 3 spec (for nested or stand-alone use)."""
-    return layer_to_keras3(layer_config(layer, model), getattr(layer, "input_shape", None))

@@ -20,7 +20,7 @@ from __future__ import annotations
 from .registry import lookup_objects
 
 __all__ = ["layer_from_keras3", "layer_to_keras3", "unwrap", "wrap_object", "UnsupportedKeras3Error",
-           "NESTED_LAYER_KEYS"]
+           "NESTED_LAYER_KEYS", "resolve_class"]
 
 _ANY = object()   # an argument whose value never changes the computation here
 
@@ -28,7 +28,9 @@ _ANY = object()   # an argument whose value never changes the computation here
 _NEUTRAL = {
     "InputLayer": {"optional": False},
     "Dense": {"quantization_config": None, "lora_rank": None, "lora_alpha": None},
-    "Embedding": {"quantization_config": None, "lora_rank": None, "lora_alpha": None},
+    # kerosene models do not pass masks from layer to layer, so a masking Embedding would load as a
+    # different model; with no masks, zero_output_for_mask never matters.
+    "Embedding": {"quantization_config": None, "lora_rank": None, "lora_alpha": None, "mask_zero": False},
     "BatchNormalization": {"renorm_clipping": None},
     "SimpleRNN": {"zero_output_for_mask": _ANY},
     "LSTM": {"zero_output_for_mask": _ANY},
@@ -172,11 +174,13 @@ def _listed(shape):
 
 
 def resolve_class(class_name, custom_objects, what):
-    """The class a Keras 3 config names, from ``custom_objects`` or the registry only."""
-    objects = lookup_objects(custom_objects)
-    cls = objects.get(class_name)
-    if cls is None and ">" in class_name:
-        cls = objects.get(class_name.split(">", 1)[1])
+    """The class a Keras 3 config names, from ``custom_objects`` (first) or the registry, and nowhere else."""
+    short = class_name.split(">", 1)[-1]
+    custom = custom_objects or {}
+    cls = custom.get(class_name, custom.get(short))   # custom_objects take precedence over the registry
+    if cls is None:
+        objects = lookup_objects(None)
+        cls = objects.get(class_name, objects.get(short))
     if cls is None:
         raise UnsupportedKeras3Error(
             f"Unknown {what} class {class_name!r} in the Keras 3 config: register it with "

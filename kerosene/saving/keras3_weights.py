@@ -29,7 +29,7 @@ from .layer_weights import layer_arrays
 from .registry import MODEL_CLASSES
 
 __all__ = ["keras3_layer_order", "weight_paths", "write_keras3_weights", "read_keras3_plan",
-           "read_optimizer_arrays", "trainable_entries", "is_keras3_layout"]
+           "read_optimizer_arrays", "trainable_entries"]
 
 _RNN_CLASSES = ("SimpleRNN", "LSTM", "GRU")
 
@@ -104,10 +104,6 @@ def write_keras3_weights(h5, model, optimizer_arrays=None):
         optimizer = model._compile_state.optimizer
         _write_vars(h5, "optimizer/vars", getattr(optimizer, "name", "optimizer"), optimizer_arrays)
     _write_vars(h5, "vars", layer_name(model), [])
-
-
-def is_keras3_layout(h5):
-    return "layers" in h5 and hasattr(h5["layers"], "keys") and "layer_names" not in h5.attrs
 
 
 def _read_vars(h5, group_path, path):

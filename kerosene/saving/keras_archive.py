@@ -25,7 +25,7 @@ from .atomic import atomic_write
 from .config import to_json
 from .errors import file_error
 
-__all__ = ["read_archive", "write_archive", "ArchiveContents", "CONFIG", "METADATA", "WEIGHTS"]
+__all__ = ["read_archive", "write_archive", "hdf5_bytes", "ArchiveContents", "CONFIG", "METADATA", "WEIGHTS"]
 
 CONFIG, METADATA, WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
 _MAX_MEMBER_BYTES = 1 << 34   # a 16 GiB member is not a model kerosene can load into memory anyway

@@ -16,7 +16,9 @@ import torch
 
 import kerosene
 from kerosene import layers as L
+from kerosene.callbacks import ModelCheckpoint
 from kerosene.models import Model, Sequential, load_model
+from kerosene.saving import register_serializable
 
 pytest.importorskip("keras")
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # tests/
@@ -80,6 +82,12 @@ def kerosene_written(tmp_path_factory):
         before = model.predict(x_test, verbose=0)
         loss = model.train_on_batch(*oracle.data(name, 8, 8))
         results[name] = (before, loss, model.predict(x_test, verbose=0))
+        if name == "dense":   # Keras 3 also reads what ModelCheckpoint and save_weights('.weights.h5') write
+            x, y = oracle.data(name, 16, 3)
+            model.fit(x, y, epochs=2, batch_size=8, verbose=0, validation_split=0.5,
+                      callbacks=[ModelCheckpoint(str(folder / "checkpoint.keras"), save_best_only=False)])
+            model.save_weights(str(folder / "weights.weights.h5"))
+            results["checkpoint"] = results["weights"] = model.predict(x_test, verbose=0)
     _run_oracle("read", folder)
     return folder, results
 
@@ -109,3 +117,47 @@ def test_kerosene_archive_round_trip(tmp_path, name):
     batch = oracle.data(name, 8, 2)
     np.testing.assert_allclose(again.train_on_batch(*batch), model.train_on_batch(*batch), rtol=1e-5)
     _close(again.predict(x_test, verbose=0), model.predict(x_test, verbose=0))
+
+
+@pytest.mark.parametrize("label", ["checkpoint", "weights"])
+def test_keras3_reads_our_checkpoint_and_weights_file(kerosene_written, label):
+    folder, results = kerosene_written
+    _close(oracle.unpack(np.load(folder / f"{label}.out.npz"), "before"), results[label])
+
+
+class TwoDense(Model):
+    """The kerosene twin of the oracle's subclassed Keras model."""
+
+    def __init__(self, units=4, name=None):
+        super().__init__(name=name)
+        self.units = units
+        self.hidden = L.Dense(units, activation="relu")
+        self.head = L.Dense(1)
+
+    def call(self, x):
+        return self.head(self.hidden(x))
+
+    def get_config(self):
+        return {"name": self.name, "units": self.units}
+
+
+def test_subclassed_archive_loads_through_custom_objects_or_the_registry(keras_written):
+    path = str(keras_written / "subclassed.keras")
+    expected = oracle.unpack(np.load(keras_written / "subclassed.npz"), "before")
+    x_test = oracle.data("dropout", 5, 7)[0]
+    with pytest.raises(ValueError, match="Unknown model class 'KeroseneTests>TwoDense'.*custom_objects"):
+        load_model(path)
+    model = load_model(path, custom_objects={"TwoDense": TwoDense})
+    assert isinstance(model, TwoDense) and model.units == 5
+    _close(model.predict(x_test, verbose=0), expected)
+    register_serializable(package="KeroseneTests")(TwoDense)
+    _close(load_model(path).predict(x_test, verbose=0), expected)
+
+
+def test_lambda_of_python_code_loads_only_with_safe_mode_false(keras_written):
+    path = str(keras_written / "lambda.keras")
+    with pytest.raises(ValueError, match="Lambda layer .*byte code.*safe_mode=False"):
+        load_model(path)
+    model = load_model(path, safe_mode=False)
+    _close(model.predict(oracle.data("dropout", 5, 7)[0], verbose=0),
+           oracle.unpack(np.load(keras_written / "lambda.npz"), "before"))

@@ -1,9 +1,11 @@
 """The Keras 3 side of the ``.keras`` differential tests (run with KERAS_BACKEND=torch).
 
     python keras3_archives.py write DIR   # Keras 3 trains and saves each model to DIR/<name>.keras, with
-                                          # DIR/<name>.npz: data, predictions, one more step's loss and predictions
-    python keras3_archives.py read DIR    # for each DIR/<name>.keras kerosene wrote (with DIR/<name>.npz data),
-                                          # Keras 3 loads it, predicts, trains one step: DIR/<name>.out.npz
+                                          # DIR/<name>.npz: data, predictions, one more step's loss and predictions;
+                                          # also subclassed.keras and lambda.keras (see write_extras)
+    python keras3_archives.py read DIR    # for each DIR/<name>.keras kerosene wrote, Keras 3 loads it, predicts,
+                                          # trains one step: DIR/<name>.out.npz; likewise it loads
+                                          # DIR/checkpoint.keras and DIR/weights.weights.h5 (both of "dense")
 
 ``build(name, api)`` describes each model once for both libraries (``api`` holds
 ``layers``, ``Input``, ``Sequential``, ``Model``), so the test builds the same
@@ -83,6 +85,35 @@ def unpack(npz, prefix):
     return values[0] if len(values) == 1 else values
 
 
+def write_extras(keras, folder):
+    """Archives for the loading rules: a registered subclassed model and a Lambda of Python code."""
+    @keras.saving.register_keras_serializable(package="KeroseneTests")
+    class TwoDense(keras.Model):
+        def __init__(self, units=4, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+            self.hidden = keras.layers.Dense(units, activation="relu")
+            self.head = keras.layers.Dense(1)
+
+        def call(self, x):
+            return self.head(self.hidden(x))
+
+        def get_config(self):
+            return {**super().get_config(), "units": self.units}
+
+    keras.utils.set_random_seed(50)
+    x, y = data("dropout", 8, 51)   # inputs (n, 6), one target
+    models = {"subclassed": TwoDense(5),
+              "lambda": keras.Sequential([keras.Input((6,)), keras.layers.Lambda(lambda t: t * 2.0 + 1.0),
+                                          keras.layers.Dense(1)])}
+    for name, model in models.items():
+        model.compile(optimizer="sgd", loss="mse")
+        model.train_on_batch(x, y)
+        model.save(os.path.join(folder, f"{name}.keras"))
+        np.savez(os.path.join(folder, f"{name}.npz"), **pack("before", model.predict(data("dropout", 5, 7)[0],
+                                                                                      verbose=0)))
+
+
 def _keras_api():
     import keras
     return keras, {"layers": keras.layers, "Input": keras.Input, "Sequential": keras.Sequential,
@@ -105,6 +136,7 @@ def write(folder):
         after = model.predict(x_test, verbose=0)
         np.savez(os.path.join(folder, f"{name}.npz"), loss=np.asarray(loss), **pack("before", before),
                  **pack("after", after))
+    write_extras(keras, folder)
 
 
 def read(folder):
@@ -121,6 +153,18 @@ def read(folder):
         after = model.predict(x_test, verbose=0)
         np.savez(os.path.join(folder, f"{name}.out.npz"), loss=np.asarray(loss), **pack("before", before),
                  **pack("after", after), iterations=np.asarray(int(model.optimizer.iterations.numpy())))
+    _, api = _keras_api()
+    for label, arch in (("checkpoint", "dense"), ("weights", "dense")):
+        path = os.path.join(folder, f"{label}.weights.h5" if label == "weights" else f"{label}.keras")
+        if not os.path.exists(path):
+            continue
+        if label == "weights":
+            model = build(arch, api)
+            model.load_weights(path)
+        else:
+            model = keras.saving.load_model(path)
+        np.savez(os.path.join(folder, f"{label}.out.npz"), **pack("before", model.predict(data(arch, 5, 7)[0],
+                                                                                          verbose=0)))
 
 
 if __name__ == "__main__":
