@@ -58,7 +58,29 @@ def model_from_keras3(config, custom_objects=None, safe_mode=True):
     cls = resolve_class(name, custom_objects, "model")
     model = _subclassed_from_config(cls, unwrap(inner, f"model {class_name!r}", safe_mode))
     _build_subclassed(model, (config.get("build_config") or {}).get("input_shape"))
+    _build_layers(model, config.get(_LAYER_SHAPES_KEY))
     return model
+
+
+# kerosene does not know a subclassed model's input shape, only each layer's: it stores those, in the order of
+# model.layers, under a key of its own (Keras 3 ignores keys it does not know) and builds the layers from them.
+_LAYER_SHAPES_KEY = "kerosene_layer_input_shapes"
+
+
+def _layer_input_shapes(model):
+    return [_plain_shape(getattr(layer, "_build_input_shape", None)) for layer in model.layers]
+
+
+def _plain_shape(shape):
+    return [_plain_shape(s) for s in shape] if isinstance(shape, (list, tuple)) else shape
+
+
+def _build_layers(model, shapes):
+    if getattr(model, "built", True) or not isinstance(shapes, list) or len(shapes) != len(model.layers):
+        return
+    for layer, shape in zip(model.layers, shapes):
+        if isinstance(shape, list) and getattr(layer, "built", True) is False:
+            layer.build([tuple(s) for s in shape] if shape and isinstance(shape[0], list) else tuple(shape))
 
 
 def _subclassed_from_config(cls, config):
@@ -209,8 +231,9 @@ def model_to_keras3(model):
         return out
     if _is_functional(model):
         return _wrap_model(model, "keras.src.models.functional", _functional_to_keras3(model))
-    config = model_config(model)["config"]
-    return _wrap_model(model, type(model).__module__, config)
+    out = _wrap_model(model, type(model).__module__, model_config(model)["config"])
+    out[_LAYER_SHAPES_KEY] = _layer_input_shapes(model)
+    return out
 
 
 def _wrap_model(model, module, config):

@@ -16,7 +16,7 @@ import sys
 
 import numpy as np
 
-NAMES = ("dense", "conv_pool", "batchnorm", "lstm", "gru", "embedding", "dropout", "functional")
+NAMES = ("dense", "conv_pool", "batchnorm", "lstm", "gru", "embedding", "dropout", "functional", "functional_single")
 
 
 def build(name, api):
@@ -36,10 +36,24 @@ def build(name, api):
         return Sequential([Input((6,), dtype="int32"), L.Embedding(10, 3), L.Flatten(), L.Dense(1)])
     if name == "dropout":
         return Sequential([Input((6,)), L.Dense(8, activation="relu"), L.Dropout(0.3), L.Dense(1)])
+    if name == "functional_single":
+        x = Input((4,), name="x")
+        return Model(x, L.Dense(2, name="head")(L.Dense(3, activation="relu", name="body")(x)))
     a, b = Input((4,), name="a"), Input((4,), name="b")
     shared = L.Dense(5, activation="tanh", name="shared")
     merged = L.concatenate([shared(a), shared(b)])
     return Model([a, b], [L.Dense(1, name="value")(merged), L.Dense(2, activation="softmax", name="kind")(merged)])
+
+
+def optimizer_of(name, optimizers):
+    """Each optimizer whose Keras 3 slot layout kerosene maps, on at least one model."""
+    if name == "conv_pool":
+        return optimizers.SGD(learning_rate=0.01, momentum=0.9, nesterov=True)
+    if name == "gru":
+        return optimizers.RMSprop(learning_rate=0.01, momentum=0.5, centered=True)
+    if name == "functional_single":
+        return optimizers.Adam(learning_rate=0.01, amsgrad=True)
+    return optimizers.Adam(learning_rate=0.01)
 
 
 def loss_of(name):
@@ -54,7 +68,7 @@ def data(name, n, seed):
     """(x, y) for model ``name``: inputs and targets of the right structure."""
     rng = np.random.default_rng(seed)
     shapes = {"dense": (6,), "conv_pool": (8, 8, 2), "batchnorm": (5,), "lstm": (7, 3), "gru": (7, 3),
-              "dropout": (6,)}
+              "dropout": (6,), "functional_single": (4,)}
     if name == "embedding":
         x = rng.integers(0, 10, size=(n, 6)).astype("int32")
         return x, rng.normal(size=(n, 1)).astype("float32")
@@ -63,7 +77,7 @@ def data(name, n, seed):
         kinds = np.eye(2, dtype="float32")[rng.integers(0, 2, size=n)]
         return x, [rng.normal(size=(n, 1)).astype("float32"), kinds]
     x = rng.normal(size=(n,) + shapes[name]).astype("float32")
-    units = {"dense": 3}.get(name, 2 if name in ("conv_pool", "batchnorm", "lstm", "gru") else 1)
+    units = {"dense": 3}.get(name, 2 if name in ("conv_pool", "batchnorm", "lstm", "gru", "functional_single") else 1)
     y = rng.normal(size=(n, units)).astype("float32")
     if name == "dense":
         y = np.eye(3, dtype="float32")[rng.integers(0, 3, size=n)]
@@ -125,7 +139,7 @@ def write(folder):
     for i, name in enumerate(NAMES):
         keras.utils.set_random_seed(i)
         model = build(name, api)
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss=loss_of(name))
+        model.compile(optimizer=optimizer_of(name, keras.optimizers), loss=loss_of(name))
         for step in range(3):   # non-trivial weights, moving statistics and Adam moments
             model.train_on_batch(*data(name, 8, 100 + step))
         x_test, _ = data(name, 5, 7)
