@@ -14,16 +14,12 @@ from __future__ import annotations
 import math
 import os
 
+from .._naming import to_snake_case
 from .keras3_compile import compile_from_keras3
 from .keras3_config import is_functional_config
 from .keras_archive import read_archive
 
 __all__ = ["inspect_keras"]
-
-
-def _snake(name):
-    from ..layers.base import to_snake_case   # layers sit below saving; deferred as in keras3_weights
-    return to_snake_case(name)
 
 
 def _weights_under(h5, path):
@@ -59,7 +55,7 @@ def _config_layers(config):
     for spec in specs:
         if not isinstance(spec, dict) or (sequential and spec.get("class_name") == "InputLayer"):
             continue
-        base = _snake(str(spec.get("class_name")))
+        base = to_snake_case(str(spec.get("class_name")))
         n = counts.get(base, -1) + 1
         counts[base] = n
         out.append((f"layers/{base}" if n == 0 else f"layers/{base}_{n}", spec))
