@@ -352,22 +352,22 @@ class DistributedContext:
     # logs
     def reduce_aggregator(self, aggregator):
         """Make the aggregator's means global: sums and counts added over ranks, in place."""
-        aggregator._fold()
+        sums = aggregator.sums()
         gathered = [None] * self.world_size
-        torch_dist.all_gather_object(gathered, list(aggregator._totals))
+        torch_dist.all_gather_object(gathered, list(sums))
         keys = list(dict.fromkeys(key for names in gathered for key in names))
         if not keys:
             return aggregator
         local = []
         for key in keys:
-            total, seen = aggregator._totals.get(key, (None, 0.0))
+            total, seen = sums.get(key, (None, 0.0))
             local.append(0.0 if total is None else total.detach().reshape(()).to(torch.float64).cpu().item())
             local.append(float(seen))
         both = torch.tensor(local, dtype=torch.float64, device=self.comm_device)
         torch_dist.all_reduce(both)
         values = both.cpu().tolist()
-        aggregator._totals = {key: (torch.tensor(values[2 * i], dtype=torch.float64), values[2 * i + 1])
-                              for i, key in enumerate(keys)}
+        aggregator.set_sums({key: (torch.tensor(values[2 * i], dtype=torch.float64), values[2 * i + 1])
+                             for i, key in enumerate(keys)})
         return aggregator
 
     # failure

@@ -160,6 +160,16 @@ class EpochAggregator:
         self._pending_sizes = list(state["pending_sizes"])
         self._totals = {k: (place(total), seen) for k, (total, seen) in state["totals"].items()}
 
+    def sums(self):
+        """``{key: (size-weighted sum, total size)}`` of the epoch so far (pending batches folded in)."""
+        self._fold()
+        return dict(self._totals)
+
+    def set_sums(self, sums):
+        """Replace the epoch's sums, e.g. with the sums over every rank under torch.distributed."""
+        self._pending, self._pending_sizes = [], []
+        self._totals = dict(sums)
+
     def _fold(self):
         if not self._pending:
             return

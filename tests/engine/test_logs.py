@@ -42,3 +42,13 @@ def test_a_restored_aggregator_reduces_to_the_same_bits():
 def test_to_floats_keeps_non_tensors_and_nan():
     out = to_floats({"loss": torch.tensor(float("nan")), "batch": 2})
     assert math.isnan(out["loss"]) and out["batch"] == 2
+
+
+def test_sums_can_be_replaced_by_sums_over_ranks():
+    agg = EpochAggregator()
+    agg.update({"loss": torch.tensor(2.0)}, 4)
+    sums = agg.sums()
+    assert float(sums["loss"][0]) == 8.0 and sums["loss"][1] == 4.0
+    # what the distributed context does: this rank's sums plus another rank's (loss 4.0 over 4 rows)
+    agg.set_sums({"loss": (sums["loss"][0] + 16.0, sums["loss"][1] + 4.0)})
+    assert agg.result() == {"loss": 3.0} and agg.steps == 0
