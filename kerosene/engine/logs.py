@@ -9,27 +9,101 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
-__all__ = ["BatchLogs", "EpochAggregator", "to_floats"]
+__all__ = ["BatchLogs", "EpochAggregator", "AliasedLogs", "resolve_log_key", "to_floats"]
+
+# Keras 2.2 logged some metrics under short names (``acc``, ``val_acc``) and others under
+# the function's full name (``mean_squared_error`` for ``'mse'``); kerosene logs the name
+# given. Each pair's spellings resolve to whichever one a run logs, also after a ``val_``
+# or an output-name prefix, so either spelling reads the same single entry.
+LOG_ALIASES = (
+    ("acc", "accuracy"),
+    ("ce", "crossentropy"),
+    ("mse", "mean_squared_error"),
+    ("mae", "mean_absolute_error"),
+    ("mape", "mean_absolute_percentage_error"),
+    ("msle", "mean_squared_logarithmic_error"),
+    ("cosine", "cosine_proximity"),
+    ("kld", "kullback_leibler_divergence"),
+)
+_SPELLINGS = [(a, b) for pair in LOG_ALIASES for a, b in (pair, pair[::-1])]
 
 
-def to_floats(tensors):
-    """Turn a dict of scalar tensors (or numbers) into a dict of Python floats, one sync."""
+def _variants(key):
+    """The other spellings of a log key: ``val_acc`` -> ``val_accuracy``."""
+    for name, other in _SPELLINGS:
+        if key == name or key.endswith("_" + name):
+            yield key[:len(key) - len(name)] + other
+
+
+def resolve_log_key(key, keys):
+    """The entry of ``keys`` that ``key`` names (itself or another spelling), or None.
+
+    Example::
+
+        resolve_log_key('val_acc', ['loss', 'val_accuracy'])   # 'val_accuracy'
+    """
+    if key in keys:
+        return key
+    if isinstance(key, str):
+        for variant in _variants(key):
+            if variant in keys:
+                return variant
+    return None
+
+
+class AliasedLogs(dict):
+    """A dict of logs in which a key's other Keras spelling finds the same entry.
+
+    Only reads resolve: iteration, ``keys()`` and writes see the keys as logged, so a
+    CSV or History gets one column per value.
+
+    Example::
+
+        logs = AliasedLogs(accuracy=0.9)
+        logs['acc'], 'acc' in logs, list(logs)   # 0.9, True, ['accuracy']
+    """
+
+    __slots__ = ()
+
+    def __missing__(self, key):
+        for variant in _variants(key) if isinstance(key, str) else ():
+            if dict.__contains__(self, variant):
+                return dict.__getitem__(self, variant)
+        raise KeyError(key)
+
+    def __contains__(self, key):
+        return dict.__contains__(self, key) or resolve_log_key(key, dict.keys(self)) is not None
+
+    def get(self, key, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+
+def to_floats(tensors, kind=float):
+    """Turn a dict of scalar tensors (or numbers) into a dict of ``kind`` values, one sync.
+
+    ``kind=np.float64`` gives numpy scalars, which are Python floats too (Keras 2's batch
+    logs held numpy scalars, so ``logs['loss'][()]`` works).
+    """
     keys = [k for k, v in tensors.items() if isinstance(v, torch.Tensor)]
     out = dict(tensors)
     if keys and tensors[keys[0]].device.type == "cpu":
         # On the CPU there is no transfer to batch: .item() per value is the cheapest read.
         for key in keys:
-            out[key] = float(tensors[key].item())
+            out[key] = kind(tensors[key].item())
     elif keys:
         stacked = torch.stack([tensors[k].detach().reshape(()).to(torch.float64) for k in keys])
         for key, value in zip(keys, stacked.tolist()):
-            out[key] = value
+            out[key] = kind(value)
     return out
 
 
-class BatchLogs(dict):
+class BatchLogs(AliasedLogs):
     """A batch's logs: a dict whose tensor values become floats when first read.
 
     Keys (``batch``, ``size``, ``loss``, metric names) are there from the start, so
@@ -39,7 +113,7 @@ class BatchLogs(dict):
     Example::
 
         logs = BatchLogs({'loss': torch.tensor(0.5)}, batch=0, size=32)
-        logs.get('loss')   # 0.5, a Python float
+        logs.get('loss')   # 0.5, a numpy float64 (also a Python float)
     """
 
     __slots__ = ("_lazy",)
@@ -52,7 +126,7 @@ class BatchLogs(dict):
 
     def _materialize(self):
         self._lazy = False
-        for key, value in to_floats(dict(dict.items(self))).items():
+        for key, value in to_floats(dict(dict.items(self)), np.float64).items():
             dict.__setitem__(self, key, value)
 
     def __getitem__(self, key):
@@ -63,7 +137,7 @@ class BatchLogs(dict):
     def get(self, key, default=None):
         if self._lazy:
             self._materialize()
-        return dict.get(self, key, default)
+        return AliasedLogs.get(self, key, default)
 
     def items(self):
         if self._lazy:
