@@ -11,7 +11,7 @@ import numpy as np
 from .. import distributed
 from ..saving.atomic import check_destination
 from .base import Callback
-from ..engine.logs import AliasedLogs, resolve_log_key
+from .._log_keys import AliasedLogs, resolve_log_key
 from .monitor import improvement_op, read_monitor, resolve_mode, validate_mode
 
 __all__ = ["ModelCheckpoint"]

@@ -1,7 +1,7 @@
 """History: every epoch's logs, returned by ``fit``."""
 from __future__ import annotations
 
-from ..engine.logs import AliasedLogs
+from .._log_keys import AliasedLogs
 from ..utils.plotting import plot_history
 from .base import Callback
 

@@ -11,7 +11,7 @@ import operator
 import warnings
 
 from ..metrics import direction_of
-from ..engine.logs import resolve_log_key
+from .._log_keys import resolve_log_key
 
 __all__ = ["resolve_mode", "improvement_op", "check_monitor", "MODES", "monitor_presence", "read_monitor",
            "check_non_negative_int", "check_number", "check_monitor_name", "Improvement"]
