@@ -29,6 +29,7 @@ def test_loss_history_example(seeded):
     model.fit(x_train, y_train, batch_size=128, epochs=20, verbose=0, callbacks=[history])
 
     assert len(history.losses) == 20 * 5
-    assert all(type(v) is float for v in history.losses)
+    # numpy float64, a Python float subclass, as Keras 2's batch logs held numpy scalars
+    assert all(isinstance(v, float) and type(v) is np.float64 for v in history.losses)
     first, last = np.mean(history.losses[:5]), np.mean(history.losses[-5:])
     assert last < first * 0.5

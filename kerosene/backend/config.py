@@ -129,7 +129,7 @@ def get_value(x):
     if isinstance(x, BoundHyperparameter):
         return float(getattr(x._owner, x._attribute))
     if isinstance(x, torch.Tensor):
-        return x.detach().cpu().numpy()
+        return x.detach().cpu().numpy().copy()  # a snapshot: a later set_value must not change it
     if isinstance(x, (int, float, np.ndarray, np.number)):
         return x
     raise TypeError(f"get_value: `x` must be a tensor or a value read from an optimizer "

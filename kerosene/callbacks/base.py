@@ -3,7 +3,9 @@
 A callback is a set of hooks the training loop calls at given stages of ``fit``,
 ``evaluate`` and ``predict``. Only the engine calls hooks, and only through
 :class:`CallbackList`, which calls a hook on the callbacks that override it and on no
-one else, so a callback that overrides no batch hook costs nothing per step.
+one else, so a callback that overrides no batch hook costs nothing per step. A hook
+assigned on an instance (``cb.on_batch_end = f``, as mocks and Keras 2 code do) counts
+as an override; the list decides who listens when it is made, once per ``fit``.
 """
 from __future__ import annotations
 
@@ -152,12 +154,13 @@ class Callback:
             setattr(self, key, copy.deepcopy(value))
 
     def overrides(self, hook):
-        """True when this callback's class overrides ``hook`` (or its Keras 2 alias)."""
-        cls = type(self)
-        if getattr(cls, hook) is not getattr(Callback, hook):
+        """True when this callback overrides ``hook`` (or its Keras 2 alias): in its class,
+        or by a function assigned on the instance (``cb.on_batch_end = f``)."""
+        own = self.__dict__
+        if hook in own or getattr(type(self), hook) is not getattr(Callback, hook):
             return True
         alias = _BATCH_ALIASES.get(hook)
-        return alias is not None and getattr(cls, alias) is not getattr(Callback, alias)
+        return alias is not None and (alias in own or getattr(type(self), alias) is not getattr(Callback, alias))
 
 
 class CallbackList:

@@ -11,7 +11,8 @@ import numpy as np
 from .. import distributed
 from ..saving.atomic import check_destination
 from .base import Callback
-from .monitor import improvement_op, resolve_mode, validate_mode
+from .._log_keys import AliasedLogs, resolve_log_key
+from .monitor import improvement_op, read_monitor, resolve_mode, validate_mode
 
 __all__ = ["ModelCheckpoint"]
 
@@ -131,13 +132,13 @@ class ModelCheckpoint(Callback):
         if not names:
             return
         known = set(names) | {"epoch"} | ({"batch"} if self.save_freq != "epoch" else set())
-        unknown = sorted(self.fields - known)
+        unknown = sorted(f for f in self.fields if resolve_log_key(f, known) is None)
         if unknown:
             raise ValueError(
                 f"ModelCheckpoint `filepath` {self.filepath!r} uses {', '.join(repr(u) for u in unknown)}, which "
                 f"this run never logs; available keys: epoch{', batch' if self.save_freq != 'epoch' else ''}, "
                 f"{', '.join(names)}")
-        if self.save_best_only and self.monitor not in names:
+        if self.save_best_only and resolve_log_key(self.monitor, names) is None:
             warnings.warn(f"ModelCheckpoint monitors {self.monitor!r}, which this run never logs (available: "
                           f"{', '.join(names)}); no checkpoint will be saved", RuntimeWarning, stacklevel=2)
 
@@ -162,12 +163,12 @@ class ModelCheckpoint(Callback):
 
     # --- saving ---------------------------------------------------------------------
     def _path_for(self, epoch, batch, logs):
-        values = dict(logs or {})
+        values = AliasedLogs(logs or {})
         values["epoch"] = epoch + 1
         if batch is not None:
             values["batch"] = batch + 1   # 1-based like epoch (Keras 3), not the logs' 0-based index
         try:
-            return self.filepath.format(**values)
+            return self.filepath.format_map(values)
         except KeyError as err:
             raise ValueError(f"ModelCheckpoint `filepath` {self.filepath!r} needs {err.args[0]!r}, which is not in "
                              f"the logs (keys: {', '.join(sorted(values))})") from None
@@ -179,12 +180,11 @@ class ModelCheckpoint(Callback):
     def _save(self, epoch, batch, logs):
         logs = logs or {}
         if self.save_best_only:
-            current = logs.get(self.monitor)
+            current = read_monitor(logs, self.monitor)
             if current is None:
                 warnings.warn(f"Can save best model only with {self.monitor} available, skipping.",
                               RuntimeWarning, stacklevel=3)
                 return
-            current = float(current)
             if not improvement_op(self.mode)(current, self.best):
                 self._say(f"\nEpoch {epoch + 1:05d}: {self.monitor} did not improve from {self.best:.5f}")
                 return

@@ -27,9 +27,10 @@ class EarlyStopping(Callback):
     and is an error for a name with no known direction.
 
     ``restore_best_weights=True`` puts back the weights of the best epoch **whenever
-    training ends** — patience ran out, the epochs ran out, another callback stopped
-    it, or an error/interrupt ended it (Keras 2 restored only when EarlyStopping itself
-    stopped). The best epoch is the one with the best monitored value, even when that
+    training ends** — patience ran out (then at once, in that epoch's ``on_epoch_end``,
+    as Keras 2 does), the epochs ran out, another callback stopped it, or an
+    error/interrupt ended it (Keras 2 restored only when EarlyStopping itself stopped).
+    It works with any model that has ``get_weights``/``set_weights``. The best epoch is the one with the best monitored value, even when that
     value never beat ``baseline``.
 
     ``stopped_epoch`` (0-based, 0 when it did not stop training), ``best``, ``wait`` and
@@ -70,6 +71,7 @@ class EarlyStopping(Callback):
         self.best_weights = None
         # The best value seen, baseline or not: it decides which weights are restored.
         self._best_seen = None
+        self._restored = False
 
     def on_train_begin(self, logs=None):
         self._reset()
@@ -86,7 +88,8 @@ class EarlyStopping(Callback):
             self._best_seen = current
             self.best_epoch = epoch
             if self.restore_best_weights:
-                self.best_weights = [np.array(w, copy=True) for w in self.model.get_weights()]
+                # deepcopy: any model with get_weights/set_weights, whatever it returns
+                self.best_weights = copy.deepcopy(self.model.get_weights())
         if self._improves(current, self.best):
             self.best = current
             self.wait = 0
@@ -96,15 +99,20 @@ class EarlyStopping(Callback):
             self.stopped_epoch = epoch
             self.stopped = True
             self.model.stop_training = True
+            self._restore()
+
+    def _restore(self):
+        if self.restore_best_weights and self.best_weights is not None and not self._restored:
+            if self.verbose > 0 and distributed.is_main_process():
+                print(f"Restoring model weights from the end of the best epoch: {self.best_epoch + 1}.")
+            self.model.set_weights(self.best_weights)
+            self._restored = True
 
     def on_train_end(self, logs=None):
         talk = self.verbose > 0 and distributed.is_main_process()
         if self.stopped and talk:
             print(f"Epoch {self.stopped_epoch + 1:05d}: early stopping")
-        if self.restore_best_weights and self.best_weights is not None:
-            if talk:
-                print(f"Restoring model weights from the end of the best epoch: {self.best_epoch + 1}.")
-            self.model.set_weights(self.best_weights)
+        self._restore()
 
     def state_dict(self):
         return {

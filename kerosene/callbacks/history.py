@@ -1,6 +1,7 @@
 """History: every epoch's logs, returned by ``fit``."""
 from __future__ import annotations
 
+from .._log_keys import AliasedLogs
 from ..utils.plotting import plot_history
 from .base import Callback
 
@@ -11,7 +12,9 @@ class History(Callback):
     """Records every epoch's logs; ``fit`` returns it.
 
     ``history.history`` maps each log key to its list of per-epoch values (floats),
-    ``history.epoch`` lists the epochs, ``history.params`` the run's parameters.
+    ``history.epoch`` lists the epochs, ``history.params`` the run's parameters. Keras
+    2.2's spellings read the same lists: ``history.history['acc']`` after
+    ``metrics=['accuracy']``, and the other way round.
 
     Example::
 
@@ -24,11 +27,11 @@ class History(Callback):
     def __init__(self):
         super().__init__()
         self.epoch = []
-        self.history = {}
+        self.history = AliasedLogs()
 
     def on_train_begin(self, logs=None):
         self.epoch = []
-        self.history = {}
+        self.history = AliasedLogs()
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -37,6 +40,10 @@ class History(Callback):
             self.history.setdefault(key, []).append(_plain(value))
         if self.model is not None:
             self.model.history = self
+
+    def load_state_dict(self, state):
+        super().load_state_dict(state)
+        self.history = AliasedLogs(self.history)
 
     def plot(self, metrics=None, **kwargs):
         """Plot the curves (train and validation side by side); needs the ``plot`` extra."""

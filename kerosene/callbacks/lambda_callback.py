@@ -43,11 +43,5 @@ class LambdaCallback(Callback):
             self._functions[hook] = function
             setattr(self, hook, function)
 
-    def overrides(self, hook):
-        if hook in self._functions:
-            return True
-        alias = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end": "on_batch_end"}.get(hook)
-        return alias in self._functions
-
     def state_dict(self):
         return {}

@@ -28,23 +28,42 @@ _FLOOR_RTOL = 1e-6
 
 def _optimizer_of(model, owner):
     optimizer = getattr(model, "optimizer", None)
-    if optimizer is None or not (hasattr(optimizer, "learning_rate") or hasattr(optimizer, "param_groups")):
-        raise ValueError(f"{owner} needs a compiled model whose optimizer has a learning rate, "
-                         f"got optimizer {optimizer!r}")
+    if optimizer is None or not any(hasattr(optimizer, a) for a in ("learning_rate", "param_groups", "lr")):
+        raise ValueError(f"{owner} needs a compiled model whose optimizer has a learning rate "
+                         f"(`learning_rate`, `lr` or torch param groups), got optimizer {optimizer!r}")
     return optimizer
+
+
+def _rate_attribute(optimizer):
+    """Where the rate lives: ``learning_rate``, Keras 2's ``lr``, or None (torch param groups)."""
+    for name in ("learning_rate", "lr"):
+        if hasattr(optimizer, name):
+            return name
+    return None
 
 
 def get_learning_rate(optimizer):
     """The optimizer's learning rate (its first param group's) as a Python float."""
-    if hasattr(optimizer, "learning_rate"):
-        return float(optimizer.learning_rate)
+    name = _rate_attribute(optimizer)
+    if name is not None:
+        value = getattr(optimizer, name)
+        return float(value.item() if hasattr(value, "item") else value)
     return float(optimizer.param_groups[0]["lr"])
 
 
 def set_learning_rate(optimizer, value):
-    """Set the learning rate of every param group of ``optimizer`` to ``value``."""
-    if hasattr(optimizer, "learning_rate"):
-        optimizer.learning_rate = float(value)
+    """Set the learning rate of every param group of ``optimizer`` to ``value``.
+
+    A rate held in a tensor (Keras 2's ``lr = K.variable(...)``) is written in place.
+    """
+    name = _rate_attribute(optimizer)
+    if name is not None:
+        current = getattr(optimizer, name)
+        if isinstance(current, torch.Tensor):
+            with torch.no_grad():
+                current.fill_(float(value))
+        else:
+            setattr(optimizer, name, float(value))
         return
     for group in optimizer.param_groups:
         group["lr"] = float(value)
@@ -119,8 +138,8 @@ class ReduceLROnPlateau(Callback):
         super().__init__()
         owner = "ReduceLROnPlateau"
         if "epsilon" in kwargs:
-            warnings.warn("ReduceLROnPlateau `epsilon` is deprecated; use `min_delta`", DeprecationWarning,
-                          stacklevel=2)
+            warnings.warn("ReduceLROnPlateau: `epsilon` argument is deprecated and will be removed, use "
+                          "`min_delta` instead.", UserWarning, stacklevel=2)
             min_delta = kwargs.pop("epsilon")
         if kwargs:
             raise TypeError(f"ReduceLROnPlateau() got an unexpected keyword argument {sorted(kwargs)[0]!r}")

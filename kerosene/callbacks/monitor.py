@@ -11,6 +11,7 @@ import operator
 import warnings
 
 from ..metrics import direction_of
+from .._log_keys import resolve_log_key
 
 __all__ = ["resolve_mode", "improvement_op", "check_monitor", "MODES", "monitor_presence", "read_monitor",
            "check_non_negative_int", "check_number", "check_monitor_name", "Improvement"]
@@ -49,7 +50,7 @@ def improvement_op(mode):
 def check_monitor(monitor, params, owner):
     """Warn at train begin when ``monitor`` is not among the keys the logs can hold."""
     names = list((params or {}).get("metrics") or [])
-    if names and monitor not in names:
+    if names and resolve_log_key(monitor, names) is None:
         warnings.warn(
             f"{owner} monitors {monitor!r}, which this run never logs (available: {', '.join(names)}); "
             "it will be skipped on every epoch", RuntimeWarning, stacklevel=3)
@@ -70,7 +71,7 @@ def monitor_presence(monitor, params, owner, warn=True):
     names = list(params.get("metrics") or [])
     if not names:
         return "unknown"
-    if monitor not in names:
+    if resolve_log_key(monitor, names) is None:
         if warn:
             check_monitor(monitor, params, owner)
         return "never"
@@ -86,10 +87,14 @@ def monitor_presence(monitor, params, owner, warn=True):
 
 
 def read_monitor(logs, monitor):
-    """The monitored value from ``logs`` as a Python float, or ``None`` when absent."""
-    if not logs or monitor not in logs:
+    """The monitored value from ``logs`` as a Python float, or ``None`` when absent.
+
+    Keras 2.2's spelling and the logged one find the same value (``val_acc``/``val_accuracy``).
+    """
+    key = resolve_log_key(monitor, logs) if logs else None
+    if key is None:
         return None
-    value = logs[monitor]
+    value = logs[key]
     if value is None:
         return None
     if hasattr(value, "item"):

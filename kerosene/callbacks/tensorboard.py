@@ -38,7 +38,7 @@ class TensorBoard(Callback):
     ``batch_<name>`` every N training batches at step = batches seen so far (reading batch
     values costs a device sync on those batches). ``histogram_freq=N`` writes a
     histogram of every weight every N epochs (and, with ``write_images``, 2-D weights as
-    images); ``embeddings_freq=N`` writes the weights of Embedding layers for the
+    images); as in Keras 2 it needs validation arrays (not a generator); ``embeddings_freq=N`` writes the weights of Embedding layers for the
     projector; ``write_graph`` traces the model once, on the first batch it sees;
     ``profile_batch=N`` or ``(start, stop)`` profiles those training batches (1-based)
     with ``torch.profiler`` into ``log_dir/train/plugins/profile``.
@@ -106,6 +106,11 @@ class TensorBoard(Callback):
     # --- hooks -----------------------------------------------------------------------------
     def on_train_begin(self, logs=None):
         self._global_batch = 0
+        if self.histogram_freq and self.validation_data is None:
+            # Keras 2 computes histograms on the validation arrays, so it refuses a run without them.
+            raise ValueError(f"TensorBoard `histogram_freq`={self.histogram_freq}: if printing histograms, "
+                             "validation_data must be provided, and cannot be a generator (pass arrays "
+                             "as validation_data or a validation_split, or set histogram_freq=0)")
         if not self._active:
             return
         check_destination(self.log_dir, "TensorBoard `log_dir`", folder=True)

@@ -24,7 +24,7 @@ __all__ = [
 
 
 def is_array_like(x):
-    return isinstance(x, (np.ndarray, torch.Tensor)) or (
+    return isinstance(x, (np.ndarray, torch.Tensor)) or _is_sparse(x) or (
         hasattr(x, "__array__") and hasattr(x, "shape") and not isinstance(x, (list, dict, tuple)))
 
 
@@ -36,6 +36,8 @@ def to_tensor(x, name="x"):
         x = np.asarray(x)
     if isinstance(x, (int, float)):
         x = np.asarray(x)
+    if _is_sparse(x):
+        x = x.toarray()  # scipy sparse: dense rows, as Keras 2 feeds them on a dense backend
     try:
         array = np.asarray(x)
     except Exception as exc:  # pragma: no cover - exotic inputs
@@ -49,6 +51,10 @@ def to_tensor(x, name="x"):
     if not array.flags.writeable or not array.flags.c_contiguous:
         array = np.ascontiguousarray(array).copy()
     return torch.from_numpy(array)
+
+
+def _is_sparse(x):
+    return type(x).__module__.startswith("scipy.sparse") and hasattr(x, "toarray")
 
 
 def num_samples(tensors, names):
@@ -118,13 +124,20 @@ class ArrayAdapter(DataAdapter):
         names = [f"x[{i}]" if len(x_leaves) > 1 else "x" for i in range(len(x_leaves))]
         names += [f"y[{i}]" if len(y_leaves) > 1 else "y" for i in range(len(y_leaves))]
         tensors = [to_tensor(leaf, name) for leaf, name in zip(x_leaves + y_leaves, names)]
-        if sample_weight is not None:
-            sw = to_tensor(sample_weight, "sample_weight").to(torch.float32)
+        if isinstance(sample_weight, tuple):
+            raise TypeError("`sample_weight` must be an array, a list (one per output, None for none) or a dict "
+                            "keyed by output name, got a tuple")
+        # Several outputs: a list or dict, one array (or None) per output, as in Keras 2.
+        sw_leaves, self._rebuild_sw = flatten(sample_weight)
+        for i, leaf in enumerate(sw_leaves):
+            sw = to_tensor(leaf, "sample_weight").to(torch.float32)
             if sw.dim() > 1:
                 sw = sw.reshape(sw.shape[0], -1)[:, 0] if sw.shape[-1] == 1 else sw
             tensors.append(sw)
-            names.append("sample_weight")
+            names.append(f"sample_weight[{i}]" if len(sw_leaves) > 1 else "sample_weight")
         self.samples = num_samples(tensors, names)
+        self._given = x_leaves + y_leaves  # the user's arrays, for keras_arrays()
+        self._given_sw = sample_weight
         if device is not None and device.type != "cpu":
             if device.type == "cuda":
                 tensors = [t.pin_memory() if not t.is_cuda else t for t in tensors]
@@ -132,7 +145,8 @@ class ArrayAdapter(DataAdapter):
         self._tensors = tensors
         self._nx = len(x_leaves)
         self._ny = len(y_leaves)
-        self._has_sw = sample_weight is not None
+        self._has_sw = bool(sw_leaves)
+        self._nsw = len(sw_leaves)
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.seed = int(seed)
@@ -141,6 +155,25 @@ class ArrayAdapter(DataAdapter):
         self.steps = full if steps is None else min(int(steps), full) if steps else full
         self._single = self._nx == 1 and self._ny <= 1
         self.order = None
+
+    def map_inputs(self, fn):
+        """Replace the input tensors once by ``fn(x)`` (same structure and rows)."""
+        self._tensors[:self._nx] = flatten(fn(self._rebuild_x(self._tensors[:self._nx])))[0]
+
+    def keras_arrays(self):
+        """Keras 2's ``callback.validation_data``: the inputs and targets as given (numpy),
+        then one sample-weight array per target (ones when none was given)."""
+        def as_numpy(value):
+            if isinstance(value, torch.Tensor):
+                return value.detach().cpu().numpy()
+            return value if isinstance(value, np.ndarray) else np.asarray(value)
+        ones = np.ones(self.samples, dtype=np.float32)
+        given = self._given_sw
+        if isinstance(given, dict):
+            given = list(given.values())
+        weights = ([ones if w is None else as_numpy(w) for w in given] if isinstance(given, list) and self._ny > 1
+                   else [ones if given is None else as_numpy(given)] * self._ny)
+        return [as_numpy(a) for a in self._given] + weights
 
     def permutation(self, epoch):
         """The shuffle order of ``epoch``: a function of the seed and the epoch alone."""
@@ -156,7 +189,12 @@ class ArrayAdapter(DataAdapter):
         else:
             x = self._rebuild_x(parts[:nx])
             y = self._rebuild_y(parts[nx:nx + ny]) if ny else None
-        sw = parts[-1] if self._has_sw else None
+        if not self._nsw:
+            sw = None
+        elif self._nsw == 1 and ny <= 1:
+            sw = parts[-1]
+        else:
+            sw = self._rebuild_sw(parts[nx + ny:])
         return x, y, sw
 
     def peek(self):

@@ -9,27 +9,34 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
-__all__ = ["BatchLogs", "EpochAggregator", "to_floats"]
+from .._log_keys import AliasedLogs, resolve_log_key
+
+__all__ = ["BatchLogs", "EpochAggregator", "AliasedLogs", "resolve_log_key", "to_floats"]
 
 
-def to_floats(tensors):
-    """Turn a dict of scalar tensors (or numbers) into a dict of Python floats, one sync."""
+def to_floats(tensors, kind=float):
+    """Turn a dict of scalar tensors (or numbers) into a dict of ``kind`` values, one sync.
+
+    ``kind=np.float64`` gives numpy scalars, which are Python floats too (Keras 2's batch
+    logs held numpy scalars, so ``logs['loss'][()]`` works).
+    """
     keys = [k for k, v in tensors.items() if isinstance(v, torch.Tensor)]
     out = dict(tensors)
     if keys and tensors[keys[0]].device.type == "cpu":
         # On the CPU there is no transfer to batch: .item() per value is the cheapest read.
         for key in keys:
-            out[key] = float(tensors[key].item())
+            out[key] = kind(tensors[key].item())
     elif keys:
         stacked = torch.stack([tensors[k].detach().reshape(()).to(torch.float64) for k in keys])
         for key, value in zip(keys, stacked.tolist()):
-            out[key] = value
+            out[key] = kind(value)
     return out
 
 
-class BatchLogs(dict):
+class BatchLogs(AliasedLogs):
     """A batch's logs: a dict whose tensor values become floats when first read.
 
     Keys (``batch``, ``size``, ``loss``, metric names) are there from the start, so
@@ -39,7 +46,7 @@ class BatchLogs(dict):
     Example::
 
         logs = BatchLogs({'loss': torch.tensor(0.5)}, batch=0, size=32)
-        logs.get('loss')   # 0.5, a Python float
+        logs.get('loss')   # 0.5, a numpy float64 (also a Python float)
     """
 
     __slots__ = ("_lazy",)
@@ -52,7 +59,7 @@ class BatchLogs(dict):
 
     def _materialize(self):
         self._lazy = False
-        for key, value in to_floats(dict(dict.items(self))).items():
+        for key, value in to_floats(dict(dict.items(self)), np.float64).items():
             dict.__setitem__(self, key, value)
 
     def __getitem__(self, key):
@@ -63,7 +70,7 @@ class BatchLogs(dict):
     def get(self, key, default=None):
         if self._lazy:
             self._materialize()
-        return dict.get(self, key, default)
+        return AliasedLogs.get(self, key, default)
 
     def items(self):
         if self._lazy:

@@ -26,7 +26,7 @@ from ..callbacks.progbar import ProgbarLogger
 from ..utils.progbar import Progbar
 from ..utils.tree import flatten
 from .arguments import validation_due
-from .logs import BatchLogs, EpochAggregator
+from .logs import AliasedLogs, BatchLogs, EpochAggregator
 
 __all__ = ["configure_callbacks", "user_callbacks", "run_fit", "run_test", "run_predict", "autocast",
            "batch_rows", "to_numpy", "ProgbarCallback"]
@@ -139,7 +139,7 @@ def _run_epochs(model, callbacks, val_adapter, loop_state, validation_freq, dist
         adapter.on_epoch_end()
         loop_state.start_step = 0
         dist.reduce_aggregator(aggregator)  # in place: ProgbarLogger holds this aggregator
-        epoch_logs = dict(aggregator.result())
+        epoch_logs = AliasedLogs(aggregator.result())
         if val_adapter is not None and not model.stop_training and validation_due(epoch, validation_freq):
             loop_state.in_validation = True
             val_logs = run_test(model, val_adapter, callbacks, dist=dist)
@@ -198,7 +198,7 @@ def run_test(model, adapter, callbacks, dist):
                 callbacks.on_test_batch_end(step, BatchLogs(logs, step, size))
     dist.reduce_aggregator(aggregator)
     results = aggregator.result()
-    callbacks.on_test_end(dict(results))
+    callbacks.on_test_end(AliasedLogs(results))
     model.train(was_training)
     return results
 

@@ -242,9 +242,10 @@ class Trainer:
         aggregator = EpochAggregator()
         callback_list, history = loop.configure_callbacks(self, callbacks, verbose if dist.is_main else 0,
                                                           params, aggregator)
-        if do_validation and isinstance(val_adapter, ArrayAdapter):
-            for cb in callback_list:
-                cb.validation_data = val_adapter._tensors
+        # Keras 2's callback.validation_data: arrays only (None for generators, and without validation).
+        validation_arrays = val_adapter.keras_arrays() if isinstance(val_adapter, ArrayAdapter) else None
+        for cb in callback_list:
+            cb.validation_data = validation_arrays
         run = RunState(seed, initial_epoch, epochs, aggregator=aggregator, adapter=adapter,
                        callbacks=callback_list, device=device, loss_scaler=state.loss_scaler)
         dist.watch(callback_list)

@@ -93,6 +93,8 @@ class Sequential(Model):
             raise ValueError(f"All layers in a Sequential model must have unique names; {layer_name(layer)!r} is taken")
         if not len(self._stack) and shape is not None and self._input_shape is None:
             self._input_shape = shape
+        elif len(self._stack) and shape is not None and hasattr(layer, "_set_input_check"):
+            layer._set_input_check(None)  # Keras 2 ignores input_dim/input_shape after the first layer
         self._stack.append(layer)
         if self._input_shape is not None:
             self._build_declared()

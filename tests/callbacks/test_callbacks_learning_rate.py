@@ -141,7 +141,7 @@ def test_plateau_bad_input(kwargs, error, words):
 
 
 def test_plateau_epsilon_is_a_deprecated_alias():
-    with pytest.warns(DeprecationWarning, match="epsilon"):
+    with pytest.warns(UserWarning, match="`epsilon` argument is deprecated"):
         rl = ReduceLROnPlateau(epsilon=0.01)
     assert rl.min_delta == 0.01
 

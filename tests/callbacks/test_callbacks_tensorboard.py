@@ -82,7 +82,8 @@ def test_batch_scalars(tmp_path, update_freq, every):
 def test_weight_histograms_and_images_every_n_epochs(tmp_path):
     rec = WeightsPerEpoch()
     m = model()
-    m.fit(X, Y, batch_size=8, epochs=4, verbose=0, callbacks=[rec, TensorBoard(tmp_path, histogram_freq=2, write_images=True)])
+    m.fit(X, Y, batch_size=8, epochs=4, verbose=0, validation_data=(X, Y),
+          callbacks=[rec, TensorBoard(tmp_path, histogram_freq=2, write_images=True)])
     train = load(tmp_path / "train")
     names = [layer.name for layer in m.layers]
     tags = set(train.Tags()["histograms"])
@@ -185,3 +186,14 @@ def test_each_epoch_is_on_disk_when_the_epoch_ends(tmp_path):
 
     model().fit(X, Y, batch_size=8, epochs=3, verbose=0, callbacks=[TensorBoard(tmp_path, write_graph=False), ReadBack()])
     assert seen == [[0], [0, 1], [0, 1, 2]]
+
+
+def test_histograms_need_validation_arrays(tmp_path):
+    m = model()
+    with pytest.raises(ValueError, match="`histogram_freq`=1: if printing histograms, validation_data must be"):
+        m.fit(X, Y, epochs=2, verbose=0, callbacks=[TensorBoard(tmp_path / "a", histogram_freq=1)])
+    batches = ((X[:8], Y[:8]) for _ in iter(int, 1))
+    with pytest.raises(ValueError, match="cannot be a generator"):
+        m.fit(batches, steps_per_epoch=2, epochs=2, verbose=0, validation_data=((X, Y) for _ in iter(int, 1)),
+              validation_steps=1, callbacks=[TensorBoard(tmp_path / "b", histogram_freq=1)])
+    assert not (tmp_path / "a").exists()  # refused before anything was written

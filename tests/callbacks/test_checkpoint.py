@@ -113,10 +113,22 @@ def test_missing_monitor_warns_and_skips(tmp_path):
 def test_unknown_template_key_fails_before_the_first_epoch(tmp_path):
     x, y = _data()
     counter = _Recorder()
-    cp = ModelCheckpoint(str(tmp_path / "w-{val_acc:.2f}.h5"))
-    with pytest.raises(ValueError, match="'val_acc'.*never logs.*val_accuracy"):
+    cp = ModelCheckpoint(str(tmp_path / "w-{val_f1:.2f}.h5"))
+    with pytest.raises(ValueError, match="'val_f1'.*never logs.*val_accuracy"):
         _model().fit(x, y, epochs=3, verbose=0, validation_data=(x, y), callbacks=[counter, cp])
     assert getattr(counter, "begun", []) == []
+
+
+def test_keras2_spelling_in_template_and_monitor(tmp_path):
+    # metrics=['accuracy'] logs 'val_accuracy'; Keras 2.2 code names it 'val_acc'.
+    x, y = _data()
+    cp = ModelCheckpoint(str(tmp_path / "w-{epoch}-{val_acc:.3f}.h5"), monitor="val_acc", save_best_only=True,
+                         save_weights_only=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        history = _model().fit(x, y, epochs=2, verbose=0, validation_data=(x, y), callbacks=[cp])
+    first = f"w-1-{history.history['val_accuracy'][0]:.3f}.h5"
+    assert first in os.listdir(tmp_path) and history.history["val_acc"] is history.history["val_accuracy"]
 
 
 def test_save_freq_in_batches(tmp_path):

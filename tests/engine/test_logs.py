@@ -1,6 +1,7 @@
 """engine/logs.py on its own: lazy batch logs and the epoch's size-weighted means."""
 import math
 
+import numpy as np
 import torch
 
 from kerosene.engine.logs import BatchLogs, EpochAggregator, to_floats
@@ -9,7 +10,7 @@ from kerosene.engine.logs import BatchLogs, EpochAggregator, to_floats
 def test_batch_logs_turn_tensors_into_floats_when_read():
     logs = BatchLogs({"loss": torch.tensor(0.25), "acc": torch.tensor(1.0)}, batch=3, size=8)
     assert logs["batch"] == 3 and logs["size"] == 8
-    assert type(logs["loss"]) is float and logs["loss"] == 0.25
+    assert type(logs["loss"]) is np.float64 and logs["loss"] == 0.25  # numpy scalars, as Keras 2 (Python floats too)
     assert dict(logs.items()) == {"batch": 3, "size": 8, "loss": 0.25, "acc": 1.0}
     assert logs.get("missing", "x") == "x"
 
