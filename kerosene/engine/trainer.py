@@ -118,13 +118,16 @@ class Trainer:
                 raise ValueError("compile() was given no loss; pass loss=... to train or evaluate")
             total = losses[0](y, loss_dtype(y_pred), output_weights(sample_weight, None, 1)[0])
         else:
-            total, ys, preds = 0.0, per_output(y, state.output_names), per_output(y_pred, state.output_names)
-            preds = [loss_dtype(p) for p in preds]
+            total, preds = 0.0, [loss_dtype(p) for p in per_output(y_pred, state.output_names)]
+            ys = [None] * len(preds) if y is None else per_output(y, state.output_names)
             weights = state.loss_weights
             sws = output_weights(sample_weight, state.output_names, len(losses))
             for i, loss_fn in enumerate(losses):
                 if loss_fn is None:
                     continue
+                if ys[i] is None:
+                    raise ValueError(f"Output {state.output_names[i]!r} has a loss but no target: pass y for it "
+                                     "(or loss=None for that output)")
                 term = loss_fn(ys[i], preds[i], sws[i])
                 total = total + (term if weights is None else term * weights[i])
         penalty = self._regularization_penalty()
@@ -146,8 +149,8 @@ class Trainer:
         state = self._compile_state
         logs = {"loss": loss.detach()} if loss is not None else {}
         metrics = state.metrics
-        if not metrics or (state.output_names is None and not metrics[0]):
-            return logs
+        if not metrics or (state.output_names is None and not metrics[0]) or y is None:
+            return logs  # no targets: only the loss (regularization and added losses) is logged
         with torch.no_grad():
             if len(metrics) == 1 and state.output_names is None:
                 pred = y_pred.detach() if isinstance(y_pred, torch.Tensor) else y_pred
@@ -191,7 +194,8 @@ class Trainer:
         """Loss and metrics on a batch without updating anything."""
         x, y, sample_weight = data
         y_pred = self(x)
-        loss = self.compute_loss(x, y, y_pred, sample_weight) if y is not None else None
+        needs_y = any(loss is not None for loss in self._compile_state.losses)
+        loss = self.compute_loss(x, y, y_pred, sample_weight) if y is not None or not needs_y else None
         return self.compute_metrics(x, y, y_pred, sample_weight, loss)
 
     def predict_step(self, data):

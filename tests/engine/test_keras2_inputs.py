@@ -175,3 +175,21 @@ def test_fit_generator_with_workers_warns_that_none_run():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         m.fit_generator(batches(), steps_per_epoch=2, workers=2, verbose=0)  # threads: no warning
+
+
+def test_multi_output_model_trained_on_its_regularization_losses_alone():
+    from kerosene.layers import Dropout
+    a = Input(shape=(3,))
+    hidden = Dense(4, kernel_regularizer="l1", bias_regularizer="l2", bias_initializer="ones")(a)
+    model = Model(a, [hidden, Dropout(0.5)(hidden)])
+    model.compile("rmsprop", None, metrics=["mae"])
+    x = np.random.default_rng(1).random((10, 3))
+    first = model.test_on_batch(x, None)
+    assert first > 0  # the l1/l2 penalties
+    model.train_on_batch(x, None)
+    history = model.fit(x, None, epochs=3, verbose=0)
+    assert set(history.history) == {"loss"} and history.history["loss"][-1] < first
+    assert model.evaluate(x, None, verbose=0) < first
+    model.compile("rmsprop", "mse")
+    with pytest.raises(ValueError, match="has a loss but no target: pass y"):
+        model.train_on_batch(x, None)
