@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from ..utils.tree import flatten
-from .data import to_tensor
+from .data import is_array_like, to_tensor
 
 __all__ = ["check_verbose", "check_epochs", "check_validation_split", "check_validation_freq",
            "validation_due", "unpack_validation", "class_weights_to_sample_weights", "first_batch",
@@ -86,8 +86,7 @@ def check_validation_split(validation_split, x):
 
 def _is_arrays(x):
     leaves, _ = flatten(x) if isinstance(x, (list, tuple, dict)) else ([x], None)
-    return bool(leaves) and all(isinstance(v, (np.ndarray, torch.Tensor)) or (
-        hasattr(v, "shape") and hasattr(v, "__array__")) for v in leaves)
+    return bool(leaves) and all(is_array_like(v) for v in leaves)
 
 
 def unpack_validation(validation_data):
@@ -121,6 +120,10 @@ def check_epochs(epochs, initial_epoch):
         raise ValueError(f"`epochs` must be a non-negative integer, got {epochs!r}")
     if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, (int, np.integer)) or initial_epoch < 0:
         raise ValueError(f"`initial_epoch` must be a non-negative integer, got {initial_epoch!r}")
+    if initial_epoch > epochs:
+        raise ValueError(f"`initial_epoch`={initial_epoch} is past `epochs`={epochs}: epochs is the index of the "
+                         f"last epoch to train (absolute, not a count), so nothing would be trained; "
+                         f"pass epochs >= initial_epoch (e.g. epochs={initial_epoch + epochs})")
 
 
 def first_batch(adapter):

@@ -9,6 +9,8 @@ losses and metrics, the names the logs use, and getting a model ready for its fi
 """
 from __future__ import annotations
 
+import warnings
+
 import torch
 from torch import nn
 
@@ -18,10 +20,10 @@ from .. import optimizers
 from ..utils.tree import map_tensors, per_output
 
 __all__ = ["CompileState", "resolve_device", "make_compile_state", "log_names", "output_key",
-           "bind_optimizer", "prepare", "loss_dtype", "COMPILE_KWARGS_IGNORED"]
+           "bind_optimizer", "check_trainable_consistency", "prepare", "loss_dtype", "COMPILE_KWARGS_IGNORED"]
 
 COMPILE_KWARGS_IGNORED = ("sample_weight_mode", "weighted_metrics", "run_eagerly", "steps_per_execution",
-                          "target_tensors", "auto_scale_loss")
+                          "auto_scale_loss")
 _PRECISIONS = (None, "float32", "mixed_float16", "mixed_bfloat16", "float16", "bfloat16")
 
 
@@ -63,6 +65,10 @@ class CompileState:
         self.compiled_forward = None
         self.loss_scaler = None           # torch.amp.GradScaler under float16 mixed precision
         self.constrained = ()             # layers whose weights carry constraints (set at first data)
+        self.no_trainable = False         # built with no trainable weight: steps skip backward/update
+        self.warned_no_trainable = False
+        self.target_tensors = None        # compile(target_tensors=...): one entry per output, or None
+        self.bound_ids = None             # ids of the parameters kerosene bound the optimizer to
         self.regularized = None           # layers with regularizers (set at first data; None: scan)
 
 
@@ -170,10 +176,35 @@ def _metric_name(metric):
 
 # --- the first batch ----------------------------------------------------------------------
 def bind_optimizer(model):
-    """Give a kerosene optimizer the model's trainable parameters (once it has them)."""
-    optimizer = model._compile_state.optimizer
-    if getattr(optimizer, "built", True) is False:
-        optimizer.build([p for p in model.parameters() if p.requires_grad])
+    """Give a kerosene optimizer the model's trainable parameters (once it has them).
+
+    A model with none trains with a warning (as Keras 2 compiles it): its steps run the
+    forward pass and the losses but update nothing.
+    """
+    state = model._compile_state
+    optimizer = state.optimizer
+    if getattr(optimizer, "built", True) is not False:
+        return
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    state.no_trainable = not trainable
+    if trainable:
+        optimizer.build(trainable)
+        state.bound_ids = {id(p) for p in trainable}
+    elif not state.warned_no_trainable:
+        state.warned_no_trainable = True
+        warnings.warn(f"Model {getattr(model, 'name', type(model).__name__)!r} has no trainable weights: fit and "
+                      "train_on_batch run it and compute the losses but change no weight", UserWarning, stacklevel=4)
+
+
+def check_trainable_consistency(model):
+    """Keras 2's warning when ``trainable`` changed after ``compile``: the optimizer kerosene
+    bound then still holds the old set of weights until the next ``compile``."""
+    state = model._compile_state
+    if state is None or state.bound_ids is None:
+        return
+    if {id(p) for p in model.parameters() if p.requires_grad} != state.bound_ids:
+        warnings.warn("Discrepancy between trainable weights and collected trainable weights, did you set "
+                      "`model.trainable` without calling `model.compile` after ?", UserWarning, stacklevel=4)
 
 
 def prepare(model, x_sample, y_sample=None, samples=None):

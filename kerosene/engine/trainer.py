@@ -11,6 +11,8 @@ Each public argument list is written here once; the loops are in :mod:`.loop`.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 
@@ -20,8 +22,10 @@ from ..utils.tree import flatten, map_tensors, per_output
 from . import loop
 from .arguments import (check_epochs, check_kwargs, check_validation_freq, check_validation_split, check_verbose,
                         class_weights_to_sample_weights, first_batch, unpack_validation)
-from .compile import (COMPILE_KWARGS_IGNORED, bind_optimizer, log_names, loss_dtype, make_compile_state,
-                      model_device, output_key, prepare)
+from .compile import (COMPILE_KWARGS_IGNORED, bind_optimizer, check_trainable_consistency, log_names, loss_dtype,
+                      make_compile_state, model_device, output_key, prepare)
+from .input_casts import cast_adapter_inputs, float_input_policy
+from .targets import fixed_targets, normalize_target_tensors, output_weights
 from .data import ArrayAdapter, make_adapter, split_tail
 from .distributed import NULL_CONTEXT
 from .logs import EpochAggregator, to_floats
@@ -74,7 +78,7 @@ class Trainer:
         return None if state is None else (state.loss_spec if state.loss_spec is not None else state.losses)
 
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, device="auto",
-                jit_compile=False, precision=None, **kwargs):
+                jit_compile=False, precision=None, target_tensors=None, **kwargs):
         """Choose the optimizer, loss and metrics (Keras names, objects, or torch optimizers).
 
         ``device='auto'`` trains on CUDA when present. ``jit_compile=True`` runs the
@@ -84,8 +88,11 @@ class Trainer:
         for key in kwargs:
             if key not in COMPILE_KWARGS_IGNORED:
                 raise TypeError(f"compile() got an unexpected keyword argument {key!r}")
+        names = self._output_names()
+        targets = normalize_target_tensors(target_tensors, names or [self._single_output_name()])
         self._compile_state = make_compile_state(optimizer, loss, metrics, loss_weights, device, jit_compile,
-                                                 precision, self._output_names())
+                                                 precision, names)
+        self._compile_state.target_tensors = targets
         if self.built:
             self.to(self._compile_state.device)
             bind_optimizer(self)
@@ -94,6 +101,14 @@ class Trainer:
         """Names of the outputs (``None`` for a single-output model)."""
         return getattr(self, "output_names", None)
 
+    def _single_output_name(self):
+        """The name of the layer that makes a single-output model's output (None if unknown)."""
+        outputs = getattr(self, "_outputs", None)
+        if outputs:
+            return getattr(outputs[0].node.layer, "name", None)
+        layers = getattr(self, "layers", None)
+        return getattr(layers[-1], "name", None) if layers else None
+
     # --- steps (Keras 3 style; override to customise one step) --------------------
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):
         state = self._compile_state
@@ -101,15 +116,19 @@ class Trainer:
         if len(losses) == 1:
             if losses[0] is None:
                 raise ValueError("compile() was given no loss; pass loss=... to train or evaluate")
-            total = losses[0](y, loss_dtype(y_pred), sample_weight)
+            total = losses[0](y, loss_dtype(y_pred), output_weights(sample_weight, None, 1)[0])
         else:
-            total, ys, preds = 0.0, per_output(y, state.output_names), per_output(y_pred, state.output_names)
-            preds = [loss_dtype(p) for p in preds]
+            total, preds = 0.0, [loss_dtype(p) for p in per_output(y_pred, state.output_names)]
+            ys = [None] * len(preds) if y is None else per_output(y, state.output_names)
             weights = state.loss_weights
+            sws = output_weights(sample_weight, state.output_names, len(losses))
             for i, loss_fn in enumerate(losses):
                 if loss_fn is None:
                     continue
-                term = loss_fn(ys[i], preds[i], sample_weight)
+                if ys[i] is None:
+                    raise ValueError(f"Output {state.output_names[i]!r} has a loss but no target: pass y for it "
+                                     "(or loss=None for that output)")
+                term = loss_fn(ys[i], preds[i], sws[i])
                 total = total + (term if weights is None else term * weights[i])
         penalty = self._regularization_penalty()
         if penalty is not None:
@@ -130,8 +149,8 @@ class Trainer:
         state = self._compile_state
         logs = {"loss": loss.detach()} if loss is not None else {}
         metrics = state.metrics
-        if not metrics or (state.output_names is None and not metrics[0]):
-            return logs
+        if not metrics or (state.output_names is None and not metrics[0]) or y is None:
+            return logs  # no targets: only the loss (regularization and added losses) is logged
         with torch.no_grad():
             if len(metrics) == 1 and state.output_names is None:
                 pred = y_pred.detach() if isinstance(y_pred, torch.Tensor) else y_pred
@@ -139,9 +158,10 @@ class Trainer:
                     logs[metric.name] = metric(y, pred)
             else:
                 ys, preds = per_output(y, state.output_names), per_output(y_pred, state.output_names)
+                sws = output_weights(sample_weight, state.output_names, len(state.output_names))
                 for i, name in enumerate(state.output_names):
                     if state.losses[i] is not None and len(state.losses) > 1:
-                        logs[output_key(name, "loss")] = state.losses[i](ys[i], preds[i].detach(), sample_weight).detach()
+                        logs[output_key(name, "loss")] = state.losses[i](ys[i], preds[i].detach(), sws[i]).detach()
                     for metric in metrics[i]:
                         logs[output_key(name, metric.name)] = metric(ys[i], preds[i].detach())
         return logs
@@ -154,12 +174,15 @@ class Trainer:
         # jit_compile=True: the same forward through torch.compile.
         y_pred = self(x) if state.compiled_forward is None else state.compiled_forward(x)
         loss = self.compute_loss(x, y, y_pred, sample_weight)
-        optimizer.zero_grad(set_to_none=True)
         scaler = state.loss_scaler
-        if scaler is None:
+        if state.no_trainable:
+            pass  # nothing to update (bind_optimizer warned)
+        elif scaler is None:
+            optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
         else:  # float16: scale the loss, unscale before the update, skip steps with inf/nan grads
+            optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.step(optimizer)
             scaler.update()
@@ -171,7 +194,8 @@ class Trainer:
         """Loss and metrics on a batch without updating anything."""
         x, y, sample_weight = data
         y_pred = self(x)
-        loss = self.compute_loss(x, y, y_pred, sample_weight) if y is not None else None
+        needs_y = any(loss is not None for loss in self._compile_state.losses)
+        loss = self.compute_loss(x, y, y_pred, sample_weight) if y is not None or not needs_y else None
         return self.compute_metrics(x, y, y_pred, sample_weight, loss)
 
     def predict_step(self, data):
@@ -188,6 +212,7 @@ class Trainer:
         if "nb_epoch" in kwargs:
             epochs = kwargs["nb_epoch"]
         require_compiled(self, "training")
+        y = fixed_targets(self._compile_state, y)
         check_epochs(epochs, initial_epoch)
         verbose = check_verbose(verbose)
         check_validation_split(validation_split, x)
@@ -213,17 +238,18 @@ class Trainer:
             sample_weight = class_weights_to_sample_weights(y, class_weight, sample_weight)
 
         seed = int(torch.randint(0, 2 ** 62, (1,)).item())
-        adapter = dist.shard(make_adapter(x, y, sample_weight, batch_size=batch_size, shuffle=bool(shuffle),
+        adapter = dist.shard(self._make_adapter(x, y, sample_weight, batch_size=batch_size, shuffle=bool(shuffle),
                                           seed=seed, device=device, steps=steps_per_epoch))
         val_adapter = None
         if validation_data is not None:
             vx, vy, vsw = unpack_validation(validation_data)
-            val_adapter = dist.shard(make_adapter(vx, vy, vsw, batch_size=validation_batch_size or batch_size,
+            val_adapter = dist.shard(self._make_adapter(vx, vy, vsw, batch_size=validation_batch_size or batch_size,
                                                   shuffle=False, device=device, steps=validation_steps,
                                                   role="validation_data"), evaluation=True)
 
         sample = first_batch(adapter)
         prepare(self, sample[0], sample[1], adapter.samples)
+        check_trainable_consistency(self)
         dist.wrap_model(self)
 
         names = log_names(state)
@@ -262,10 +288,11 @@ class Trainer:
         """Loss and metrics on the data: a scalar with no metrics, else ``[loss, metric...]``."""
         check_kwargs("evaluate", kwargs)
         require_compiled(self, "evaluating")
+        y = fixed_targets(self._compile_state, y)
         verbose = check_verbose(verbose)
         dist = distributed.setup_for_eval(self) or NULL_CONTEXT
         device = self._compile_state.device
-        adapter = dist.shard(make_adapter(x, y, sample_weight, batch_size=batch_size, shuffle=False, device=device,
+        adapter = dist.shard(self._make_adapter(x, y, sample_weight, batch_size=batch_size, shuffle=False, device=device,
                                           steps=steps))
         sample = first_batch(adapter)
         prepare(self, sample[0], sample[1], adapter.samples)
@@ -285,7 +312,7 @@ class Trainer:
         """The model's outputs for ``x`` as numpy arrays."""
         check_kwargs("predict", kwargs)
         verbose = check_verbose(verbose)
-        adapter = make_adapter(x, None, None, batch_size=batch_size, shuffle=False, device=self._data_device(),
+        adapter = self._make_adapter(x, None, None, batch_size=batch_size, shuffle=False, device=self._data_device(),
                                steps=steps)
         self._prepare_for_predict(first_batch(adapter)[0], adapter.samples)
         params = {"batch_size": batch_size, "steps": adapter.steps, "samples": adapter.samples, "verbose": verbose}
@@ -298,7 +325,8 @@ class Trainer:
                        return_dict=False):
         """One step on one batch; returns the loss (or ``[loss, metric...]``)."""
         require_compiled(self, "training")
-        batch = self._single_batch(x, y, sample_weight, class_weight)
+        batch = self._single_batch(x, fixed_targets(self._compile_state, y), sample_weight, class_weight)
+        check_trainable_consistency(self)
         self.train()
         with loop.autocast(self)():
             logs = self.train_step(batch)
@@ -306,7 +334,7 @@ class Trainer:
 
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True, return_dict=False):
         require_compiled(self, "evaluating")
-        batch = self._single_batch(x, y, sample_weight)
+        batch = self._single_batch(x, fixed_targets(self._compile_state, y), sample_weight)
         was_training = self.training
         self.eval()
         with torch.no_grad():
@@ -315,7 +343,7 @@ class Trainer:
         return self._step_result(logs, return_dict)
 
     def predict_on_batch(self, x):
-        adapter = make_adapter(x, None, None, batch_size=max(1, _rows(x)), shuffle=False, device=self._data_device())
+        adapter = self._make_adapter(x, None, None, batch_size=max(1, _rows(x)), shuffle=False, device=self._data_device())
         batch = next(iter(adapter.epoch_batches(0)))
         self._prepare_for_predict(batch[0])
         was_training = self.training
@@ -331,6 +359,10 @@ class Trainer:
         return log_names(self._compile_state)
 
     # --- helpers of the single-batch and predict paths ------------------------------
+    def _make_adapter(self, x, *args, **kwargs):
+        """The adapter for ``x``, its integer/boolean inputs cast to floats where Keras 2 casts them."""
+        return cast_adapter_inputs(make_adapter(x, *args, **kwargs), float_input_policy(self))
+
     def _data_device(self):
         return self._compile_state.device if self._compile_state is not None else model_device(self)
 
@@ -347,7 +379,7 @@ class Trainer:
     def _single_batch(self, x, y, sample_weight, class_weight=None):
         if class_weight is not None:
             sample_weight = class_weights_to_sample_weights(y, class_weight, sample_weight)
-        adapter = make_adapter(x, y, sample_weight, batch_size=max(1, _rows(x)), shuffle=False,
+        adapter = self._make_adapter(x, y, sample_weight, batch_size=max(1, _rows(x)), shuffle=False,
                                device=self._compile_state.device)
         batch = next(iter(adapter.epoch_batches(0)))
         prepare(self, batch[0], batch[1])
@@ -364,7 +396,16 @@ class Trainer:
     def fit_generator(self, generator, steps_per_epoch=None, epochs=1, verbose=1, callbacks=None,
                       validation_data=None, validation_steps=None, validation_freq=1, class_weight=None,
                       max_queue_size=10, workers=1, use_multiprocessing=False, shuffle=True, initial_epoch=0):
-        """Keras 2's generator training: the same as ``fit(generator, ...)``."""
+        """Keras 2's generator training: the same as ``fit(generator, ...)``.
+
+        The generator is read in this process, one batch at a time: ``workers`` and
+        ``use_multiprocessing`` are accepted and change nothing.
+        """
+        if use_multiprocessing and workers > 1 and not any(c.__name__ == "Sequence" for c in type(generator).__mro__):
+            warnings.warn("fit_generator(use_multiprocessing=True, workers>1): kerosene reads a generator in "
+                          "this process, one batch at a time, so no worker runs (unlike a Keras Sequence, a "
+                          "generator cannot be shared safely); to load in parallel, use a torch DataLoader "
+                          "with num_workers", UserWarning, stacklevel=2)
         return self.fit(generator, steps_per_epoch=steps_per_epoch, epochs=epochs, verbose=verbose,
                         callbacks=callbacks, validation_data=validation_data, validation_steps=validation_steps,
                         validation_freq=validation_freq, class_weight=class_weight, shuffle=shuffle,

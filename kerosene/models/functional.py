@@ -92,7 +92,25 @@ class Functional(Model):
 
     @property
     def inputs(self):
-        return list(self._inputs)
+        return None if self.__dict__.get("_inputs_unset") else list(self._inputs)
+
+    @inputs.setter
+    def inputs(self, value):
+        # Keras 2 code clears the inputs, then sets them back with _set_inputs.
+        if value is not None:
+            raise ValueError(f"Model {self.name!r}: `inputs` can only be set to None (then call _set_inputs); "
+                             "to use other inputs, build a new Model(inputs, outputs)")
+        self.__dict__["_inputs_unset"] = True
+
+    def _set_inputs(self, inputs):
+        """Keras 2's: set the inputs back after ``model.inputs = None`` (the graph's own inputs)."""
+        if not self.__dict__.get("_inputs_unset"):
+            raise ValueError(f"Model {self.name!r} already has its inputs; set model.inputs = None first")
+        tensors, _ = _as_structure(inputs, "inputs")
+        if [id(t) for t in tensors] != [id(t) for t in self._inputs]:
+            raise ValueError(f"Model {self.name!r}: _set_inputs takes the model's own inputs "
+                             f"{[t.name for t in self._inputs]}, got {[t.name for t in tensors]}")
+        self.__dict__["_inputs_unset"] = False
 
     @property
     def outputs(self):

@@ -5,6 +5,8 @@ Keras); ``Model(inputs, outputs)`` builds a :class:`~kerosene.models.functional.
 """
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import torch
 from torch import nn
@@ -12,7 +14,8 @@ from torch import nn
 from .._naming import layer_name, to_snake_case, uniquify
 from ..engine.trainer import Trainer
 from ..saving import load_weights, save_model, save_weights
-from ..saving.config import subclassed_model_error
+from ..engine.compile import check_trainable_consistency
+from ..saving.config import model_config, subclassed_model_error, to_json
 from ..utils.summary import format_summary
 from ..utils.tree import map_tensors
 from .weights import expand_containers, module_weights, set_module_weights
@@ -104,6 +107,43 @@ class Model(Trainer, nn.Module):
             self(sample)
         self.train(was_training)
 
+    def build(self, input_shape=None):
+        """Create the weights for inputs of ``input_shape`` (batch first, Keras 2), by one
+        forward pass on zeros; ``build()`` of a built model does nothing."""
+        if input_shape is None:
+            if self.built:
+                return
+            raise ValueError(f"Model {self.name!r}.build() needs `input_shape` (batch first, e.g. (None, 16)): "
+                             "the model does not know its input shape yet")
+        shape = self._checked_build_shape(input_shape)
+        self._build_from_sample(torch.zeros((2,) + tuple(d or 1 for d in shape[1:])))
+
+    def _checked_build_shape(self, input_shape):
+        shape = tuple(input_shape) if isinstance(input_shape, (list, tuple)) else None
+        if not shape or not all(d is None or (isinstance(d, (int, np.integer)) and d > 0) for d in shape):
+            raise ValueError(f"Model {self.name!r}.build(): `input_shape` must be a batch-first tuple of sizes, "
+                             f"such as (None, 16), got {input_shape!r}")
+        return shape
+
+    @property
+    def updates(self):
+        """Keras 2's update ops: the state a training step changes besides the weights (the
+        moving statistics of trainable BatchNormalization layers), as tensors."""
+        return [b for m in self.modules() if m is not self and getattr(m, "trainable", True)
+                and not isinstance(m, Model) for b in m.buffers(recurse=False) if b.is_floating_point()]
+
+    def to_json(self, **kwargs):
+        """The architecture as Keras 2's JSON (``kwargs`` go to ``json.dumps``)."""
+        return to_json(model_config(self), **kwargs)
+
+    def to_yaml(self, **kwargs):
+        """The architecture as YAML (needs PyYAML, as in Keras 2)."""
+        try:
+            import yaml  # deferred: PyYAML is optional, only this method needs it
+        except ImportError:
+            raise ImportError("Model.to_yaml() needs PyYAML: pip install pyyaml (or use to_json())") from None
+        return yaml.dump(json.loads(self.to_json()), **kwargs)
+
     @property
     def weights(self):
         return [p for p in self.parameters()] + [b for b in self.buffers()]
@@ -161,6 +201,7 @@ class Model(Trainer, nn.Module):
 
     def summary(self, line_length=None, print_fn=None):
         """Print the Keras table of layers, output shapes and parameter counts."""
+        check_trainable_consistency(self)
         text = format_summary(self, line_length=line_length)
         (print_fn or print)(text)
 

@@ -8,7 +8,7 @@ from .._naming import layer_name
 from ..layers import Input, InputLayer
 from ..layers import deserialize as deserialize_layer
 from ..saving.config import layer_config
-from ..saving.registry import registered_name
+from ..saving.registry import MODEL_CLASSES
 from ..symbolic import as_keras_tensor, call_symbolic
 from .model import Model
 
@@ -108,6 +108,24 @@ class Sequential(Model):
         del self._stack[-1]
         return layer
 
+    def build(self, input_shape=None):
+        """Build the layers for ``input_shape`` (batch first); without it, from the declared one."""
+        if input_shape is not None and self._input_shape is None:
+            self._input_shape = self._checked_build_shape(input_shape)[1:]
+        if self._input_shape is None:
+            super().build(input_shape)
+            return
+        self._build_declared()
+
+    def compute_output_shape(self, input_shape):
+        shape = tuple(input_shape)
+        for layer in self._stack:
+            if not hasattr(layer, "compute_output_shape"):
+                raise ValueError(f"Sequential {self.name!r}: layer {layer_name(layer)!r} (a raw torch module) "
+                                 "cannot tell its output shape without data")
+            shape = tuple(layer.compute_output_shape(shape))
+        return shape
+
     def _build_declared(self):
         """Build every unbuilt layer from the declared input shape by shape inference."""
         shape = (None,) + tuple(self._input_shape)
@@ -115,7 +133,8 @@ class Sequential(Model):
             if hasattr(layer, "compute_output_shape") and hasattr(layer, "build"):
                 if not getattr(layer, "built", True):
                     layer.build(shape)
-                    layer.built = True
+                    if not isinstance(layer, Model):  # a model's `built` is worked out from its layers
+                        layer.built = True
                 shape = tuple(layer.compute_output_shape(shape))
             else:
                 dtype = torch.long if self._input_dtype in ("int32", "int64") else torch.float32
@@ -140,7 +159,8 @@ class Sequential(Model):
         return x
 
     def get_config(self):
-        """Keras 2's ``{"class_name": "Sequential", "config": {"name": ..., "layers": [...]}}``."""
+        """Keras 2's ``{"name": ..., "layers": [{"class_name", "config"}...], "build_input_shape"}``
+        (``model_config`` wraps it in ``{"class_name": "Sequential", "config": ...}``)."""
         layers = [layer_config(layer, self) for layer in self.layers]
         if self._input_shape is not None:
             # Keras 2.4+ writes the input as a first layer; Keras 3 needs it to know the input shape.
@@ -149,11 +169,22 @@ class Sequential(Model):
                 "batch_input_shape": [None] + list(self._input_shape), "dtype": dtype, "sparse": False,
                 "name": f"{self.name}_input"}})
         config = {"name": self.name, "layers": layers}
-        if self._input_shape is not None:
-            config["build_input_shape"] = [None] + list(self._input_shape)
+        built_for = self._built_input_shape()
+        if built_for is not None:
+            config["build_input_shape"] = list(built_for)
             if self._input_dtype is not None:
                 config["input_dtype"] = str(self._input_dtype)
-        return {"class_name": registered_name(self), "config": config}
+        return config
+
+    def _built_input_shape(self):
+        """The batch-first shape the model was declared or built for (from data too), or None."""
+        if self._input_shape is not None:
+            return self.input_shape
+        first = self._stack[0] if len(self._stack) else None
+        if isinstance(first, Sequential):
+            return first._built_input_shape()
+        shape = getattr(first, "_build_input_shape", None)
+        return shape if isinstance(shape, tuple) else None
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
@@ -173,11 +204,17 @@ class Sequential(Model):
                 batch_shape = cfg.get("batch_input_shape") or cfg.get("batch_shape")
                 model.add(Input(batch_shape=tuple(batch_shape), dtype=cfg.get("dtype")))
                 continue
-            model.add(deserialize_layer(spec, custom_objects=custom_objects))
+            nested = MODEL_CLASSES.find(spec.get("class_name")) if spec.get("class_name") in MODEL_CLASSES else None
+            if isinstance(nested, type) and issubclass(nested, Sequential):  # a Sequential used as a layer
+                model.add(nested.from_config(spec.get("config") or {}, custom_objects=custom_objects))
+            else:
+                model.add(deserialize_layer(spec, custom_objects=custom_objects))
         return model
 
 
 def _declared_input_shape(layer):
+    if isinstance(layer, Sequential):
+        return layer._input_shape
     for attr in ("batch_input_shape", "_batch_input_shape"):
         shape = getattr(layer, attr, None)
         if shape is not None:

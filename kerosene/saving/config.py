@@ -67,8 +67,8 @@ def _json_default(value):
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def to_json(value):
-    return json.dumps(value, default=_json_default)
+def to_json(value, **kwargs):
+    return json.dumps(value, default=_json_default, **kwargs)
 
 
 def subclassed_model_error(model):

@@ -148,3 +148,21 @@ def test_real_tensor_calls_are_unchanged():
     d = Dense(3)
     out = d(torch.zeros(2, 4))
     assert isinstance(out, torch.Tensor) and out.shape == (2, 3)
+
+
+def test_inputs_cleared_and_set_back_as_keras2_code_does():
+    base = Sequential([Dense(4, input_dim=6)])
+    model = Model(inputs=base.inputs, outputs=base.outputs)
+    x = np.random.default_rng(0).random((2, 6)).astype("float32")
+    expected = model.predict(x)
+    with pytest.raises(ValueError, match="already has its inputs"):
+        model._set_inputs(base.inputs)
+    model.inputs = None
+    assert model.inputs is None
+    with pytest.raises(ValueError, match="_set_inputs takes the model's own inputs"):
+        model._set_inputs(Input(shape=(6,)))
+    model._set_inputs(base.input)
+    assert model.inputs == base.inputs
+    np.testing.assert_allclose(model.predict(x), expected)
+    with pytest.raises(ValueError, match="`inputs` can only be set to None"):
+        model.inputs = base.inputs

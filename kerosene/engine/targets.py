@@ -1,0 +1,78 @@
+"""What each output is trained against and how its samples are weighted (Keras 2's forms).
+
+``compile(target_tensors=...)`` fixes the targets of every step (a tensor per output; a
+``K.placeholder`` only stands for the ``y`` each call is given). ``sample_weight`` is
+one array for all outputs, a list in output order (``None`` for none) or a dict keyed
+by output name::
+
+    targets = normalize_target_tensors([K.variable(y)], ['dense'])
+    output_weights([None, w], ['a', 'b'], 2)   # [None, w]
+"""
+from __future__ import annotations
+
+import torch
+
+__all__ = ["normalize_target_tensors", "fixed_targets", "output_weights"]
+
+
+def _is_placeholder(value):
+    return hasattr(value, "node") and not isinstance(value, torch.Tensor)
+
+
+def normalize_target_tensors(spec, names):
+    """compile(target_tensors=...) as one entry per output (a tensor, a placeholder or None),
+    or None when not given."""
+    if spec is None:
+        return None
+    if isinstance(spec, dict):
+        unknown = sorted(str(k) for k in spec if k not in names)
+        if unknown:
+            raise ValueError(f"`target_tensors` names unknown outputs {unknown}; outputs: {names}")
+        entries = [spec.get(name) for name in names]
+    elif isinstance(spec, list):
+        if len(spec) != len(names):
+            raise ValueError(f"When passing a list as `target_tensors`, it should have one entry per model output. "
+                             f"The model has {len(names)} outputs, but you passed target_tensors={spec!r:.200}")
+        entries = list(spec)
+    elif isinstance(spec, torch.Tensor) or _is_placeholder(spec):
+        if len(names) != 1:
+            raise ValueError(f"The model has {len(names)} outputs, but you passed a single tensor as "
+                             "`target_tensors`. Expected a list or a dict of tensors.")
+        entries = [spec]
+    else:
+        raise TypeError(f"`target_tensors` must be a tensor, a list of them (one per output) or a dict keyed by "
+                        f"output name, got {type(spec).__name__}")
+    for i, entry in enumerate(entries):
+        if entry is not None and not isinstance(entry, torch.Tensor) and not _is_placeholder(entry):
+            raise TypeError(f"`target_tensors` entry {i} must be a tensor (K.variable, K.constant, a torch tensor) "
+                            f"or a K.placeholder, got {type(entry).__name__}")
+    return entries
+
+
+def fixed_targets(state, y):
+    """``y``, or the fixed tensors compile(target_tensors=...) gave (then ``y`` must be None)."""
+    targets = state.target_tensors
+    if targets is None or not any(isinstance(t, torch.Tensor) for t in targets):
+        return y  # none given, or placeholders: the targets come from y as usual
+    if y is not None:
+        raise ValueError("`y` must be None: compile(target_tensors=...) fixed this model's targets (each step "
+                         "uses those tensors); compile again without target_tensors to train on y")
+    if not all(isinstance(t, torch.Tensor) for t in targets):
+        raise ValueError("compile(target_tensors=...) mixes fixed tensors with placeholders/None; give a tensor "
+                         "for every output, or placeholders and pass y")
+    return targets[0] if state.output_names is None else list(targets)
+
+
+def output_weights(sample_weight, output_names, count):
+    """One sample-weight tensor (or None) per output, from one tensor for all, a list in output
+    order or a dict keyed by output name."""
+    if isinstance(sample_weight, dict):
+        unknown = sorted(str(k) for k in sample_weight if k not in (output_names or ()))
+        if unknown:
+            raise ValueError(f"`sample_weight` names unknown outputs {unknown}; outputs: {output_names}")
+        return [sample_weight.get(name) for name in output_names]
+    if isinstance(sample_weight, (list, tuple)):
+        if len(sample_weight) != count:
+            raise ValueError(f"`sample_weight` has {len(sample_weight)} entries but the model has {count} outputs")
+        return list(sample_weight)
+    return [sample_weight] * count
