@@ -66,6 +66,10 @@ def class_weights_to_sample_weights(y, class_weight, sample_weight):
         raise ValueError(
             f"`class_weight` names classes {bad} that do not exist: y has {num_classes} classes "
             f"(0 to {num_classes - 1})")
+    missing = sorted(set(torch.unique(indices).tolist()) - {int(k) for k in class_weight})
+    if missing:
+        raise ValueError(f"`class_weight` must contain all classes in the data. The classes {missing} exist in "
+                         f"the data but not in `class_weight` (given: {sorted(class_weight)})")
     table = torch.ones(num_classes, dtype=torch.float32)
     for k, w in class_weight.items():
         table[int(k)] = float(w)

@@ -193,3 +193,13 @@ def test_multi_output_model_trained_on_its_regularization_losses_alone():
     model.compile("rmsprop", "mse")
     with pytest.raises(ValueError, match="has a loss but no target: pass y"):
         model.train_on_batch(x, None)
+
+
+def test_class_weight_missing_a_class_in_the_data_is_refused_before_training():
+    m = Sequential([Dense(3, input_dim=3, activation="softmax")])
+    m.compile("sgd", "sparse_categorical_crossentropy")
+    weights = m.get_weights()
+    with pytest.raises(ValueError, match="The classes \\[1\\] exist in the data but not in `class_weight`"):
+        m.fit(np.eye(3), np.array([0, 1, 2]), epochs=0, verbose=0, class_weight={0: 1.0, 2: 3.0})
+    np.testing.assert_array_equal(m.get_weights()[0], weights[0])
+    m.fit(np.eye(3), np.array([0, 2, 2]), epochs=1, verbose=0, class_weight={0: 1.0, 2: 3.0})  # 1 absent: fine
