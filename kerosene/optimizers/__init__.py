@@ -30,7 +30,11 @@ from .._registry import Registry, serialize_checked
 __all__ = [
     "Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax",
     "Nadam", "get", "serialize", "deserialize", "adapt",
+    "sgd", "rmsprop", "adam", "adagrad", "adadelta", "adamax", "nadam",
 ]
+
+# Keras 2's lower-case aliases are the classes themselves.
+sgd, rmsprop, adam, adagrad, adadelta, adamax, nadam = SGD, RMSprop, Adam, Adagrad, Adadelta, Adamax, Nadam
 
 _BY_NAME = Registry({
     "sgd": SGD,
@@ -83,6 +87,8 @@ def deserialize(config, custom_objects=None):
     if not isinstance(class_name, str):
         raise TypeError(f"optimizer 'class_name' must be a str, got {class_name!r}.")
     cls = _lookup(class_name, custom_objects)
+    if class_name.lower() in _BY_NAME:
+        config["class_name"] = class_name.lower()  # Keras 2 normalises the given dict in place
     inner = config.get("config") or {}
     if hasattr(cls, "from_config"):
         return cls.from_config(inner)

@@ -18,7 +18,8 @@ class Adagrad(Optimizer):
     Args:
         learning_rate: float >= 0, default ``0.01`` (Keras 2.2; Keras 3 uses 0.001).
             Alias ``lr``.
-        initial_accumulator_value: float >= 0, default ``0.1``.
+        initial_accumulator_value: float >= 0, default ``0.0`` (Keras 2.2's accumulators
+            start at zero; Keras 3 uses 0.1).
         epsilon: float >= 0, default ``1e-7`` (``None`` means 1e-7, as Keras 2.2).
         name, decay, clipnorm, clipvalue, global_clipnorm, weight_decay: see
             :mod:`kerosene.optimizers.base`.
@@ -35,7 +36,7 @@ class Adagrad(Optimizer):
 
     _default_name = "adagrad"
 
-    def __init__(self, learning_rate=0.01, initial_accumulator_value=0.1,
+    def __init__(self, learning_rate=0.01, initial_accumulator_value=0.0,
                  epsilon=1e-7, name=None, **kwargs):
         owner = type(self).__name__
         hyper = {

@@ -10,6 +10,9 @@ schedulers all work.
 Arguments shared by every optimizer (Keras 2 names plus Keras 3's additions):
 
 - ``learning_rate`` (alias ``lr``): the base learning rate, a float >= 0.
+  It and every other hyperparameter (``momentum``, ``rho``, ``beta_1``, ``beta_2``,
+  ``epsilon``, ``decay`` ...) is an attribute that ``K.get_value``/``K.set_value``
+  read and write, as in Keras 2; the next step uses the new value.
 - ``decay``: Keras 2 time-based decay, ``lr_t = lr / (1 + decay * iterations)``.
 - ``clipnorm``: clip each gradient tensor to this L2 norm (Keras 3 semantics: per
   tensor; Keras 2.2 clipped by the norm of all gradients, which is
@@ -35,7 +38,7 @@ from collections import OrderedDict, defaultdict
 import numpy as np
 import torch
 
-from ..backend import BoundHyperparameter  # so K.set_value(opt.lr, v) can write back
+from ..backend import BoundHyperparameter
 
 __all__ = ["Optimizer"]
 
@@ -163,7 +166,7 @@ class Optimizer(torch.optim.Optimizer):
         self.name = name if name is not None else self._default_name
         if not isinstance(self.name, str):
             raise TypeError(f"{owner}: `name` must be a str, got {name!r}.")
-        self.decay = check_float("decay", decay, low=0.0, owner=owner)
+        self._decay = check_float("decay", decay, low=0.0, owner=owner)
         self.clipnorm = check_float("clipnorm", clipnorm, low=0.0, low_open=True,
                                     allow_none=True, owner=owner)
         self.clipvalue = check_float("clipvalue", clipvalue, low=0.0, low_open=True,
@@ -200,23 +203,23 @@ class Optimizer(torch.optim.Optimizer):
     def build(self, params):
         """Bind the optimizer to ``params`` (tensors or torch param-group dicts).
 
-        Calling it again with the same parameters is a no-op; with different ones it
-        is an error (create a new optimizer instead).
+        Calling it again adds the parameters it does not hold yet (a new param group
+        with the current hyperparameters): as in Keras 2, one optimizer object may be
+        compiled into several models (a GAN's discriminator and combined model); each
+        step updates the parameters that have gradients, and ``iterations`` is shared.
         """
         params = list(params)
         if self._built:
             mine = {id(p) for g in self.param_groups for p in g["params"]}
-            given = set()
-            for item in params:
-                given.update(id(p) for p in (item["params"] if isinstance(item, dict)
-                                             else [item]))
-            if given == mine:
-                return
-            raise ValueError(
-                f"{type(self).__name__} is already built on {len(mine)} parameters; "
-                f"build() was called again with {len(given)} different ones. Create "
-                f"a new optimizer for a new model."
-            )
+            new = [p for p in params if not isinstance(p, dict) and id(p) not in mine]
+            new_groups = [g for g in params if isinstance(g, dict)]
+            for group in new_groups:
+                group = dict(group, params=[p for p in group["params"] if id(p) not in mine])
+                if group["params"]:
+                    self.add_param_group(group)
+            if new:
+                self.add_param_group({"params": new})
+            return
         if not params:
             raise ValueError(
                 f"{type(self).__name__}.build() got an empty parameter list: the "
@@ -249,6 +252,35 @@ class Optimizer(torch.optim.Optimizer):
     lr = learning_rate
 
     @property
+    def decay(self):
+        """Keras 2's time-based decay: ``lr / (1 + decay * iterations)``."""
+        return BoundHyperparameter(self._decay, self, "decay")
+
+    @decay.setter
+    def decay(self, value):
+        self._decay = check_float("decay", value, low=0.0, owner=type(self).__name__)
+
+    def __getattr__(self, name):
+        # Keras exposes each hyperparameter as an attribute (opt.momentum, opt.beta_1 ...);
+        # read from the first param group so K.set_value(opt.momentum, v) writes it back.
+        if name in self.__dict__.get("_hyper_names", ()):
+            groups = self.__dict__["param_groups"]
+            value = (groups[0] if groups else self.__dict__["defaults"])[name]
+            return value if isinstance(value, bool) else BoundHyperparameter(value, self, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __setattr__(self, name, value):
+        if name in self.__dict__.get("_hyper_names", ()):
+            owner = type(self).__name__
+            value = check_bool(name, value, owner) if isinstance(self.defaults[name], bool) else \
+                check_float(name, value, low=0.0, owner=owner)
+            self.defaults[name] = value
+            for group in self.param_groups:
+                group[name] = value
+            return
+        super().__setattr__(name, value)
+
+    @property
     def iterations(self):
         """Number of optimizer steps taken (Keras's ``optimizer.iterations``)."""
         return self._iterations
@@ -263,8 +295,8 @@ class Optimizer(torch.optim.Optimizer):
         """The learning rate the next step uses, after ``decay``."""
         lr = float((group or (self.param_groups[0] if self.param_groups
                               else self.defaults))["lr"])
-        if self.decay:
-            lr = lr / (1.0 + self.decay * self._iterations)
+        if self._decay:
+            lr = lr / (1.0 + self._decay * self._iterations)
         return lr
 
     # ------------------------------------------------------------------- step
@@ -296,7 +328,7 @@ class Optimizer(torch.optim.Optimizer):
                 if self.clipnorm or self.clipvalue or self.global_clipnorm:
                     work = self._clip(work)
                 step = self._iterations + 1
-                decay_factor = 1.0 / (1.0 + self.decay * self._iterations) if self.decay else 1.0
+                decay_factor = 1.0 / (1.0 + self._decay * self._iterations) if self._decay else 1.0
                 wd = self.weight_decay
                 for group, params, grads in work:
                     lr = group["lr"] * decay_factor
@@ -395,7 +427,7 @@ class Optimizer(torch.optim.Optimizer):
         for key in self._hyper_names:
             config[key] = self.defaults[key]
         config.update(
-            decay=self.decay,
+            decay=self._decay,
             clipnorm=self.clipnorm,
             clipvalue=self.clipvalue,
             global_clipnorm=self.global_clipnorm,

@@ -93,7 +93,9 @@ CASES = [
      dict(learning_rate=0.01, amsgrad=True, beta_2=0.9)),
     ("adamw", lambda: AdamW(0.01, weight_decay=0.1), "AdamW",
      dict(learning_rate=0.01, weight_decay=0.1)),
-    ("adagrad", lambda: Adagrad(), "Adagrad", dict(learning_rate=0.01)),
+    ("adagrad", lambda: Adagrad(), "Adagrad", dict(learning_rate=0.01, initial_accumulator_value=0.0)),
+    ("adagrad-keras3-start", lambda: Adagrad(initial_accumulator_value=0.1), "Adagrad",
+     dict(learning_rate=0.01)),
     ("adadelta", lambda: Adadelta(), "Adadelta", dict(learning_rate=1.0)),
     ("adamax", lambda: Adamax(), "Adamax", dict(learning_rate=0.002)),
     ("nadam", lambda: Nadam(0.01), "Nadam", dict(learning_rate=0.01)),
@@ -127,6 +129,7 @@ def test_defaults_are_keras2():
     assert (rms["rho"], rms["epsilon"], rms["momentum"], rms["centered"]) == (
         0.9, 1e-7, 0.0, False)
     assert AdamW().weight_decay == 0.004
+    assert Adagrad().get_config()["initial_accumulator_value"] == 0.0  # Keras 2.2 starts at zero
 
 
 # ------------------------------------------------------------ Keras surface
@@ -189,10 +192,77 @@ def test_build_twice():
     opt = SGD()
     opt.build(model.parameters())
     opt.build(model.parameters())  # same parameters: no-op
-    with pytest.raises(ValueError, match="already built"):
-        opt.build(_model().parameters())
+    assert len(opt.param_groups) == 1
     with pytest.raises(ValueError, match="empty"):
         SGD().build([])
+
+
+def test_one_optimizer_compiled_into_two_models_trains_each():
+    # Keras 2 code (GANs above all) compiles one optimizer object into several models.
+    from kerosene.layers import Dense
+    from kerosene.models import Sequential
+    opt = Adam(lr=0.01)
+    first = Sequential([Dense(1, input_dim=3)])
+    second = Sequential([Dense(1, input_dim=3)])
+    first.compile(opt, "mse")
+    second.compile(opt, "mse")
+    assert len(opt.param_groups) == 2
+    x, y = np.random.rand(16, 3).astype("float32"), np.random.rand(16, 1).astype("float32")
+    before = [m.get_weights()[0].copy() for m in (first, second)]
+    first.train_on_batch(x, y)
+    assert not np.allclose(first.get_weights()[0], before[0])
+    np.testing.assert_array_equal(second.get_weights()[0], before[1])  # no gradient, no update
+    second.train_on_batch(x, y)
+    assert not np.allclose(second.get_weights()[0], before[1])
+    assert opt.iterations == 2  # shared, as Keras 2's optimizer.iterations
+    opt.lr = 0.5
+    assert [g["lr"] for g in opt.param_groups] == [0.5, 0.5]
+
+
+@pytest.mark.parametrize("cls,name,value", [
+    (SGD, "momentum", 0.5), (RMSprop, "rho", 0.8), (RMSprop, "epsilon", 1e-4), (Adam, "beta_1", 0.7),
+    (Adam, "beta_2", 0.95), (Adamax, "beta_1", 0.6), (Nadam, "beta_2", 0.9), (Adadelta, "rho", 0.5),
+    (SGD, "decay", 0.1)])
+def test_hyperparameters_are_keras2_attributes_for_get_and_set_value(cls, name, value):
+    from kerosene import backend as K
+    opt = cls()
+    opt.build(_model().parameters())
+    K.set_value(getattr(opt, name), value)
+    assert K.get_value(getattr(opt, name)) == pytest.approx(value)
+    assert isinstance(getattr(opt, name), float)
+    if name != "decay":
+        assert opt.param_groups[0][name] == pytest.approx(value)
+    assert opt.get_config()[name] == pytest.approx(value)
+
+
+def test_momentum_scheduled_through_set_value_is_used_by_the_next_step():
+    from kerosene import backend as K
+    w = torch.nn.Parameter(torch.zeros(1))
+    opt = SGD(lr=1.0, momentum=0.9)
+    opt.build([w])
+    w.grad = torch.ones(1)
+    opt.step()  # m = -1, w = -1
+    K.set_value(opt.momentum, 0.0)
+    opt.step()  # momentum 0: a plain step, w = -2 (with 0.9 it would be -1 - 1.9)
+    assert w.item() == pytest.approx(-2.0)
+    with pytest.raises(ValueError, match="`momentum` must be a float >= 0.0, got -1.0"):
+        opt.momentum = -1.0
+    with pytest.raises(TypeError, match="`nesterov` must be a bool"):
+        opt.nesterov = "yes"
+    with pytest.raises(AttributeError, match="no attribute 'beta_1'"):
+        opt.beta_1
+
+
+def test_keras2_lower_case_names_and_in_place_class_name_normalising():
+    assert optimizers.sgd is SGD and optimizers.rmsprop is RMSprop and optimizers.adam is Adam
+    assert optimizers.adagrad is Adagrad and optimizers.adadelta is Adadelta
+    assert optimizers.adamax is Adamax and optimizers.nadam is Nadam
+    config = optimizers.serialize(SGD(lr=0.2, momentum=0.5))
+    assert config["class_name"] == "SGD"
+    opt = optimizers.deserialize(config)
+    assert isinstance(opt, SGD) and opt.momentum == pytest.approx(0.5)
+    assert config["class_name"] == "sgd"  # Keras 2.2 lower-cases a built-in's name in the dict
+    assert isinstance(optimizers.deserialize({"class_name": "ADAM", "config": {}}), Adam)
 
 
 def test_decay_is_keras2_time_based():
