@@ -15,7 +15,7 @@ This module imports nothing of kerosene.
 """
 from __future__ import annotations
 
-__all__ = ["Registry", "serialize_object", "serialize_checked", "split_config"]
+__all__ = ["Registry", "serialize_object", "serialize_checked", "split_config", "serialize_keras2"]
 
 
 class Registry:
@@ -101,6 +101,17 @@ def serialize_checked(obj, is_kind, what):
     if not is_kind(obj):
         raise TypeError(f"serialize() expects {what}, got {type(obj).__name__}.")
     return serialize_object(obj)
+
+
+def serialize_keras2(obj, is_kind, what):
+    """Keras 2's serialize forms: a kind of ``is_kind`` (or any object with ``get_config``)
+    as ``{"class_name", "config"}``, a function (or anything named) as its name."""
+    if is_kind(obj) or (not isinstance(obj, type) and hasattr(obj, "get_config")):
+        return serialize_object(obj)
+    if hasattr(obj, "__name__"):
+        return obj.__name__
+    raise TypeError(f"serialize() expects {what}, an object with get_config() or a named function, got "
+                    f"{type(obj).__name__}.")
 
 
 def split_config(config):

@@ -12,8 +12,13 @@ Example::
 """
 from __future__ import annotations
 
-__all__ = ["NotCompiledError", "SavedFileError", "NotSerializableError", "BackupError",
+__all__ = ["UninterpretableError", "NotCompiledError", "SavedFileError", "NotSerializableError", "BackupError",
            "DistributedLaunchError", "DownloadError", "file_error"]
+
+
+class UninterpretableError(TypeError, ValueError):
+    """An identifier ``get`` cannot turn into a loss or metric (Keras 2 raises ValueError,
+    kerosene raised TypeError: both catch it)."""
 
 
 class NotCompiledError(RuntimeError, ValueError):

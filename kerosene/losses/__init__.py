@@ -27,7 +27,9 @@ from __future__ import annotations
 import torch
 
 from .._naming import to_snake_case
-from .._registry import Registry, serialize_checked, split_config
+from .._custom_objects import get_custom_objects
+from .._registry import Registry, serialize_keras2, split_config
+from ..errors import UninterpretableError
 from .classes import (BinaryCrossentropy, CategoricalCrossentropy, CategoricalHinge, CosineSimilarity, Hinge, Huber,
                       KLDivergence, LogCosh, Loss, LossFunctionWrapper, MeanAbsoluteError,
                       MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogarithmicError, Poisson,
@@ -37,6 +39,7 @@ from .functions import (KLD, MAE, MAPE, MSE, MSLE, binary_crossentropy, categori
                         logcosh, mae, mape, mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
                         mean_squared_logarithmic_error, mse, msle, poisson, sparse_categorical_crossentropy,
                         squared_hinge)
+from .functions import cosine, cosine_proximity  # Keras 2.2's names of cosine_similarity
 # the shared input handling that metrics reuse
 from .functions import _as_tensor, _prepare_user, _regression  # noqa: F401
 
@@ -52,7 +55,7 @@ __all__ = [
     "kl_divergence", "hinge", "squared_hinge", "categorical_hinge", "poisson",
     "log_cosh", "cosine_similarity",
     "mse", "mae", "mape", "msle", "kld", "kullback_leibler_divergence", "logcosh",
-    "MSE", "MAE", "MAPE", "MSLE", "KLD",
+    "MSE", "MAE", "MAPE", "MSLE", "KLD", "cosine_proximity", "cosine",
 ]
 
 
@@ -90,7 +93,7 @@ FUNCTIONS = {
 
 
 def _lookup(name, custom_objects=None):
-    cls = _CLASSES.find(name, custom_objects) or _NAMES.find(name)
+    cls = _CLASSES.find(name, custom_objects) or _CLASSES.find(name, get_custom_objects()) or _NAMES.find(name)
     if cls is None:
         accepted = ", ".join(sorted(_NAMES)) + ", or a class name such as " \
                    "'CategoricalCrossentropy'"
@@ -106,7 +109,7 @@ def serialize(loss):
         >>> losses.serialize(losses.Huber(delta=2.0))["config"]["delta"]
         2.0
     """
-    return serialize_checked(loss, lambda obj: isinstance(obj, Loss), "a kerosene Loss")
+    return serialize_keras2(loss, lambda obj: isinstance(obj, Loss), "a kerosene Loss")
 
 
 def deserialize(config, custom_objects=None):
@@ -124,6 +127,8 @@ def deserialize(config, custom_objects=None):
     if isinstance(obj, type) and issubclass(obj, Loss):
         inner.pop("fn", None)
         return obj.from_config(inner)
+    if isinstance(obj, type):  # a custom loss class of Keras 2 code: rebuilt from its config
+        return obj.from_config(inner) if hasattr(obj, "from_config") else obj(**inner)
     return get(obj)
 
 
@@ -162,7 +167,7 @@ def get(identifier, custom_objects=None):
             if fn is identifier:
                 return _NAMES[name]()
         return LossFunctionWrapper(identifier)
-    raise TypeError(
+    raise UninterpretableError(
         f"Could not interpret loss identifier {identifier!r} (type "
         f"{type(identifier).__name__}): expected a loss name, a Loss, or a callable "
         f"fn(y_true, y_pred)."

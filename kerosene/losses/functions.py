@@ -19,7 +19,7 @@ __all__ = [
     "mean_squared_logarithmic_error", "huber", "kl_divergence", "hinge", "squared_hinge",
     "categorical_hinge", "poisson", "log_cosh", "cosine_similarity", "mse", "mae", "mape", "msle",
     "kld", "kullback_leibler_divergence", "logcosh", "MSE", "MAE", "MAPE", "MSLE", "KLD",
-]
+    "cosine_proximity", "cosine"]
 
 EPSILON = 1e-7
 _LOG2 = math.log(2.0)
@@ -364,3 +364,4 @@ mape = MAPE = mean_absolute_percentage_error
 msle = MSLE = mean_squared_logarithmic_error
 kld = KLD = kullback_leibler_divergence = kl_divergence
 logcosh = log_cosh
+cosine_proximity = cosine = cosine_similarity  # Keras 2.2's name: the same negative cosine

@@ -24,15 +24,20 @@ from __future__ import annotations
 
 from .. import losses as _losses
 from .._naming import to_snake_case
-from .._registry import serialize_checked, split_config
+from .._custom_objects import get_custom_objects
+from .._registry import serialize_keras2, split_config
+from ..errors import UninterpretableError
 from .classes import (Metric, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
                       TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, MeanSquaredError,
                       MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
-                      CosineSimilarity, _CLASSES, _FUNCTIONS, _NAMES, _accuracy)
+                      CosineSimilarity, _CLASSES, _FUNCTIONS, _NAMES, _accuracy, _crossentropy)
 from .functions import (accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
                         top_k_categorical_accuracy, sparse_top_k_categorical_accuracy, mean_squared_error,
                         mean_absolute_error, mean_absolute_percentage_error, mean_squared_logarithmic_error,
                         mse, mae, mape, msle, cosine_similarity)
+from .functions import (binary_crossentropy, categorical_crossentropy, categorical_hinge, cosine,  # Keras 2.2
+                        cosine_proximity, hinge, kld, kullback_leibler_divergence, logcosh, poisson,
+                        sparse_categorical_crossentropy, squared_hinge)
 from .direction import direction_of
 
 __all__ = [
@@ -46,12 +51,15 @@ __all__ = [
     "sparse_top_k_categorical_accuracy", "mean_squared_error", "mean_absolute_error",
     "mean_absolute_percentage_error", "mean_squared_logarithmic_error",
     "mse", "mae", "mape", "msle", "cosine_similarity",
+    "hinge", "squared_hinge", "categorical_hinge", "categorical_crossentropy",
+    "sparse_categorical_crossentropy", "binary_crossentropy", "kullback_leibler_divergence", "kld",
+    "poisson", "logcosh", "cosine_proximity", "cosine",
 ]
 
 
 # ------------------------------------------------------------------ registry
 def _accepted():
-    return ", ".join(["'accuracy'", "'acc'", *(repr(n) for n in _NAMES)]) + \
+    return ", ".join(["'accuracy'", "'acc'", "'crossentropy'", "'ce'", *(repr(n) for n in _NAMES)]) + \
         ", or any loss name"
 
 
@@ -80,6 +88,8 @@ def get(identifier, loss=None, output_shape=None, custom_objects=None):
         key = identifier.lower()
         if key in ("accuracy", "acc"):
             return _accuracy(identifier, loss, output_shape)
+        if key in ("crossentropy", "ce"):
+            return _crossentropy(identifier, loss, output_shape)
         cls = _CLASSES.find(identifier) or _NAMES.find(key)
         if cls is not None:
             return cls(name=identifier)
@@ -108,7 +118,7 @@ def get(identifier, loss=None, output_shape=None, custom_objects=None):
                 return Metric(fn, name=fn.__name__, direction="down")
         return Metric(identifier, name=getattr(identifier, "__name__", None)
                       or to_snake_case(type(identifier).__name__))
-    raise TypeError(
+    raise UninterpretableError(
         f"Could not interpret metric identifier {identifier!r} (type "
         f"{type(identifier).__name__}): expected a metric name ({_accepted()}), a "
         f"Metric, or a callable fn(y_true, y_pred)."
@@ -123,7 +133,7 @@ def serialize(metric):
         >>> metrics.serialize(metrics.BinaryAccuracy(threshold=0.3))["config"]
         {'name': 'binary_accuracy', 'threshold': 0.3}
     """
-    return serialize_checked(metric, lambda obj: isinstance(obj, Metric), "a kerosene Metric")
+    return serialize_keras2(metric, lambda obj: isinstance(obj, Metric), "a kerosene Metric")
 
 
 def deserialize(config, custom_objects=None):
@@ -134,9 +144,15 @@ def deserialize(config, custom_objects=None):
         >>> metrics.deserialize({"class_name": "CategoricalAccuracy", "config": {}}).name
         'categorical_accuracy'
     """
+    if isinstance(config, str):  # a name: a custom object as it is, else a built-in metric
+        for table in (custom_objects, get_custom_objects()):
+            if table and config in table:
+                return table[config]
+        return get(config)
     name, inner = split_config(config)
-    if custom_objects and name in custom_objects:
-        obj = custom_objects[name]
+    scope = {**get_custom_objects(), **(custom_objects or {})}
+    if name in scope:
+        obj = scope[name]
         if isinstance(obj, type) and hasattr(obj, "from_config"):
             return obj.from_config(inner)
         return get(obj)

@@ -14,7 +14,8 @@ from .._registry import Registry
 from .direction import direction_of
 from .functions import (accuracy, binary_accuracy, categorical_accuracy, cosine_similarity, mean_absolute_error,
                         mean_absolute_percentage_error, mean_squared_error, mean_squared_logarithmic_error,
-                        sparse_categorical_accuracy, sparse_top_k_categorical_accuracy, top_k_categorical_accuracy)
+                        sparse_categorical_accuracy, sparse_top_k_categorical_accuracy, sparse_top_k_per_sample,
+                        top_k_categorical_accuracy, top_k_per_sample)
 
 __all__ = [
     "Metric", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "SparseCategoricalAccuracy",
@@ -127,12 +128,12 @@ SparseCategoricalAccuracy = _metric_class(
     _doc("Accuracy for integer labels.", "SparseCategoricalAccuracy", "",
          "torch.tensor([0, 1]), torch.eye(2)"))
 TopKCategoricalAccuracy = _metric_class(
-    "TopKCategoricalAccuracy", top_k_categorical_accuracy,
+    "TopKCategoricalAccuracy", top_k_per_sample,
     "top_k_categorical_accuracy", "up",
     _doc("Top-k accuracy for one-hot targets (default k=5).",
          "TopKCategoricalAccuracy", "k=2", "torch.eye(3), torch.eye(3)"), k=5)
 SparseTopKCategoricalAccuracy = _metric_class(
-    "SparseTopKCategoricalAccuracy", sparse_top_k_categorical_accuracy,
+    "SparseTopKCategoricalAccuracy", sparse_top_k_per_sample,
     "sparse_top_k_categorical_accuracy", "up",
     _doc("Top-k accuracy for integer labels (default k=5).",
          "SparseTopKCategoricalAccuracy", "k=2", "torch.tensor([0, 1]), torch.eye(2)"),
@@ -181,6 +182,8 @@ _NAMES = Registry({
     "cosine_similarity": CosineSimilarity,
 })
 _FUNCTIONS = {cls._fn: cls for cls in _CLASSES.values()}
+_FUNCTIONS.update({top_k_categorical_accuracy: TopKCategoricalAccuracy,
+                   sparse_top_k_categorical_accuracy: SparseTopKCategoricalAccuracy})
 
 
 # ---------------------------------------------------------- accuracy choice
@@ -228,6 +231,18 @@ class _AutoAccuracy(Metric):
         if y_true.shape == y_pred.shape:
             return categorical_accuracy(y_true, y_pred)
         return sparse_categorical_accuracy(y_true, y_pred)
+
+
+def _crossentropy(name, loss, output_shape):
+    """Keras 2.2's ``'ce'``/``'crossentropy'``: the crossentropy matching the loss, else the
+    output (binary for one unit, categorical otherwise)."""
+    kind = _loss_kind(loss)
+    if kind in (None, "auto"):
+        one_unit = output_shape is not None and (not tuple(output_shape) or tuple(output_shape)[-1] == 1)
+        kind = "binary" if one_unit else "categorical"
+    fn = {"binary": _losses.binary_crossentropy, "sparse": _losses.sparse_categorical_crossentropy}.get(
+        kind, _losses.categorical_crossentropy)
+    return Metric(fn, name=name, direction="down")
 
 
 def _accuracy(name, loss, output_shape):

@@ -11,7 +11,7 @@ import re
 
 __all__ = ["direction_of"]
 
-_DOWN_TOKENS = {"loss", "mse", "mae", "mape", "msle", "rmse", "kld", "error", "hinge",
+_DOWN_TOKENS = {"loss", "mse", "mae", "mape", "msle", "rmse", "kld", "ce", "cosine", "error", "hinge",
                 "poisson", "logcosh", "huber", "crossentropy", "divergence",
                 "entropy", "mean_squared", "mean_absolute"}
 _DOWN_SUBSTRINGS = ("loss", "error", "crossentropy", "hinge", "divergence", "logcosh",

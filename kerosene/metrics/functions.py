@@ -15,7 +15,10 @@ __all__ = [
     "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
     "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "mean_squared_error",
     "mean_absolute_error", "mean_absolute_percentage_error", "mean_squared_logarithmic_error",
-    "mse", "mae", "mape", "msle", "cosine_similarity",
+    "mse", "mae", "mape", "msle", "cosine_similarity", "top_k_per_sample", "sparse_top_k_per_sample",
+    "hinge", "squared_hinge", "categorical_hinge", "categorical_crossentropy",
+    "sparse_categorical_crossentropy", "binary_crossentropy", "kullback_leibler_divergence", "kld",
+    "poisson", "logcosh", "cosine_proximity", "cosine",
 ]
 
 # regression metrics are the loss functions themselves
@@ -23,6 +26,14 @@ mean_squared_error = mse = _losses.mean_squared_error
 mean_absolute_error = mae = _losses.mean_absolute_error
 mean_absolute_percentage_error = mape = _losses.mean_absolute_percentage_error
 mean_squared_logarithmic_error = msle = _losses.mean_squared_logarithmic_error
+# and so are Keras 2.2's other loss-named metrics (per-sample values, like the losses)
+hinge, squared_hinge, categorical_hinge = _losses.hinge, _losses.squared_hinge, _losses.categorical_hinge
+categorical_crossentropy = _losses.categorical_crossentropy
+sparse_categorical_crossentropy = _losses.sparse_categorical_crossentropy
+binary_crossentropy = _losses.binary_crossentropy
+kullback_leibler_divergence = kld = _losses.kl_divergence
+poisson, logcosh = _losses.poisson, _losses.log_cosh
+cosine_proximity = cosine = _losses.cosine_similarity  # Keras 2.2: the negative cosine
 
 
 def _float_dtype(t):
@@ -103,31 +114,43 @@ def _in_top_k(labels, y_pred, k):
     return (target >= kth).squeeze(-1).to(_float_dtype(y_pred))
 
 
-def top_k_categorical_accuracy(y_true, y_pred, k=5):
-    """1 where the true class (argmax of one-hot ``y_true``) is in the top ``k``.
-
-    Example:
-        >>> import torch
-        >>> from kerosene.metrics import top_k_categorical_accuracy
-        >>> top_k_categorical_accuracy(torch.tensor([[0., 0., 1.]]), torch.tensor([[.5, .2, .3]]), k=2)
-        tensor([1.])
-    """
+def top_k_per_sample(y_true, y_pred, k=5):
+    """1 where the true class (argmax of one-hot ``y_true``) is among the top ``k``, per sample."""
     y_pred = _losses._as_tensor(y_pred)
     y_true = _losses._as_tensor(y_true, y_pred)
     return _in_top_k(y_true.argmax(-1), y_pred, k)
 
 
+def sparse_top_k_per_sample(y_true, y_pred, k=5):
+    """1 where the integer label is among the top ``k`` predictions, per sample."""
+    y_true, y_pred = _sparse_labels(y_true, y_pred)
+    return _in_top_k(y_true, y_pred, k)
+
+
+def top_k_categorical_accuracy(y_true, y_pred, k=5):
+    """The share of the batch whose true class (argmax of one-hot ``y_true``) is among the
+    top ``k`` predictions: one number, the batch mean, as Keras 2.2 returns it.
+
+    Example:
+        >>> import torch
+        >>> from kerosene.metrics import top_k_categorical_accuracy
+        >>> top_k_categorical_accuracy(torch.eye(3)[[2, 0]], torch.tensor([[.5, .2, .3], [.1, .2, .7]]), k=2)
+        tensor(0.5000)
+    """
+    return top_k_per_sample(y_true, y_pred, k).mean()
+
+
 def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
-    """1 where the integer label is among the top ``k`` predictions.
+    """The share of the batch whose integer label is among the top ``k`` predictions (the
+    batch mean, as Keras 2.2).
 
     Example:
         >>> import torch
         >>> from kerosene.metrics import sparse_top_k_categorical_accuracy
         >>> sparse_top_k_categorical_accuracy(torch.tensor([2]), torch.tensor([[.5, .2, .3]]), k=2)
-        tensor([1.])
+        tensor(1.)
     """
-    y_true, y_pred = _sparse_labels(y_true, y_pred)
-    return _in_top_k(y_true, y_pred, k)
+    return sparse_top_k_per_sample(y_true, y_pred, k).mean()
 
 
 def cosine_similarity(y_true, y_pred, axis=-1):

@@ -2,7 +2,8 @@
 
 import torch
 
-from .base import Optimizer, check_float
+from .base import Optimizer
+from .checks import check_float
 
 __all__ = ["Adagrad"]
 

@@ -2,7 +2,8 @@
 
 import torch
 
-from .base import Optimizer, check_adam_moments
+from .base import Optimizer
+from .checks import check_adam_moments
 
 __all__ = ["Adamax"]
 

@@ -4,7 +4,8 @@ import math
 
 import torch
 
-from .base import Optimizer, check_adam_moments
+from .base import Optimizer
+from .checks import check_adam_moments
 
 __all__ = ["Nadam"]
 

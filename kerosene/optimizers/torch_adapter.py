@@ -12,7 +12,8 @@ import warnings
 import torch
 
 from ..backend import BoundHyperparameter  # so K.set_value(opt.lr, v) can write back
-from .base import Optimizer, check_float
+from .base import Optimizer
+from .checks import check_float
 
 __all__ = ["adapt", "KerasSurface"]
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import inspect
 
+from .._custom_objects import CustomObjectScope, custom_object_scope, get_custom_objects
 from .._registry import Registry
 
 __all__ = ["MODEL_CLASSES", "register_serializable", "registered_name", "get_registered_objects", "lookup_objects",
@@ -26,7 +27,6 @@ __all__ = ["MODEL_CLASSES", "register_serializable", "registered_name", "get_reg
 MODEL_CLASSES = Registry()
 _REGISTERED = {}        # "package>name" -> class or function
 _NAMES_BY_OBJECT = {}   # class or function -> "package>name"
-_CUSTOM_OBJECTS = {}    # Keras 2's global custom objects: short name -> class or function
 
 
 def register_serializable(package="Custom", name=None):
@@ -88,53 +88,6 @@ def lookup_objects(custom_objects=None):
     for key, obj in _REGISTERED.items():
         table[key] = obj
         table.setdefault(key.split(">", 1)[1], obj)
-    table.update(_CUSTOM_OBJECTS)
+    table.update(get_custom_objects())
     table.update(custom_objects or {})
     return table
-
-
-def get_custom_objects():
-    """The global table of custom objects (Keras 2): names added here resolve in every load.
-
-    Example::
-
-        get_custom_objects()['Scale'] = Scale
-        model = load_model('m.h5')   # finds Scale
-    """
-    return _CUSTOM_OBJECTS
-
-
-class CustomObjectScope:
-    """Within ``with CustomObjectScope({'Scale': Scale}):``, loads resolve those names too.
-
-    Example::
-
-        with CustomObjectScope({'Scale': Scale}):
-            model = load_model('m.h5')
-
-    On exit the global table is back to what it was, entries the block added included.
-    """
-
-    def __init__(self, *scopes):
-        for scope in scopes:
-            if not isinstance(scope, dict):
-                raise TypeError(f"CustomObjectScope: each argument must be a dict of name -> "
-                                f"class or function, got {type(scope).__name__}")
-        self.scopes = scopes
-        self._backup = None
-
-    def __enter__(self):
-        self._backup = dict(_CUSTOM_OBJECTS)
-        for scope in self.scopes:
-            _CUSTOM_OBJECTS.update(scope)
-        return self
-
-    def __exit__(self, *exc):
-        _CUSTOM_OBJECTS.clear()
-        _CUSTOM_OBJECTS.update(self._backup)
-        return False
-
-
-def custom_object_scope(*scopes):
-    """``with custom_object_scope({'Scale': Scale}):`` -- the function form of CustomObjectScope."""
-    return CustomObjectScope(*scopes)
