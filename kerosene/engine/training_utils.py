@@ -6,12 +6,17 @@ checks in ``engine.data``::
     make_batches(10, 4)                          # [(0, 4), (4, 8), (8, 10)]
     check_array_length_consistency([x], [y], None)
     check_loss_and_target_compatibility([y], [losses.mse], [(None, 3)])
+    weighted_masked_objective(losses.mae)(y_true, y_pred, weights, mask)   # a scalar
 """
 from __future__ import annotations
 
 import numpy as np
+import torch
 
-__all__ = ["make_batches", "batch_shuffle", "check_array_length_consistency",
+from .. import backend as K
+from ..losses import Loss
+
+__all__ = ["make_batches", "batch_shuffle", "check_array_length_consistency", "weighted_masked_objective",
            "check_loss_and_target_compatibility", "standardize_single_array"]
 
 # Losses whose targets must match the output's shape axis by axis.
@@ -117,3 +122,40 @@ def check_loss_and_target_compatibility(targets, loss_fns, output_shapes):
                         f"A target array with shape {tuple(y.shape)} was passed for an output of shape "
                         f"{tuple(shape)} while using as loss `{name}`. This loss expects targets to have "
                         "the same shape as the output.")
+
+
+def weighted_masked_objective(fn):
+    """Keras 2's wrapper that turns a per-sample loss ``fn(y_true, y_pred)`` into
+    ``weighted(y_true, y_pred, weights, mask=None)``, one scalar.
+
+    Masked entries (``mask`` 0) count for nothing and the rest are scaled up by
+    ``1 / mean(mask)``; the score is then averaged down to the rank of ``weights``,
+    multiplied by them and divided by the share of non-zero weights, then averaged::
+
+        weighted = weighted_masked_objective(losses.mae)
+        weighted(y_true, y_pred, np.ones(3), mask)      # y of shape (3, 4, 2), mask (3, 4)
+
+    A kerosene ``Loss`` object is used through its per-sample ``call``. ``None`` gives None.
+    """
+    if fn is None:
+        return None
+    per_sample = fn.call if isinstance(fn, Loss) else fn
+    if not callable(per_sample):
+        raise TypeError(f"weighted_masked_objective: `fn` must be a loss function fn(y_true, y_pred), got "
+                        f"{type(fn).__name__}")
+
+    def weighted(y_true, y_pred, weights, mask=None):
+        score = K.cast(per_sample(y_true, y_pred), K.floatx())
+        if mask is not None:
+            mask = K.cast(mask, K.floatx())
+            score = score * mask / K.mean(mask)
+        if weights is not None:
+            weights = K.cast(weights, K.floatx())
+            extra = tuple(range(weights.dim(), score.dim()))
+            if extra:
+                score = torch.mean(score, dim=extra)
+            score = score * weights / K.mean(K.cast(K.not_equal(weights, 0), K.floatx()))
+        return K.mean(score)
+
+    weighted.__name__ = getattr(per_sample, "__name__", "weighted")
+    return weighted

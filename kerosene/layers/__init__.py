@@ -24,6 +24,7 @@ from .pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, AvgP
 from .normalization import BatchNormalization, LayerNormalization
 from .embedding import Embedding
 from .recurrent import GRU, LSTM, SimpleRNN
+from .cudnn_recurrent import CuDNNGRU, CuDNNLSTM
 
 from .merge import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract,
                     add, average, concatenate, dot, maximum, minimum, multiply, subtract)

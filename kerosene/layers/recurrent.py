@@ -113,6 +113,9 @@ class _RNN(Layer):
     def _kernel_maps(self):
         return _transpose, _transpose
 
+    def _recurrent_maps(self):
+        return self._kernel_maps()
+
     def _bias_init(self):
         return self.bias_initializer
 
@@ -136,9 +139,10 @@ class _RNN(Layer):
             "kernel", (in_dim, g * u), self.kernel_initializer, to_keras=to_k,
             from_keras=from_k, regularizer=self.kernel_regularizer,
             constraint=self.kernel_constraint)
+        to_r, from_r = self._recurrent_maps()
         self.recurrent_kernel = self._add_weight(
-            "recurrent_kernel", (u, g * u), self.recurrent_initializer, to_keras=to_k,
-            from_keras=from_k, regularizer=self.recurrent_regularizer,
+            "recurrent_kernel", (u, g * u), self.recurrent_initializer, to_keras=to_r,
+            from_keras=from_r, regularizer=self.recurrent_regularizer,
             constraint=self.recurrent_constraint)
         if self.use_bias:
             to_b, from_b = self._bias_maps()

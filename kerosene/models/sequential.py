@@ -172,7 +172,7 @@ class Sequential(Model):
         built_for = self._built_input_shape()
         if built_for is not None:
             config["build_input_shape"] = list(built_for)
-            if self._input_dtype is not None:
+            if self._input_dtype not in (None, "float32"):  # float32 is the default
                 config["input_dtype"] = str(self._input_dtype)
         return config
 

@@ -21,7 +21,8 @@ import numpy as np
 
 from .._naming import layer_name, to_snake_case
 from .errors import file_error
-from .layer_weights import layer_arrays
+from .keras2_conversion import preprocess_weights_for_loading
+from .layer_weights import layer_arrays, sublayers
 
 __all__ = ["write_weights_group", "read_saved_layers", "match_weights", "SavedLayer",
            "is_keras2_weights_group", "is_keras3_weights_file"]
@@ -91,7 +92,8 @@ def write_weights_group(group, model):
     for layer, name in zip(layers, names):
         layer_group = group.create_group(name)
         arrays, own_names = layer_arrays(layer)
-        weight_names = [f"{name}/{w}" for w in own_names]
+        # A nested model's weights keep their own layers' names, as Keras 2 writes them.
+        weight_names = own_names if sublayers(layer) is not None else [f"{name}/{w}" for w in own_names]
         _write_string_list(layer_group, "weight_names", weight_names)
         for weight_name, array in zip(weight_names, arrays):
             _put_array(layer_group, weight_name, array)
@@ -207,9 +209,15 @@ def match_weights(model, saved, path, by_name=False, skip_mismatch=False):
     for layer, s in pairs:
         current = layer_arrays(layer)[0]
         problem = None
-        if len(current) != len(s.arrays):
+        if len(current) == len(s.arrays):
+            try:  # a file of CuDNNLSTM/CuDNNGRU weights loads into LSTM/GRU (and back), as in Keras 2
+                s = SavedLayer(s.name, s.weight_names, preprocess_weights_for_loading(layer, s.arrays),
+                               class_key=s.class_key)
+            except ValueError as err:
+                problem = str(err)
+        if problem is None and len(current) != len(s.arrays):
             problem = f"the layer has {len(current)} weights, the file {len(s.arrays)}"
-        else:
+        elif problem is None:
             for have, new, weight_name in zip(current, s.arrays, s.weight_names):
                 if tuple(have.shape) != tuple(new.shape):
                     problem = (f"weight {weight_name!r} has shape {tuple(new.shape)} in the file, "
