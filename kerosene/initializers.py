@@ -17,6 +17,7 @@ unless a ``seed`` is given, in which case every call returns the same values::
 
 import math
 
+import numpy as np
 import torch
 
 from ._registry import Registry, serialize_object
@@ -104,16 +105,23 @@ class Ones(Initializer):
 
 
 class Constant(Initializer):
-    """Every value set to ``value``.  ``Constant(0.5)((2,))`` -> ``[0.5, 0.5]``."""
+    """Every value set to ``value``, a number or an array broadcast to the weight's shape.
+    ``Constant(0.5)((2,))`` -> ``[0.5, 0.5]``; ``Constant(np.ones((3, 2)))`` fills a (3, 2) kernel."""
 
     def __init__(self, value=0.0):
         self.value = value
 
     def __call__(self, shape, dtype=None):
-        return torch.full(tuple(shape), float(self.value), dtype=_torch_dtype(dtype))
+        value = torch.as_tensor(np.asarray(self.value), dtype=_torch_dtype(dtype))
+        try:
+            return value.expand(tuple(shape)).clone()
+        except RuntimeError:
+            raise ValueError(f"Constant: `value` of shape {tuple(value.shape)} cannot fill a weight of shape "
+                             f"{tuple(shape)}") from None
 
     def get_config(self):
-        return {"value": self.value}
+        value = self.value
+        return {"value": value.tolist() if isinstance(value, np.ndarray) else value}
 
 
 class RandomNormal(Initializer):

@@ -24,11 +24,16 @@ from .errors import file_error
 from .keras2_conversion import preprocess_weights_for_loading
 from .layer_weights import layer_arrays, sublayers
 
-__all__ = ["write_weights_group", "read_saved_layers", "match_weights", "SavedLayer",
+__all__ = ["write_weights_group", "read_saved_layers", "match_weights", "SavedLayer", "WeightsSkippedWarning",
            "is_keras2_weights_group", "is_keras3_weights_file"]
 
 KERAS_LAYOUT_VERSION = "2.15.0"  # the Keras 2 layout this writer follows
 _ATTR_LIMIT = 64000               # HDF5 attributes are capped at 64 KiB: split longer lists
+
+
+class WeightsSkippedWarning(RuntimeWarning, UserWarning):
+    """``load_weights(..., skip_mismatch=True)`` left a layer as it was (a UserWarning, as in
+    Keras 2, and a RuntimeWarning, as kerosene warned before)."""
 
 
 class SavedLayer:
@@ -52,7 +57,13 @@ def _write_string_list(group, name, values):
     if encoded.nbytes <= _ATTR_LIMIT:
         group.attrs[name] = encoded
         return
+    if encoded.itemsize > _ATTR_LIMIT:
+        raise ValueError(f"A name of {encoded.itemsize} bytes cannot be saved in an HDF5 attribute (at most "
+                         f"{_ATTR_LIMIT}); shorten it: {max(values, key=len)[:60]!r}...")
+    # numpy pads every name to the longest, so split until each part fits on its own.
     chunks = int(np.ceil(encoded.nbytes / _ATTR_LIMIT))
+    while any(part.nbytes > _ATTR_LIMIT for part in np.array_split(encoded, chunks)):
+        chunks += 1
     for i, part in enumerate(np.array_split(encoded, chunks)):
         group.attrs[f"{name}{i}"] = part
 
@@ -180,7 +191,7 @@ def _class_key_sort(saved, model_layers):
 
 
 # --- matching a file's layers to a model's ----------------------------------------
-def match_weights(model, saved, path, by_name=False, skip_mismatch=False):
+def match_weights(model, saved, path, by_name=False, skip_mismatch=False, reshape=False):
     """Pair each model layer with saved arrays, checking every count and shape first.
 
     Returns ``[(layer, arrays)]`` to apply; raises :class:`SavedFileError`-style
@@ -201,9 +212,10 @@ def match_weights(model, saved, path, by_name=False, skip_mismatch=False):
         with_weights = [s for s in saved if s.arrays]
         if len(with_weights) != len(layers):
             raise ValueError(
-                f"Cannot load {str(path)!r} into model {getattr(model, 'name', '?')!r}: the file holds weights "
-                f"for {len(with_weights)} layers ({', '.join(s.name for s in with_weights) or 'none'}), the model "
-                f"has {len(layers)} layers with weights ({', '.join(layer_name(l) for l in layers) or 'none'}). "
+                f"Cannot load {str(path)!r} into model {getattr(model, 'name', '?')!r}: you are trying to load a "
+                f"weight file holding {len(with_weights)} layers into a model with {len(layers)} layers with "
+                f"weights (file: {', '.join(s.name for s in with_weights) or 'none'}; model: "
+                f"{', '.join(layer_name(l) for l in layers) or 'none'}). "
                 "Use by_name=True to load the layers whose names match.")
         pairs = list(zip(layers, with_weights))
     for layer, s in pairs:
@@ -211,23 +223,24 @@ def match_weights(model, saved, path, by_name=False, skip_mismatch=False):
         problem = None
         if len(current) == len(s.arrays):
             try:  # a file of CuDNNLSTM/CuDNNGRU weights loads into LSTM/GRU (and back), as in Keras 2
-                s = SavedLayer(s.name, s.weight_names, preprocess_weights_for_loading(layer, s.arrays),
-                               class_key=s.class_key)
+                s = SavedLayer(s.name, s.weight_names, preprocess_weights_for_loading(
+                    layer, s.arrays, reshape=reshape), class_key=s.class_key)
             except ValueError as err:
                 problem = str(err)
         if problem is None and len(current) != len(s.arrays):
-            problem = f"the layer has {len(current)} weights, the file {len(s.arrays)}"
+            problem = f"the layer expects {len(current)} weights, but the saved weights have {len(s.arrays)} elements"
         elif problem is None:
             for have, new, weight_name in zip(current, s.arrays, s.weight_names):
                 if tuple(have.shape) != tuple(new.shape):
-                    problem = (f"weight {weight_name!r} has shape {tuple(new.shape)} in the file, "
-                               f"{tuple(have.shape)} in the model")
+                    problem = (f"weight {weight_name!r} has shape {tuple(have.shape)} in the model, but the "
+                               f"saved weight has shape {tuple(new.shape)}")
                     break
         if problem is not None:
             message = (f"Cannot load layer {layer_name(layer)!r} from {str(path)!r} (saved as {s.name!r}): "
                        f"{problem}")
             if skip_mismatch:
-                warnings.warn(message + "; skipped (skip_mismatch=True)", RuntimeWarning, stacklevel=4)
+                warnings.warn(f"Skipping loading of weights for layer {layer_name(layer)!r} due to mismatch in weights: "
+                              f"{message}; skipped (skip_mismatch=True)", WeightsSkippedWarning, stacklevel=4)
                 continue
             raise ValueError(message + ". Pass skip_mismatch=True to skip such layers.")
         plan.append((layer, s.arrays))

@@ -15,9 +15,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from .layer_weights import sublayers, weight_counts
+from .layer_weights import layer_arrays, sublayers, weight_counts
 
 __all__ = ["preprocess_weights_for_loading"]
+
+
+_CONV_LAYERS = ("Conv1D", "Conv2D", "Conv3D", "Conv2DTranspose", "Conv3DTranspose", "ConvLSTM2D")
+
+
+def _reshaped_kernel(layer, kernel):
+    wanted = tuple(layer_arrays(layer)[0][0].shape)
+    if kernel.shape == wanted:
+        return kernel
+    if kernel.size != int(np.prod(wanted)):
+        raise ValueError(f"Cannot reshape the saved kernel of shape {kernel.shape} ({kernel.size} values) for "
+                         f"layer {layer.name!r}, whose kernel has shape {wanted} ({int(np.prod(wanted))} values)")
+    return kernel.reshape(wanted)
 
 
 def _per_gate(kernel, gates, fn):
@@ -88,9 +101,9 @@ def preprocess_weights_for_loading(layer, weights, original_keras_version=None, 
     takes: recurrent weights converted between the cuDNN and the Keras layouts, through
     ``Bidirectional`` (half each), ``TimeDistributed`` and models used as layers. Other arrays are returned as they are.
 
-    ``original_keras_version``, ``original_backend`` and ``reshape`` are Keras 2's
-    arguments for Keras 1 and Theano files, which kerosene does not read: only their
-    defaults are accepted.
+    ``reshape=True`` gives a convolution kernel saved arrays of another shape but the same
+    size. ``original_keras_version`` and ``original_backend`` are Keras 2's arguments for
+    Keras 1 and Theano files, which kerosene does not read: only Keras 2's are accepted.
     """
     if original_keras_version not in (None, "2") and not str(original_keras_version).startswith("2"):
         raise ValueError(f"preprocess_weights_for_loading: `original_keras_version` {original_keras_version!r} "
@@ -98,9 +111,9 @@ def preprocess_weights_for_loading(layer, weights, original_keras_version=None, 
     if original_backend not in (None, "tensorflow", "cntk", "torch"):
         raise ValueError(f"preprocess_weights_for_loading: `original_backend` {original_backend!r} is not "
                          "supported: Theano's flipped convolution kernels are not converted")
-    if reshape:
-        raise ValueError("preprocess_weights_for_loading: `reshape=True` is not supported")
     weights = [np.asarray(w) for w in weights]
+    if reshape and type(layer).__name__ in _CONV_LAYERS and weights:
+        weights[0] = _reshaped_kernel(layer, weights[0])
     kind = type(layer).__name__
     if kind == "Bidirectional":
         half = len(weights) // 2

@@ -51,11 +51,18 @@ def _keras3_layout(path):
 
 
 def load_weights(model, filepath, by_name=False, skip_mismatch=False, **kwargs):
-    """Load weights written by :func:`save_weights` or by Keras; the model is unchanged on failure."""
+    """Load weights written by :func:`save_weights` or by Keras; the model is unchanged on failure.
+
+    ``reshape=True`` (Keras 2) lets a convolution kernel take saved arrays of another shape
+    but the same size (e.g. a Dense kernel ``(2, 3)`` into a 1x1 ``Conv2D`` kernel).
+    """
     kwargs.pop("options", None)
+    reshape = kwargs.pop("reshape", False)
     if kwargs:
         raise TypeError(f"load_weights() got unexpected keyword arguments {sorted(kwargs)}; "
-                        "accepted: filepath, by_name, skip_mismatch")
+                        "accepted: filepath, by_name, skip_mismatch, reshape")
+    if not isinstance(reshape, bool):
+        raise TypeError(f"`reshape` must be True or False, got {reshape!r}")
     if not isinstance(by_name, bool):
         raise TypeError(f"`by_name` must be True or False, got {by_name!r}")
     if not isinstance(skip_mismatch, bool):
@@ -74,5 +81,5 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False, **kwargs):
         group = f["model_weights"] if "model_weights" in f and "layer_names" not in f.attrs else f
         saved = read_saved_layers(group, path)
     require_built(model, "load weights")
-    plan = match_weights(model, saved, path, by_name=by_name, skip_mismatch=skip_mismatch)
+    plan = match_weights(model, saved, path, by_name=by_name, skip_mismatch=skip_mismatch, reshape=reshape)
     apply_plan(model, plan)

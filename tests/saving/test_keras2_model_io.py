@@ -38,8 +38,14 @@ def test_clone_model_and_save_model():
     clone = models.clone_model(model)
     assert clone is not model and clone.to_json() == model.to_json()
     assert not np.allclose(clone.predict(X), model.predict(X))
-    with pytest.raises(ValueError, match="`input_tensors` is not supported"):
-        models.clone_model(model, input_tensors=[Input(shape=(3,))])
+    on_input = models.clone_model(model, input_tensors=Input(shape=(3,), name="fresh"))
+    assert on_input.input.shape == (None, 3) and on_input.predict(X).shape == (5, 2)
+    inputs = Input(shape=(3,))
+    functional = Model(inputs, Dense(2)(inputs))
+    rebuilt = models.clone_model(functional, input_tensors=[Input(shape=(3,), name="other")])
+    assert rebuilt.predict(X).shape == (5, 2) and rebuilt.input.name == "other"
+    with pytest.raises(ValueError, match="a Sequential model is cloned onto one Input"):
+        models.clone_model(model, input_tensors=[Input(shape=(3,)), Input(shape=(3,))])
     assert models.model_from_config(saving.model_config(model)).layers[0].name == "a"
 
 
@@ -79,3 +85,51 @@ def test_weighted_masked_objective_matches_numpy():
     assert weighted_masked_objective(None) is None
     with pytest.raises(TypeError, match="`fn` must be a loss function"):
         weighted_masked_objective(3)
+
+
+def test_load_weights_reshape_and_keras2_wording(tmp_path):
+    from kerosene.layers import Conv2D, Flatten
+    source = Sequential([Conv2D(2, (1, 1), input_shape=(1, 1, 1), name="rick"), Flatten(), Dense(3, name="morty")])
+    source.save_weights(tmp_path / "w.h5")
+    target = Sequential([Conv2D(2, (1, 1), input_shape=(1, 1, 1), name="rick"), Conv2D(3, (1, 1), name="morty")])
+    with pytest.raises(ValueError, match=r"has shape \(1, 1, 2, 3\) in the model, but the saved weight has shape"):
+        target.load_weights(tmp_path / "w.h5")
+    target.load_weights(tmp_path / "w.h5", reshape=True)  # the Dense kernel (2, 3) fills the 1x1 kernel
+    np.testing.assert_allclose(target.layers[1].get_weights()[0].reshape(2, 3), source.layers[2].get_weights()[0])
+    with pytest.raises(TypeError, match="`reshape` must be True or False"):
+        target.load_weights(tmp_path / "w.h5", reshape="yes")
+    no_bias = Sequential([Conv2D(2, (1, 1), input_shape=(1, 1, 1), use_bias=False, name="rick"), Flatten(),
+                          Dense(3, name="morty")])
+    with pytest.raises(ValueError, match="expects 1 weights, but the saved weights have 2 elements"):
+        no_bias.load_weights(tmp_path / "w.h5", by_name=True)
+    with pytest.warns(UserWarning, match="Skipping loading of weights for layer 'rick' due to mismatch"):
+        no_bias.load_weights(tmp_path / "w.h5", by_name=True, skip_mismatch=True)
+    with pytest.raises(ValueError, match=r"load a weight file holding 2 layers into a model with 1 layers"):
+        Sequential([Conv2D(10, (1, 1), input_shape=(1, 1, 1), name="rick")]).load_weights(tmp_path / "w.h5")
+
+
+def test_long_layer_names_are_split_over_hdf5_attributes(tmp_path):
+    import h5py
+    inputs = Input(shape=(2,), name="input_" + "x" * 2 ** 15)
+    outputs = inputs
+    for i in range(4):
+        outputs = Dense(2, name=f"dense_{i}")(outputs)
+    model = Model(inputs, outputs)
+    model.compile("adam", "mse")
+    models.save_model(model, tmp_path / "m.h5")
+    with h5py.File(tmp_path / "m.h5", "r") as f:
+        parts = [a for a in f["model_weights"].attrs if a.startswith("layer_names")]
+    assert len(parts) > 1
+    np.testing.assert_allclose(models.load_model(tmp_path / "m.h5").predict(X[:, :2]), model.predict(X[:, :2]))
+
+
+def test_constant_initializer_takes_arrays_and_saves_them(tmp_path):
+    from kerosene.initializers import Constant
+    model = Sequential([Dense(2, input_shape=(3,), kernel_initializer=Constant(np.arange(6.0).reshape(3, 2)))])
+    np.testing.assert_array_equal(model.get_weights()[0], np.arange(6.0).reshape(3, 2))
+    model.compile("sgd", "mse")
+    models.save_model(model, tmp_path / "m.h5")
+    loaded = models.load_model(tmp_path / "m.h5")
+    assert loaded.layers[0].kernel_initializer.get_config() == {"value": [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]}
+    with pytest.raises(ValueError, match=r"Constant: `value` of shape \(3,\) cannot fill a weight of shape \(2, 2\)"):
+        Constant(np.ones(3))((2, 2))
