@@ -175,17 +175,19 @@ def _metric_name(metric):
 
 
 # --- the first batch ----------------------------------------------------------------------
-def bind_optimizer(model):
-    """Give a kerosene optimizer the model's trainable parameters (once it has them, and
-    again when it was built for another model: Keras 2 code compiles one optimizer object
-    into several models, and ``build`` adds only what it lacks).
+def bind_optimizer(model, compiling=False):
+    """Give a kerosene optimizer the model's trainable parameters (once it has them; and
+    once per ``compile`` when it was built for another model: Keras 2 code compiles one
+    optimizer object into several models, and ``build`` adds only what it lacks).
 
     A model with none trains with a warning (as Keras 2 compiles it): its steps run the
     forward pass and the losses but update nothing.
     """
     state = model._compile_state
     optimizer = state.optimizer
-    if getattr(optimizer, "built", True) is not False and not isinstance(optimizer, optimizers.Optimizer):
+    first_for_model = compiling or state.bound_ids is None
+    if getattr(optimizer, "built", True) is not False and not (
+            first_for_model and isinstance(optimizer, optimizers.Optimizer)):
         return
     trainable = [p for p in model.parameters() if p.requires_grad]
     state.no_trainable = not trainable

@@ -95,7 +95,7 @@ class Trainer:
         self._compile_state.target_tensors = targets
         if self.built:
             self.to(self._compile_state.device)
-            bind_optimizer(self)
+            bind_optimizer(self, compiling=True)
 
     def _output_names(self):
         """Names of the outputs (``None`` for a single-output model)."""

@@ -488,3 +488,18 @@ def test_from_keras2_configs():
     opt = optimizers.get({"class_name": "Adam", "config": {"lr": 0.002, "beta_1": 0.8,
                                                            "epsilon": None}})  # Keras 2.2: None = 1e-7
     assert opt.lr == 0.002 and opt.defaults["beta_1"] == 0.8 and opt.defaults["epsilon"] == 1e-7
+
+
+def test_a_shared_optimizer_takes_a_lazily_built_model_at_its_first_fit():
+    from kerosene.layers import Dense
+    from kerosene.models import Sequential
+    opt = SGD(lr=0.1)
+    built = Sequential([Dense(1, input_dim=3)])
+    built.compile(opt, "mse")
+    lazy = Sequential([Dense(1)])
+    lazy.compile(opt, "mse")
+    x, y = np.random.rand(8, 3).astype("float32"), np.random.rand(8, 1).astype("float32")
+    lazy.fit(x, y, epochs=1, verbose=0)  # builds here, then joins the optimizer
+    before = lazy.get_weights()[0].copy()
+    lazy.train_on_batch(x, y)
+    assert len(opt.param_groups) == 2 and not np.allclose(lazy.get_weights()[0], before)
