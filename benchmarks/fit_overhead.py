@@ -10,16 +10,23 @@ the loop that never syncs.
     python benchmarks/fit_overhead.py                       # all workloads, 3 repeats
     python benchmarks/fit_overhead.py --workloads seed --repeats 5 --json out.json
     python benchmarks/fit_overhead.py --device cuda --runners torch_item,torch_nosync,kerosene_losshistory,kerosene
+    python benchmarks/fit_overhead.py --runners torch_item,torch_compiled,kerosene_losshistory,kerosene_jit,keras3_jit
+
+Compiled runners (``*_jit``, ``torch_compiled``) report their compile time apart, in the
+``compile s`` column (warm-up epoch minus a warm epoch); it is not in ms/step.
 """
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 import torch
@@ -35,11 +42,16 @@ RUNNERS = {
     # name: (reads every batch loss?, baseline runner)
     "torch_item": (True, None),
     "torch_nosync": (False, None),
+    "torch_compiled": (True, "torch_item"),         # the same loop, its step torch.compile'd by hand
     "kerosene_losshistory": (True, "torch_item"),
     "kerosene": (False, "torch_nosync"),
+    "kerosene_jit": (True, "torch_item"),           # fit + LossHistory, jit_compile=True
     "keras3": (True, "torch_item"),
+    "keras3_jit": (True, "torch_item"),             # Keras 3 jit_compile=True (torch backend)
     "lightning": (True, "torch_item"),
 }
+# Compiled runners are also compared with the hand-compiled loop (the honest peer).
+COMPILED_PEER = {"kerosene_jit": "torch_compiled", "keras3_jit": "torch_compiled"}
 
 
 # --- data and models, identical for every runner ----------------------------------------
@@ -116,7 +128,7 @@ def _sync(device):
         torch.cuda.synchronize(device)
 
 
-def run_torch(workload, read_loss, device):
+def run_torch(workload, read_loss, device, compiled=False):
     import torch
     x, y = make_data(workload)
     samples, batch, epochs = WORKLOADS[workload]
@@ -126,37 +138,56 @@ def run_torch(workload, read_loss, device):
     losses = []
     steps = (samples + batch - 1) // batch
 
+    def step(xb, yb):
+        loss = keras_cce(model(xb), yb)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss.detach()
+
+    if compiled:
+        # By hand, as a torch user would: one graph (backward traced), static shapes, the
+        # last smaller batch eager; the LR as a tensor so it could change without recompiling.
+        opt = torch.optim.RMSprop(model.parameters(), lr=torch.tensor(0.001), alpha=0.9, eps=1e-7, foreach=True)
+        compiled_step = torch.compile(step, dynamic=False)
+
+        def run_step(xb, yb):
+            if xb.shape[0] != batch:
+                return step(xb, yb)
+            with torch._dynamo.config.patch(trace_autograd_ops=True):
+                return compiled_step(xb, yb)
+    else:
+        run_step = step
+
     def epoch(k):
         generator = torch.Generator().manual_seed(k)
         order = torch.randperm(samples, generator=generator).to(device, non_blocking=True)
         model.train()
         for i in range(steps):
             idx = order[i * batch:(i + 1) * batch]
-            xb, yb = xt.index_select(0, idx), yt.index_select(0, idx)
-            loss = keras_cce(model(xb), yb)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            loss = run_step(xt.index_select(0, idx), yt.index_select(0, idx))
             if read_loss:
                 losses.append(loss.item())
         return loss
 
+    warm = time.perf_counter()
     epoch(0)
     _sync(device)
+    warmup_s = time.perf_counter() - warm
     start = time.perf_counter()
     for k in range(1, epochs + 1):
         last = epoch(k)
     _sync(device)
     elapsed = time.perf_counter() - start
-    return elapsed / (steps * epochs), float(last.item())
+    return elapsed / (steps * epochs), float(last.item()), warmup_s
 
 
-def run_kerosene(workload, read_loss, device):
+def run_kerosene(workload, read_loss, device, jit=False):
     import kerosene
     x, y = make_data(workload)
     samples, batch, epochs = WORKLOADS[workload]
     model = kerosene_model(workload)
-    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", device=str(device))
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", device=str(device), jit_compile=jit)
     if device.type != "cpu":   # the torch loop's data sits on the card before timing; give fit the same
         x, y = torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
     callbacks = []
@@ -168,24 +199,27 @@ def run_kerosene(workload, read_loss, device):
             def on_batch_end(self, batch, logs={}):
                 self.losses.append(logs.get("loss"))
         callbacks.append(LossHistory())
+    warm = time.perf_counter()
     model.fit(x, y, batch_size=batch, epochs=1, verbose=0, callbacks=callbacks)
     _sync(device)
+    warmup_s = time.perf_counter() - warm
+    gc.collect()   # compiling leaves a large heap: its next full collection would land in the timed run
     start = time.perf_counter()
     # Like the torch loop, the timed run starts from arrays already converted (and, on CUDA, on the card).
     history = model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0, callbacks=callbacks)
     _sync(device)
     elapsed = time.perf_counter() - start
     steps = (samples + batch - 1) // batch
-    return elapsed / (steps * epochs), history.history["loss"][-1]
+    return elapsed / (steps * epochs), history.history["loss"][-1], warmup_s
 
 
-def run_keras3(workload, read_loss):
+def run_keras3(workload, read_loss, jit=False):
     os.environ["KERAS_BACKEND"] = "torch"
     import keras
     x, y = make_data(workload)
     samples, batch, epochs = WORKLOADS[workload]
     model = keras_model(workload)
-    model.compile(optimizer="rmsprop", loss="categorical_crossentropy")
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", jit_compile=jit)
 
     class LossHistory(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
@@ -194,12 +228,15 @@ def run_keras3(workload, read_loss):
         def on_train_batch_end(self, batch, logs=None):
             self.losses.append(logs.get("loss"))
     callbacks = [LossHistory()] if read_loss else []
+    warm = time.perf_counter()
     model.fit(x, y, batch_size=batch, epochs=1, verbose=0, callbacks=callbacks)
+    warmup_s = time.perf_counter() - warm
+    gc.collect()
     start = time.perf_counter()
     history = model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0, callbacks=callbacks)
     elapsed = time.perf_counter() - start
     steps = (samples + batch - 1) // batch
-    return elapsed / (steps * epochs), float(history.history["loss"][-1])
+    return elapsed / (steps * epochs), float(history.history["loss"][-1]), warmup_s
 
 
 def run_lightning(workload, read_loss):
@@ -232,12 +269,15 @@ def run_lightning(workload, read_loss):
     def trainer(n):
         return L.Trainer(max_epochs=n, enable_progress_bar=False, enable_model_summary=False, logger=False,
                          enable_checkpointing=False, accelerator="cpu", devices=1)
+    warm = time.perf_counter()
     trainer(1).fit(module, loader)
+    warmup_s = time.perf_counter() - warm
     start = time.perf_counter()
     trainer(epochs).fit(module, loader)
     elapsed = time.perf_counter() - start
     steps = (samples + batch - 1) // batch
-    return elapsed / (steps * epochs), float(module.losses[-1]) if module.losses else float("nan")
+    return (elapsed / (steps * epochs), float(module.losses[-1]) if module.losses else float("nan"),
+            warmup_s)
 
 
 def child(runner, workload, threads, device="cpu"):
@@ -253,16 +293,21 @@ def child(runner, workload, threads, device="cpu"):
     wall0 = time.perf_counter()
     if device.type != "cpu" and not (runner.startswith("torch") or runner.startswith("kerosene")):
         raise SystemExit(f"runner {runner!r} only runs on the CPU here")
+    jit = runner.endswith(("_jit", "_compiled"))
     if runner.startswith("torch"):
-        per_step, loss = run_torch(workload, read, device)
+        per_step, loss, warmup_s = run_torch(workload, read, device, compiled=jit)
     elif runner.startswith("kerosene"):
-        per_step, loss = run_kerosene(workload, read, device)
-    elif runner == "keras3":
-        per_step, loss = run_keras3(workload, read)
+        per_step, loss, warmup_s = run_kerosene(workload, read, device, jit=jit)
+    elif runner.startswith("keras3"):
+        per_step, loss, warmup_s = run_keras3(workload, read, jit=jit)
     else:
-        per_step, loss = run_lightning(workload, read)
+        per_step, loss, warmup_s = run_lightning(workload, read)
     cpu_share = (time.process_time() - cpu0) / max(time.perf_counter() - wall0, 1e-9)
-    print(json.dumps({"ms_per_step": per_step * 1e3, "final_loss": loss, "cpu_share": cpu_share}))
+    steps = (WORKLOADS[workload][0] + WORKLOADS[workload][1] - 1) // WORKLOADS[workload][1]
+    # Compile time: the warm-up epoch's time beyond what a warm epoch takes.
+    compile_s = max(0.0, warmup_s - per_step * steps)
+    print(json.dumps({"ms_per_step": per_step * 1e3, "final_loss": loss, "cpu_share": cpu_share,
+                      "compile_s": compile_s}))
 
 
 # --- parent: interleaved repeats and the table --------------------------------------------
@@ -302,6 +347,9 @@ def run_child(runner, workload, threads, retries=2, device="cpu"):
     rest of the machine used: /proc/stat busy time minus the child's own CPU time.
     """
     env = dict(os.environ, KERAS_BACKEND="torch", OMP_NUM_THREADS=str(threads))
+    # Inductor's cache under the temp dir is shared machine-wide: each run compiles afresh in its own.
+    cache = tempfile.mkdtemp(prefix=f"inductor-{runner}-")
+    env["TORCHINDUCTOR_CACHE_DIR"] = cache
     cores = os.cpu_count() or 1
     for attempt in range(retries + 1):
         load_before = os.getloadavg()[0]
@@ -309,6 +357,7 @@ def run_child(runner, workload, threads, retries=2, device="cpu"):
         out = subprocess.run([sys.executable, __file__, "--child", runner, workload, "--threads", str(threads),
                               "--device", device], capture_output=True, text=True, env=env, timeout=1800)
         wall = time.perf_counter() - wall0
+        shutil.rmtree(cache, ignore_errors=True)
         busy1, mine1 = _machine_busy_seconds(), _children_cpu_seconds()
         if out.returncode != 0:
             raise RuntimeError(f"{runner}/{workload} failed:\n{out.stderr[-3000:]}")
@@ -363,17 +412,23 @@ def main(argv=None):
         for runner in runners:
             base = RUNNERS[runner][1]
             ratio = medians[runner] / medians[base] if base in medians else None
+            peer = COMPILED_PEER.get(runner)
+            peer_ratio = medians[runner] / medians[peer] if peer in medians else None
             losses = [x["final_loss"] for x in results[workload][runner]]
             contended = sum(bool(x["contended"]) for x in results[workload][runner])
+            compile_s = statistics.median(x.get("compile_s", 0.0) for x in results[workload][runner])
             table.append({"workload": workload, "runner": runner, "ms_per_step": medians[runner],
-                          "baseline": base, "ratio": ratio, "final_loss": losses[-1],
+                          "baseline": base, "ratio": ratio, "vs_torch_compiled": peer_ratio,
+                          "compile_s": compile_s, "final_loss": losses[-1],
                           "contended_runs": contended, "runs": len(losses)})
-    print(f"{'workload':8s} {'runner':22s} {'ms/step':>9s} {'vs':>14s} {'ratio':>7s} {'final loss':>11s} "
-          f"{'contended':>9s}")
+    print(f"{'workload':8s} {'runner':22s} {'ms/step':>9s} {'vs':>14s} {'ratio':>7s} {'vs compiled':>11s} "
+          f"{'compile s':>9s} {'final loss':>11s} {'contended':>9s}")
     for row in table:
         ratio = f"{row['ratio']:.2f}x" if row["ratio"] is not None else "-"
+        peer = f"{row['vs_torch_compiled']:.2f}x" if row["vs_torch_compiled"] is not None else "-"
         print(f"{row['workload']:8s} {row['runner']:22s} {row['ms_per_step']:9.3f} {row['baseline'] or '-':>14s} "
-              f"{ratio:>7s} {row['final_loss']:11.4f} {row['contended_runs']:>5d}/{row['runs']}")
+              f"{ratio:>7s} {peer:>11s} {row['compile_s']:9.1f} {row['final_loss']:11.4f} "
+              f"{row['contended_runs']:>5d}/{row['runs']}")
     if args.json:
         with open(args.json, "w") as handle:
             json.dump({"table": table, "raw": results, "threads": args.threads, "repeats": args.repeats,

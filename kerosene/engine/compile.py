@@ -18,6 +18,7 @@ from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .. import optimizers
 from ..utils.tree import map_tensors, per_output
+from .jit import JitSteps, check_jit_compile
 
 __all__ = ["CompileState", "resolve_device", "make_compile_state", "log_names", "output_key",
            "bind_optimizer", "check_trainable_consistency", "prepare", "loss_dtype", "COMPILE_KWARGS_IGNORED"]
@@ -57,12 +58,12 @@ class CompileState:
         self.metric_specs = metric_specs  # per output: the identifiers the user gave
         self.metrics = None               # per output: resolved Metric objects (at first data)
         self.device = device
-        self.jit_compile = jit_compile
+        self.jit_compile = jit_compile    # False, True or 'cuda_graphs'
         self.precision = precision
         self.output_names = output_names
         self.loss_spec = loss_spec
         self.metrics_spec = metrics_spec
-        self.compiled_forward = None
+        self.steps = None                 # jit_compile: the compiled steps (engine.jit.JitSteps)
         self.loss_scaler = None           # torch.amp.GradScaler under float16 mixed precision
         self.constrained = ()             # layers whose weights carry constraints (set at first data)
         self.no_trainable = False         # built with no trainable weight: steps skip backward/update
@@ -76,8 +77,6 @@ def make_compile_state(optimizer, loss, metrics, loss_weights, device, jit_compi
     """Check ``compile``'s arguments and resolve them into a :class:`CompileState`."""
     if precision not in _PRECISIONS:
         raise ValueError(f"`precision` must be one of {_PRECISIONS}, got {precision!r}")
-    if jit_compile not in (True, False, "auto", None):
-        raise ValueError(f"`jit_compile` must be True or False, got {jit_compile!r}")
     if optimizer is None:
         raise ValueError("`optimizer` must be a Keras optimizer name, a kerosene optimizer or a "
                          "torch.optim.Optimizer, got None")
@@ -90,8 +89,9 @@ def make_compile_state(optimizer, loss, metrics, loss_weights, device, jit_compi
             if not isinstance(w, (int, float)):
                 raise TypeError(f"`loss_weights` must hold numbers, got {w!r}")
     metric_specs = _metrics_per_output(metrics, output_names)
-    return CompileState(opt, resolved_losses, weights, metric_specs, resolve_device(device),
-                        jit_compile=jit_compile is True, precision=precision, output_names=output_names,
+    device = resolve_device(device)
+    return CompileState(opt, resolved_losses, weights, metric_specs, device,
+                        jit_compile=check_jit_compile(jit_compile, device), precision=precision, output_names=output_names,
                         loss_spec=loss, metrics_spec=metrics)
 
 
@@ -238,8 +238,8 @@ def prepare(model, x_sample, y_sample=None, samples=None):
         # float16 gradients underflow without loss scaling (Keras wraps the optimizer in a
         # LossScaleOptimizer for mixed_float16); torch's GradScaler is the same dynamic scheme.
         state.loss_scaler = torch.amp.GradScaler(state.device.type)
-    if state.jit_compile and state.compiled_forward is None:
-        state.compiled_forward = torch.compile(model)
+    if state.jit_compile and state.steps is None:
+        state.steps = JitSteps(model, cuda_graphs=state.jit_compile == "cuda_graphs")
 
 
 def _move_model(model, device):

@@ -26,6 +26,7 @@ from ..callbacks.progbar import ProgbarLogger
 from ..utils.progbar import Progbar
 from ..utils.tree import flatten
 from .arguments import validation_due
+from .jit import batch_rows
 from .logs import AliasedLogs, BatchLogs, EpochAggregator
 
 __all__ = ["configure_callbacks", "user_callbacks", "run_fit", "run_test", "run_predict", "autocast",
@@ -107,7 +108,7 @@ def _finish(callback_list, logs, failed):
 def _run_epochs(model, callbacks, val_adapter, loop_state, validation_freq, dist):
     """The epoch loop. Returns the last epoch's logs."""
     adapter, aggregator = loop_state.adapter, loop_state.aggregator
-    train_step = model.train_step
+    train_step = _step(model, "train")
     precision_ctx = autocast(model)
     has_begin = callbacks.has("on_train_batch_begin")
     has_end = callbacks.has("on_train_batch_end")
@@ -155,14 +156,16 @@ def _run_epochs(model, callbacks, val_adapter, loop_state, validation_freq, dist
     return epoch_logs
 
 
-def batch_rows(x):
-    if isinstance(x, torch.Tensor):
-        return int(x.shape[0]) if x.dim() else 1
-    leaves, _ = flatten(x)
-    for leaf in leaves:
-        if hasattr(leaf, "shape") and len(leaf.shape):
-            return int(leaf.shape[0])
-    return 1
+def _step(model, kind):
+    """The model's ``<kind>_step``, compiled under ``jit_compile`` (engine.jit)."""
+    state = model._compile_state
+    steps = state.steps if state is not None else None
+    if steps is None:
+        return getattr(model, kind + "_step")
+    step = getattr(steps, kind)
+    if hasattr(step, "rows"):   # a CompiledStep (not an eager fallback)
+        step.rows = None        # this loop's first batch sets the compiled batch size
+    return step
 
 
 def autocast(model):
@@ -185,7 +188,7 @@ def run_test(model, adapter, callbacks, dist):
     aggregator = EpochAggregator()
     has_begin = callbacks.has("on_test_batch_begin")
     has_end = callbacks.has("on_test_batch_end")
-    test_step = model.test_step
+    test_step = _step(model, "test")
     callbacks.on_test_begin({})
     with torch.no_grad(), autocast(model)():
         for step, batch in enumerate(adapter.epoch_batches(0)):
@@ -232,12 +235,13 @@ def run_predict(model, adapter, cb_list):
     was_training = model.training
     model.eval()
     outputs = []
+    predict_step = _step(model, "predict")
     cb_list.on_predict_begin({})
     with torch.no_grad():
         for step, batch in enumerate(adapter.epoch_batches(0)):
             if has_begin:
                 cb_list.on_predict_batch_begin(step, {"batch": step, "size": batch_rows(batch[0])})
-            out = model.predict_step(batch)
+            out = predict_step(batch)
             outputs.append(out)
             if has_end:
                 cb_list.on_predict_batch_end(step, {"outputs": to_numpy(out), "batch": step,

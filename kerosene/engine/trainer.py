@@ -82,7 +82,8 @@ class Trainer:
         """Choose the optimizer, loss and metrics (Keras names, objects, or torch optimizers).
 
         ``device='auto'`` trains on CUDA when present. ``jit_compile=True`` runs the
-        forward pass through ``torch.compile`` (``'auto'``, Keras 3's default, stays eager);
+        whole train/test/predict step through ``torch.compile`` (``'cuda_graphs'``: also
+        CUDA graphs, CUDA only; ``'auto'``, Keras 3's default, stays eager);
         ``precision='mixed_bfloat16'`` or ``'mixed_float16'`` trains under autocast.
         """
         for key in kwargs:
@@ -171,8 +172,7 @@ class Trainer:
         x, y, sample_weight = data
         state = self._compile_state
         optimizer = state.optimizer
-        # jit_compile=True: the same forward through torch.compile.
-        y_pred = self(x) if state.compiled_forward is None else state.compiled_forward(x)
+        y_pred = self(x)
         loss = self.compute_loss(x, y, y_pred, sample_weight)
         scaler = state.loss_scaler
         if state.no_trainable:

@@ -4,6 +4,7 @@ import torch
 
 from .base import Optimizer
 from .checks import check_float
+from .updates import add_scaled_
 
 __all__ = ["Adadelta"]
 
@@ -60,4 +61,4 @@ class Adadelta(Optimizer):
         torch._foreach_div_(num, den)            # num is now -delta
         torch._foreach_mul_(acc_d, rho)
         torch._foreach_addcmul_(acc_d, num, num, value=1.0 - rho)
-        torch._foreach_add_(params, num, alpha=-lr)
+        add_scaled_(params, num, -lr)

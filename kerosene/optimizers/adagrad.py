@@ -4,6 +4,7 @@ import torch
 
 from .base import Optimizer
 from .checks import check_float
+from .updates import addcdiv_
 
 __all__ = ["Adagrad"]
 
@@ -58,4 +59,4 @@ class Adagrad(Optimizer):
         torch._foreach_addcmul_(acc, grads, grads)
         denom = torch._foreach_add(acc, group["epsilon"])
         torch._foreach_sqrt_(denom)
-        torch._foreach_addcdiv_(params, grads, denom, value=-lr)
+        addcdiv_(params, grads, denom, -lr)

@@ -1,11 +1,10 @@
 """Adam and AdamW, Keras 3 update rule (epsilon outside the square root)."""
 
-import math
-
 import torch
 
 from .base import Optimizer
 from .checks import check_adam_moments, check_bool
+from .updates import addcdiv_, sqrt
 
 __all__ = ["Adam", "AdamW"]
 
@@ -71,8 +70,8 @@ class Adam(Optimizer):
             v = states[2]
         denom = torch._foreach_sqrt(v)
         torch._foreach_add_(denom, group["epsilon"])
-        alpha = lr * math.sqrt(1.0 - beta_2 ** step) / (1.0 - beta_1 ** step)
-        torch._foreach_addcdiv_(params, m, denom, value=-alpha)
+        alpha = lr * sqrt(1.0 - beta_2 ** step) / (1.0 - beta_1 ** step)
+        addcdiv_(params, m, denom, -alpha)
 
 
 class AdamW(Adam):

@@ -4,6 +4,7 @@ import torch
 
 from .base import Optimizer
 from .checks import check_adam_moments
+from .updates import addcdiv_
 
 __all__ = ["Adamax"]
 
@@ -52,4 +53,4 @@ class Adamax(Optimizer):
         torch._foreach_mul_(u, group["beta_2"])
         torch._foreach_maximum_(u, torch._foreach_abs(grads))
         denom = torch._foreach_add(u, group["epsilon"])
-        torch._foreach_addcdiv_(params, m, denom, value=-lr / (1.0 - beta_1 ** step))
+        addcdiv_(params, m, denom, -lr / (1.0 - beta_1 ** step))

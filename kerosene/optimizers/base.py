@@ -25,7 +25,8 @@ Arguments shared by every optimizer (Keras 2 names plus Keras 3's additions):
 Gradients are clipped out of place: ``p.grad`` is left as autograd produced it.
 
 Speed notes: each update is a handful of ``torch._foreach_*`` calls per parameter
-group and never synchronises with the device (the step counter is a Python int).
+group and never synchronises with the device (the step counter is a Python int, or
+a tensor under ``jit_compile``).
 Running averages such as RMSprop's and Adam's second moments can decay into
 denormal floats, which are several times slower on x86 CPUs; kerosene does not flip
 global flags for you, but ``torch.set_flush_denormal(True)`` avoids the slowdown.
@@ -39,6 +40,7 @@ import torch
 
 from ..backend import BoundHyperparameter
 from .checks import check_bool, check_float
+from .updates import clip_gradients
 
 __all__ = ["Optimizer"]
 
@@ -99,6 +101,8 @@ class Optimizer(torch.optim.Optimizer):
     """
 
     _default_name = "optimizer"
+    # False where ``_update`` needs Python floats (``jit_compile`` then runs train_step eagerly).
+    _tensor_hyperparameters = True
     # names of the per-parameter state tensors, created as zeros on first step
     _state_names = ()
 
@@ -145,6 +149,8 @@ class Optimizer(torch.optim.Optimizer):
         for hooks in _HOOK_DICTS:
             setattr(self, hooks, OrderedDict())
         self._iterations = 0
+        # Under jit_compile: the step count and learning rates as tensors, the groups a step reads.
+        self._step_tensor, self._lr_tensors, self._lr_values, self._jit_groups = None, (), (), ()
         self._built = False
         self._pending_state = None
 
@@ -237,6 +243,8 @@ class Optimizer(torch.optim.Optimizer):
     @property
     def iterations(self):
         """Number of optimizer steps taken (Keras's ``optimizer.iterations``)."""
+        if self._step_tensor is not None:
+            return int(self._step_tensor.item())
         return self._iterations
 
     @iterations.setter
@@ -244,13 +252,48 @@ class Optimizer(torch.optim.Optimizer):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
             raise ValueError(f"`iterations` must be an int >= 0, got {value!r}.")
         self._iterations = int(value)
+        if self._step_tensor is not None:
+            self._step_tensor.fill_(self._iterations)
+
+    def use_tensor_hyperparameters(self):
+        """Hold the step count and learning rates in 0-d tensors (and create all state now) so a
+        compiled step never recompiles when they change; ``param_groups[i]['lr']`` stays the float
+        callbacks write (:meth:`sync_hyperparameters` copies it in). False if unbuilt or float-only."""
+        if not self._tensor_hyperparameters or not self._built:
+            return False
+        device = self.param_groups[0]["params"][0].device
+        if self._step_tensor is None:
+            self._step_tensor = torch.tensor(self._iterations, dtype=torch.int64, device=device)
+        self._lr_values = [float(g["lr"]) for g in self.param_groups]
+        self._lr_tensors = [torch.tensor(v, dtype=torch.float64, device=device) for v in self._lr_values]
+        self._jit_groups = list(self.param_groups)
+        for group in self.param_groups:
+            for p in group["params"]:
+                if not self.state[p]:
+                    self._init_state(group, p, self.state[p])
+        return True
+
+    def _groups(self):
+        # The same dicts via our own list: dynamo guards every value of self.param_groups (lr too).
+        return self._jit_groups or self.param_groups
+
+    def sync_hyperparameters(self):
+        """Copy learning rates changed since the last step into their tensors (no sync)."""
+        if len(self._jit_groups) != len(self.param_groups):   # build() added a model's group
+            self.use_tensor_hyperparameters()
+        values = self._lr_values
+        for i, group in enumerate(self.param_groups):
+            lr = group["lr"]
+            if lr != values[i]:
+                self._lr_tensors[i].fill_(lr)
+                values[i] = float(lr)
 
     def current_learning_rate(self, group=None):
         """The learning rate the next step uses, after ``decay``."""
         lr = float((group or (self.param_groups[0] if self.param_groups
                               else self.defaults))["lr"])
         if self._decay:
-            lr = lr / (1.0 + self._decay * self._iterations)
+            lr = lr / (1.0 + self._decay * self.iterations)
         return lr
 
     # ------------------------------------------------------------------- step
@@ -268,7 +311,7 @@ class Optimizer(torch.optim.Optimizer):
                 loss = closure()
         with torch.no_grad():
             work = []
-            for group in self.param_groups:
+            for index, group in enumerate(self._groups()):
                 params = group["params"]
                 grads = [p.grad for p in params]
                 for g in grads:
@@ -277,48 +320,27 @@ class Optimizer(torch.optim.Optimizer):
                         grads = [p.grad for p in params]
                         break
                 if params:
-                    work.append((group, params, grads))
-            if work:
-                if self.clipnorm or self.clipvalue or self.global_clipnorm:
-                    work = self._clip(work)
+                    work.append((group, params, grads, index))
+            counter = self._step_tensor
+            if counter is not None:   # tensors: a compiled step reads them without recompiling
+                step = counter.add_(1)
+                decay_factor = 1.0 / (1.0 + self._decay * (counter - 1)) if self._decay else 1.0
+                lrs = self._lr_tensors
+            else:
                 step = self._iterations + 1
                 decay_factor = 1.0 / (1.0 + self._decay * self._iterations) if self._decay else 1.0
+                lrs = [group["lr"] for group in self.param_groups]
+                self._iterations += 1
+            if work:
+                if self.clipnorm or self.clipvalue or self.global_clipnorm:
+                    work = clip_gradients(work, self.clipnorm, self.clipvalue, self.global_clipnorm)
                 wd = self.weight_decay
-                for group, params, grads in work:
-                    lr = group["lr"] * decay_factor
+                for group, params, grads, index in work:
+                    lr = lrs[index] * decay_factor
                     if wd:
                         torch._foreach_mul_(params, 1.0 - wd * lr)
                     self._update(group, params, grads, lr, step)
-            self._iterations += 1
         return loss
-
-    def _clip(self, work):
-        if self.global_clipnorm:
-            all_grads = [g for _, _, grads in work for g in grads]
-            norms = torch._foreach_norm(all_grads)
-            total = torch.linalg.vector_norm(torch.stack(norms))
-            clip = self.global_clipnorm
-            scale = clip / torch.clamp_min(total, clip)  # NaN stays NaN, as Keras
-            work = [(g, p, torch._foreach_mul(grads, scale)) for g, p, grads in work]
-        if self.clipnorm:
-            clip = self.clipnorm
-            new = []
-            for group, params, grads in work:
-                norms = torch._foreach_norm(grads)
-                torch._foreach_clamp_min_(norms, clip)
-                torch._foreach_reciprocal_(norms)
-                torch._foreach_mul_(norms, clip)
-                new.append((group, params, torch._foreach_mul(grads, norms)))
-            work = new
-        if self.clipvalue:
-            v = self.clipvalue
-            new = []
-            for group, params, grads in work:
-                grads = torch._foreach_clamp_min(grads, -v)
-                torch._foreach_clamp_max_(grads, v)
-                new.append((group, params, grads))
-            work = new
-        return work
 
     def _update(self, group, params, grads, lr, step):  # pragma: no cover
         raise NotImplementedError
@@ -344,7 +366,7 @@ class Optimizer(torch.optim.Optimizer):
     def state_dict(self):
         """torch's optimizer state dict plus ``iterations`` (the step counter)."""
         sd = super().state_dict()
-        sd["iterations"] = self._iterations
+        sd["iterations"] = self.iterations
         return sd
 
     def load_state_dict(self, state_dict):
@@ -358,12 +380,19 @@ class Optimizer(torch.optim.Optimizer):
             self._pending_state = state_dict
             return
         super().load_state_dict(_tensors_from_arrays(state_dict))
-        self._iterations = int(state_dict.get("iterations", 0))
+        self.iterations = int(state_dict.get("iterations", 0))
+        if self._jit_groups:
+            self._jit_groups = list(self.param_groups)
 
     def zero_grad(self, set_to_none=True):
-        """torch's ``zero_grad``; a no-op before ``build``."""
-        if self._built:
-            super().zero_grad(set_to_none=set_to_none)
+        """torch's ``zero_grad``, written out so a compiled step traces it (torch's is skipped)."""
+        for group in self._groups():
+            for p in group["params"]:
+                if set_to_none:
+                    p.grad = None   # unconditionally: a compiled step then guards on no grad's state
+                elif p.grad is not None:
+                    p.grad.detach_()
+                    p.grad.zero_()
 
     def __getstate__(self):
         # torch keeps only defaults/state/param_groups; kerosene's settings

@@ -45,6 +45,7 @@ class Nadam(Optimizer):
         >>> opt.step()
     """
 
+    _tensor_hyperparameters = False   # u_product is a float carried in the param group
     _default_name = "nadam"
     _state_names = ("momentum", "velocity")
 

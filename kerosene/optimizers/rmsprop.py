@@ -4,6 +4,7 @@ import torch
 
 from .base import Optimizer
 from .checks import check_bool, check_float
+from .updates import addcdiv_
 
 __all__ = ["RMSprop"]
 
@@ -88,7 +89,7 @@ class RMSprop(Optimizer):
         if momentum > 0:
             bufs = states[1]
             torch._foreach_mul_(bufs, momentum)
-            torch._foreach_addcdiv_(bufs, grads, denom, value=lr)
+            addcdiv_(bufs, grads, denom, lr)
             torch._foreach_sub_(params, bufs)
         else:
-            torch._foreach_addcdiv_(params, grads, denom, value=-lr)
+            addcdiv_(params, grads, denom, -lr)

@@ -4,6 +4,7 @@ import torch
 
 from .base import Optimizer
 from .checks import check_bool, check_float
+from .updates import add_scaled_
 
 __all__ = ["SGD"]
 
@@ -47,13 +48,13 @@ class SGD(Optimizer):
     def _update(self, group, params, grads, lr, step):
         momentum = group["momentum"]
         if momentum == 0:
-            torch._foreach_add_(params, grads, alpha=-lr)
+            add_scaled_(params, grads, -lr)
             return
         (bufs,) = self._states(group, params, self._state_names)
         torch._foreach_mul_(bufs, momentum)
-        torch._foreach_add_(bufs, grads, alpha=-lr)
+        add_scaled_(bufs, grads, -lr)
         if group["nesterov"]:
             torch._foreach_add_(params, bufs, alpha=momentum)
-            torch._foreach_add_(params, grads, alpha=-lr)
+            add_scaled_(params, grads, -lr)
         else:
             torch._foreach_add_(params, bufs)

@@ -1,0 +1,128 @@
+"""``compile(jit_compile=True)``: the model's whole train, test and predict steps through ``torch.compile``.
+
+``train_step`` as written (forward, loss, backward, clipping, the optimizer's update,
+constraints, metrics; a user's override just the same) is compiled into one graph:
+``loss.backward()`` is traced (dynamo's ``trace_autograd_ops``) instead of breaking the
+graph. Kerosene optimizers hold the learning rates and the step count in tensors
+(:meth:`~kerosene.optimizers.base.Optimizer.use_tensor_hyperparameters`), so LR changes
+from callbacks never recompile.
+
+Batch sizes: each step is compiled with static shapes for the first batch size it
+meets in a loop; a batch of another size (an epoch's last, smaller batch) runs the
+same step eagerly. Static shapes keep the full-size graph as fast as torch makes it
+(and are what CUDA graphs need); marking the batch dimension dynamic would cost every
+step a little to save one eager step per epoch.
+
+``jit_compile='cuda_graphs'`` compiles with ``mode='reduce-overhead'`` (CUDA graphs
+replayed from static buffers); on a CPU it is refused at ``compile()``.
+
+    steps = JitSteps(model, cuda_graphs=False)
+    logs = steps.train(batch)        # the compiled train_step, or eager for an odd-sized batch
+"""
+from __future__ import annotations
+
+import warnings
+
+import torch
+
+from ..utils.tree import flatten, map_tensors
+
+__all__ = ["JitSteps", "CompiledStep", "batch_rows", "check_jit_compile"]
+
+
+def check_jit_compile(jit_compile, device):
+    """The mode ``compile()`` was asked for: False, True or ``'cuda_graphs'``."""
+    if not (jit_compile is True or jit_compile is False or jit_compile is None
+            or jit_compile in ("auto", "cuda_graphs")):
+        raise ValueError(f"`jit_compile` must be True, False, 'auto' or 'cuda_graphs', got {jit_compile!r}")
+    if jit_compile == "cuda_graphs" and device.type != "cuda":
+        raise ValueError(f"`jit_compile='cuda_graphs'` needs a CUDA device, but the model trains on "
+                         f"{device.type!r}; use jit_compile=True there")
+    return jit_compile if jit_compile in (True, "cuda_graphs") else False
+
+
+def batch_rows(x):
+    """The number of rows (samples) in a batch's inputs: the first dimension of its first tensor."""
+    if isinstance(x, torch.Tensor):
+        return int(x.shape[0]) if x.dim() else 1
+    leaves, _ = flatten(x)
+    for leaf in leaves:
+        if hasattr(leaf, "shape") and len(leaf.shape):
+            return int(leaf.shape[0])
+    return 1
+
+
+def _inputs(batch):
+    return batch[0] if isinstance(batch, tuple) else batch
+
+
+class CompiledStep:
+    """One step function compiled for one batch size; batches of other sizes run it eagerly.
+
+    ``before`` runs outside the graph before each compiled call (copying hyper-parameters
+    into their tensors). Example::
+
+        step = CompiledStep(model.test_step)
+        logs = step((x, y, None))
+    """
+
+    def __init__(self, fn, before=None, cuda_graphs=False):
+        self.eager = fn
+        self.compiled = torch.compile(fn, dynamic=False, mode="reduce-overhead" if cuda_graphs else None)
+        self.before = before
+        self.cuda_graphs = cuda_graphs
+        self.rows = None
+
+    def __call__(self, batch):
+        rows = batch_rows(_inputs(batch))
+        if self.rows is None:
+            self.rows = rows
+        if self.before is not None:
+            self.before()
+        if rows != self.rows:
+            return self.eager(batch)
+        if self.cuda_graphs:
+            torch.compiler.cudagraph_mark_step_begin()
+        # The flag is read while dynamo traces (first call, recompiles); setting it per call costs ~1 µs.
+        with torch._dynamo.config.patch(trace_autograd_ops=True):
+            out = self.compiled(batch)
+        if self.cuda_graphs:  # the next replay overwrites the graph's outputs; logs are read later
+            out = map_tensors(torch.Tensor.clone, out)
+        return out
+
+
+class JitSteps:
+    """The compiled ``train_step``, ``test_step`` and ``predict_step`` of one compiled model.
+
+    Example::
+
+        steps = JitSteps(model)
+        logs = steps.train((x, y, None))  # the loops reset steps.train.rows at their start
+    """
+
+    def __init__(self, model, cuda_graphs=False):
+        optimizer = model._compile_state.optimizer
+        use_tensors = getattr(optimizer, "use_tensor_hyperparameters", None)
+        sync = None
+        if use_tensors is not None:   # a kerosene optimizer (a torch one compiles as torch documents)
+            if use_tensors():
+                sync = optimizer.sync_hyperparameters
+            elif optimizer.built:     # (unbuilt: the model has no trainable weights; nothing to update)
+                warnings.warn(f"jit_compile: {type(optimizer).__name__}'s update needs Python floats, so "
+                              "train_step runs eagerly (test and predict steps are compiled)", stacklevel=3)
+        if cuda_graphs:
+            _mark_static(optimizer)
+        self.train = (CompiledStep(model.train_step, before=sync, cuda_graphs=cuda_graphs)
+                      if sync is not None or use_tensors is None else model.train_step)
+        self.test = CompiledStep(model.test_step, cuda_graphs=cuda_graphs)
+        self.predict = CompiledStep(model.predict_step, cuda_graphs=cuda_graphs)
+
+
+def _mark_static(optimizer):
+    # CUDA graphs replay from fixed addresses: state the update mutates must never move.
+    tensors = [getattr(optimizer, "_step_tensor", None), *getattr(optimizer, "_lr_tensors", ())]
+    for state in optimizer.state.values():
+        tensors += [t for t in state.values() if isinstance(t, torch.Tensor)]
+    for t in tensors:
+        if isinstance(t, torch.Tensor):
+            torch._dynamo.mark_static_address(t)
