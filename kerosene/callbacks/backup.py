@@ -32,9 +32,15 @@ first in ``on_train_begin``):
   hook), a callback whose state was reset by its own ``on_train_begin`` (History, a
   user callback that starts ``self.losses = []``) gets its saved state again, and the
   loop position, the epoch's partial logs and the RNG states are applied.
-- a mid-epoch resume applies the RNG states in ``on_epoch_begin`` of the resumed epoch
-  (BackupAndRestore runs last there), which is where the uninterrupted run stood when
-  its next batch began.
+- a mid-epoch resume restores, in ``on_epoch_begin`` of the resumed epoch (BackupAndRestore
+  runs last there), the RNG states the epoch began with, so the epoch's data iterator
+  (a sampler, worker seeds) draws what it drew in the interrupted run; the data is moved
+  to the resumed step (a DataLoader's indices drawn, a Sequence indexed, a generator read
+  and dropped, with a warning: its position cannot be saved), then the RNG states of
+  that step are restored. During that epoch ``callback.epoch_resumed`` is true, so a
+  callback with per-epoch side effects (LearningRateScheduler) does not apply them twice.
+- a backup records the epoch's steps and samples: a mid-epoch backup resumed with another
+  ``batch_size`` or data size is refused, naming both.
 """
 from __future__ import annotations
 
@@ -52,7 +58,8 @@ from ..saving.backup_format import (LAYOUT_VERSION, CorruptBackup, capture_rng, 
 from ..saving.backup_sharded import ShardedBackupStore, has_sharded_backup, remove_stale_temp_files, shared_name
 from ..saving.backup_store import BackupStore
 from ..saving.backup_store import remove_stale_temp_files as remove_single_temp_files
-from ..utils.tree import map_tensors
+from .backup_objects import (buffers, named_callbacks, optimizer_of, pin_loader_order, restore_callbacks,
+                             schedulers, to_cpu)
 from .base import Callback
 
 __all__ = ["BackupAndRestore", "BackupError", "LAYOUT_VERSION", "encode", "decode"]
@@ -105,6 +112,7 @@ class BackupAndRestore(Callback):
         self.batches_since_save = 0
         self._pending = None
         self._rng_at_epoch_begin = None
+        self._epoch_begin_rng = None
         self._store = None          # the per-rank file layout, under torch.distributed only
         self._generation = 0        # the last distributed backup written or restored
 
@@ -137,7 +145,7 @@ class BackupAndRestore(Callback):
         self.batches_since_save = 0
         self._rng_at_epoch_begin = None
         payload = self._read_sharded_backup() if self._store is not None else self._read_backup()
-        _pin_loader_order(loop_state.adapter)
+        pin_loader_order(loop_state.adapter)
         if payload is not None:
             self._restore_model_and_callbacks(payload, loop_state)
             self._pending = payload
@@ -149,6 +157,10 @@ class BackupAndRestore(Callback):
         if self._rng_at_epoch_begin is not None and epoch == self._rng_at_epoch_begin[0]:
             restore_rng(self._rng_at_epoch_begin[1])
         self._rng_at_epoch_begin = None
+        if isinstance(self.save_freq, int) and self.save_freq is not False:
+            # Where the RNG stood before the epoch's data iterator drew from it (a DataLoader's
+            # sampler or worker seeds): a mid-epoch resume replays the iterator from here.
+            self._epoch_begin_rng = capture_rng()
 
     def on_train_batch_end(self, batch, logs=None):
         self.batches_since_save += 1
@@ -194,7 +206,7 @@ class BackupAndRestore(Callback):
         if self._store.rank == 0:
             shared = encode({**self._shared_state(loop_state, epoch, step, stop_training), "sharded": tag})
         own = {**self._rank_state(loop_state, step), "sharded": {**tag, "rank": self._store.rank},
-               "buffers": _buffers(self.model)}
+               "buffers": buffers(self.model)}
         self._store.write(shared, encode(own), self._generation)
 
     def _any_rank(self, flag):
@@ -213,18 +225,19 @@ class BackupAndRestore(Callback):
     def _shared_state(self, loop_state, epoch, step, stop_training):
         """What is the same on every rank under DDP: weights, optimizer, schedulers, position, seed."""
         model = self.model
-        optimizer = _optimizer_of(model)
-        callbacks = _named_callbacks(loop_state.callbacks, self)
+        optimizer = optimizer_of(model)
+        callbacks = named_callbacks(loop_state.callbacks, self)
         return {
             "layout": LAYOUT_VERSION,
             "fingerprint": fingerprint(model),
             "model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
             "optimizer_class": type(optimizer).__name__ if optimizer is not None else None,
-            "optimizer": _to_cpu(optimizer.state_dict()) if optimizer is not None else None,
-            "schedulers": {name: to_storable(s.state_dict()) for name, s in _schedulers(callbacks).items()},
+            "optimizer": to_cpu(optimizer.state_dict()) if optimizer is not None else None,
+            "schedulers": {name: to_storable(s.state_dict()) for name, s in schedulers(callbacks).items()},
             "loss_scaler": dict(loop_state.loss_scaler.state_dict()) if loop_state.loss_scaler is not None else {},
             "loop": {
                 "epoch": int(epoch), "step": int(step), "seed": int(loop_state.seed),
+                "steps": loop_state.adapter.steps, "samples": loop_state.adapter.samples,
                 "stop_training": bool(stop_training) and step == 0,
                 "stop_reason": model.stop_reason if step == 0 else None,
             },
@@ -236,9 +249,10 @@ class BackupAndRestore(Callback):
         Callbacks' state is per rank because batch logs are: a callback that keeps
         batch values holds that rank's own.
         """
-        callbacks = _named_callbacks(loop_state.callbacks, self)
+        callbacks = named_callbacks(loop_state.callbacks, self)
         return {
             "rng": capture_rng(),
+            "rng_epoch_begin": self._epoch_begin_rng if step else None,
             "aggregator": loop_state.aggregator.state_dict() if step else None,
             "adapter": to_storable(loop_state.adapter.state_dict()) if hasattr(loop_state.adapter, "state_dict") else {},
             "callbacks": {name: to_storable(cb.state_dict()) for name, cb in callbacks.items()},
@@ -310,14 +324,23 @@ class BackupAndRestore(Callback):
             raise BackupError(
                 f"The backup {path} was written for a different model ({differences}); "
                 f"delete {self.backup_dir!r} or give this run its own backup_dir")
-        optimizer = _optimizer_of(self.model)
+        optimizer = optimizer_of(self.model)
         saved = payload["optimizer_class"]
         here = type(optimizer).__name__ if optimizer is not None else None
         if saved != here:
             raise BackupError(
                 f"The backup {path} was written with optimizer {saved} but this model uses {here}; "
                 f"delete {self.backup_dir!r} or give this run its own backup_dir")
-        epochs = self._run_state().epochs
+        loop_state = self._run_state()
+        saved = payload["loop"]
+        steps, samples = loop_state.adapter.steps, loop_state.adapter.samples
+        if saved["step"] and "steps" in saved and (saved["steps"], saved["samples"]) != (steps, samples):
+            raise BackupError(
+                f"The backup {path} stopped at step {saved['step']} of an epoch of {saved['steps']} steps over "
+                f"{saved['samples']} samples, but this run's epochs have {steps} steps over {samples} samples (another batch_size, steps_per_epoch or data size): the saved position "
+                f"means nothing here. Rerun with the data and batch_size of the interrupted run, or delete "
+                f"{self.backup_dir!r} to start over")
+        epochs = loop_state.epochs
         if payload["loop"]["epoch"] > epochs:
             raise BackupError(
                 f"The backup {path} is at epoch {payload['loop']['epoch']} but fit(epochs={epochs}); "
@@ -326,15 +349,15 @@ class BackupAndRestore(Callback):
     def _restore_model_and_callbacks(self, payload, loop_state):
         model = self.model
         model.load_state_dict(payload["model"])
-        optimizer = _optimizer_of(model)
+        optimizer = optimizer_of(model)
         if optimizer is not None and payload["optimizer"] is not None:
             optimizer.load_state_dict(payload["optimizer"])
         scaler = loop_state.loss_scaler
         if scaler is not None and payload.get("loss_scaler"):
             scaler.load_state_dict(payload["loss_scaler"])
-        callbacks = _named_callbacks(loop_state.callbacks, self)
-        _restore_callbacks(callbacks, payload["callbacks"], self.latest_path)
-        for name, scheduler in _schedulers(callbacks).items():
+        callbacks = named_callbacks(loop_state.callbacks, self)
+        restore_callbacks(callbacks, payload["callbacks"], self.latest_path)
+        for name, scheduler in schedulers(callbacks).items():
             if name in payload["schedulers"]:
                 scheduler.load_state_dict(from_storable(payload["schedulers"][name]))
         super().load_state_dict(from_storable(payload["own"]))
@@ -344,7 +367,7 @@ class BackupAndRestore(Callback):
         loop_state = self._run_state()
         model = self.model
         # Callbacks that reset themselves in on_train_begin (History...) get their state again.
-        for name, cb in _named_callbacks(loop_state.callbacks, self).items():
+        for name, cb in named_callbacks(loop_state.callbacks, self).items():
             saved = payload["callbacks"].get(name)
             if saved is not None and not same_state(to_storable(cb.state_dict()), saved):
                 cb.load_state_dict(copy.deepcopy(from_storable(saved)))
@@ -356,7 +379,10 @@ class BackupAndRestore(Callback):
             adapter.load_state_dict(from_storable(payload["adapter"]))
         if loop["step"]:
             loop_state.aggregator.load_state_dict(payload["aggregator"], device=loop_state.device)
-            self._rng_at_epoch_begin = (loop["epoch"], payload["rng"])
+            # The epoch's data iterator is made and moved to the step under the epoch-begin RNG,
+            # then the RNG of the step takes over.
+            self._rng_at_epoch_begin = (loop["epoch"], payload.get("rng_epoch_begin") or payload["rng"])
+            loop_state.at_resume_position.append(lambda: restore_rng(payload["rng"]))
         else:
             restore_rng(payload["rng"])
         if loop["stop_training"]:
@@ -370,73 +396,3 @@ class BackupAndRestore(Callback):
         if self.run is None:
             raise RuntimeError("BackupAndRestore works inside model.fit(); the training run state is missing")
         return self.run
-
-
-def _to_cpu(value):
-    return map_tensors(lambda t: t.detach().cpu().clone(), value)
-
-
-# --- the run's other objects ------------------------------------------------------------
-def _buffers(model):
-    """The model's state entries that are buffers (rank-local statistics under DDP), on the CPU."""
-    parameters = {name for name, _ in model.named_parameters()}
-    return {k: v.detach().cpu().clone() for k, v in model.state_dict().items() if k not in parameters}
-
-
-def _optimizer_of(model):
-    return getattr(model, "optimizer", None)
-
-
-def _named_callbacks(callback_list, owner):
-    """Every callback but ``owner``, keyed by class name (``EarlyStopping``, ``EarlyStopping#1``...)."""
-    named, seen = {}, {}
-    for cb in (callback_list or []):
-        if cb is owner:
-            continue
-        name = type(cb).__name__
-        count = seen.get(name, 0)
-        seen[name] = count + 1
-        named[name if count == 0 else f"{name}#{count}"] = cb
-    return named
-
-
-def _restore_callbacks(callbacks, saved, path):
-    absent = [name for name in saved if name not in callbacks]
-    new = [name for name in callbacks if name not in saved]
-    if absent or new:
-        warnings.warn(
-            f"The callbacks differ from those of the run that wrote {path}: "
-            f"{'missing now: ' + ', '.join(absent) if absent else ''}"
-            f"{'; ' if absent and new else ''}{'new now: ' + ', '.join(new) if new else ''}; "
-            "the new ones start fresh", RuntimeWarning, stacklevel=4)
-    for name, cb in callbacks.items():
-        if name in saved:
-            cb.load_state_dict(copy.deepcopy(from_storable(saved[name])))
-
-
-def _schedulers(callbacks):
-    """Torch LR schedulers held as attributes of callbacks, keyed ``Callback.attribute``."""
-    kinds = (torch.optim.lr_scheduler.LRScheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
-    found = {}
-    for name, cb in callbacks.items():
-        for attr, value in vars(cb).items():
-            if isinstance(value, kinds):
-                found[f"{name}.{attr}"] = value
-    return found
-
-
-def _pin_loader_order(adapter):
-    """Give a shuffling DataLoader that draws from the global RNG a generator of its own.
-
-    Its order then follows the fit seed and the epoch (the adapter reseeds the
-    generator each epoch), not the global RNG a restore moves; done on every run with
-    a BackupAndRestore, interrupted or not, so both see the same order.
-    """
-    loader = getattr(adapter, "loader", None)
-    if not isinstance(loader, torch.utils.data.DataLoader) or loader.generator is not None:
-        return
-    sampler = loader.sampler
-    if isinstance(sampler, torch.utils.data.RandomSampler) and sampler.generator is None:
-        generator = torch.Generator()
-        sampler.generator = generator
-        loader.generator = generator

@@ -77,6 +77,16 @@ class Callback:
         self.params = {}
         self.validation_data = None
 
+    @property
+    def epoch_resumed(self):
+        """True in the hooks of an epoch that a mid-epoch resume (BackupAndRestore) landed in.
+
+        That epoch's ``on_epoch_begin`` already ran in the interrupted process, and what it
+        did to the model (a learning rate set) came back with the backup: a callback with
+        per-epoch side effects skips them when this is true.
+        """
+        return bool(self.run is not None and getattr(self.run, "epoch_resumed", False))
+
     def set_model(self, model):
         self.model = model
 

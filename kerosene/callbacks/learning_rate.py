@@ -287,7 +287,8 @@ class LearningRateScheduler(Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         optimizer = _optimizer_of(self.model, "LearningRateScheduler")
-        if not self._is_torch:
+        # A mid-epoch resume brought back the optimizer's rate already scheduled for this epoch.
+        if not self._is_torch and not self.epoch_resumed:
             rate = self._call_schedule(epoch, get_learning_rate(optimizer))
             set_learning_rate(optimizer, rate)
         self._epoch_rate = get_learning_rate(optimizer)

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from ..utils.tree import flatten, map_leaves
+from .data_resume import fast_forward, restore_sequence, sequence_state, warn_generator_resume
 
 __all__ = [
     "DataAdapter", "ArrayAdapter", "LoaderAdapter", "GeneratorAdapter", "SequenceAdapter",
@@ -90,7 +91,9 @@ class DataAdapter:
     #: Whether batch sizes are sample counts (False for generators: size 1 per step).
     counts_samples = True
 
-    def epoch_batches(self, epoch, start_step=0):
+    def epoch_batches(self, epoch, start_step=0, positioned=None):
+        """The epoch's batches from ``start_step``; ``positioned()``, when given, is called once the
+        source stands at ``start_step``, before that batch is read (a resume restores its RNG there)."""
         raise NotImplementedError
 
     def peek(self):
@@ -202,7 +205,7 @@ class ArrayAdapter(DataAdapter):
             return None
         return self._assemble([t[:2] for t in self._tensors])
 
-    def epoch_batches(self, epoch, start_step=0):
+    def epoch_batches(self, epoch, start_step=0, positioned=None):
         tensors, bs, n = self._tensors, self.batch_size, self.samples
         order = None
         if self.shuffle:
@@ -211,6 +214,8 @@ class ArrayAdapter(DataAdapter):
                 order = order.to(self.device, non_blocking=True)  # a blocking copy would sync each epoch
         self.order = order
         assemble = self._assemble
+        if positioned is not None:
+            positioned()
         for step in range(start_step, self.steps):
             lo = step * bs
             hi = min(lo + bs, n)
@@ -274,7 +279,7 @@ class LoaderAdapter(DataAdapter):
         except TypeError:
             self.samples = None
 
-    def epoch_batches(self, epoch, start_step=0):
+    def epoch_batches(self, epoch, start_step=0, positioned=None):
         generator = getattr(self.loader, "generator", None)
         if isinstance(generator, torch.Generator):
             generator.manual_seed((self.seed * 1_000_003 + int(epoch)) % (2 ** 63))
@@ -282,40 +287,19 @@ class LoaderAdapter(DataAdapter):
         if hasattr(sampler, "set_epoch"):
             sampler.set_epoch(epoch)
         iterator = iter(self.loader)
-        step = self._fast_forward(iterator, start_step) if start_step else 0
+        step = fast_forward(self.loader, iterator, start_step) if start_step else 0
+        for _ in range(step, start_step):   # a loader that can't skip by index: read and drop the done batches
+            if next(iterator, None) is None:
+                return
+        step = start_step
+        if positioned is not None:
+            positioned()
         for batch in iterator:
             if self.steps is not None and step >= self.steps:
                 break
             step += 1
-            if step <= start_step:
-                continue  # a loader that can't skip by index: read and drop the done batches
             x, y, sw = _batch_tuple(batch, "The DataLoader")
             yield _to_device(x, self.device), _to_device(y, self.device), _to_device(sw, self.device)
-
-    def _fast_forward(self, iterator, steps):
-        """Skip ``steps`` batches by drawing their indices only, without loading them.
-
-        Possible for a map-style dataset read in the main process: the sampler advances
-        exactly as it would have, and the dataset (and any augmentation drawing from the
-        global RNG) is not touched for batches already trained on. Returns the number of
-        batches skipped (0 when this loader must read them instead).
-        """
-        if getattr(self.loader, "num_workers", 0) or isinstance(
-                getattr(self.loader, "dataset", None), torch.utils.data.IterableDataset):
-            return 0
-        next_index = getattr(iterator, "_next_index", None)  # torch's single-process iterator
-        if next_index is None:
-            return 0
-        skipped = 0
-        for _ in range(steps):
-            try:
-                next_index()
-            except StopIteration:
-                break
-            skipped += 1
-        if hasattr(iterator, "_num_yielded"):
-            iterator._num_yielded += skipped
-        return skipped
 
 
 class GeneratorAdapter(DataAdapter):
@@ -329,6 +313,8 @@ class GeneratorAdapter(DataAdapter):
         self.steps = steps
         self.samples = None
         self._peeked = []
+        self.consumed = 0      # batches trained on so far (a resume reads and drops as many)
+        self._skip = 0
 
     def peek(self):
         if not self._peeked:
@@ -340,12 +326,26 @@ class GeneratorAdapter(DataAdapter):
         return _to_device(x, self.device), _to_device(y, self.device), _to_device(sw, self.device)
 
     def _next(self):
+        self.consumed += 1
         if self._peeked:
             return self._peeked.pop()
         return next(self.iterator)
 
-    def epoch_batches(self, epoch, start_step=0):
-        step = 0
+    def state_dict(self):
+        return {"consumed": self.consumed}
+
+    def load_state_dict(self, state):
+        self._skip = int(state.get("consumed", 0)) - self.consumed
+        if self._skip > 0:
+            warn_generator_resume(self._skip)
+
+    def epoch_batches(self, epoch, start_step=0, positioned=None):
+        step = start_step
+        skip, self._skip = max(self._skip, 0), 0
+        for _ in range(skip):
+            self._next()
+        if positioned is not None:
+            positioned()
         while self.steps is None or step < self.steps:
             try:
                 batch = self._next()
@@ -371,6 +371,7 @@ class SequenceAdapter(DataAdapter):
         full = len(sequence)
         self.steps = full if steps is None else min(int(steps), full)
         self.samples = None
+        self.epochs_ended = 0
 
     def peek(self):
         if not len(self.sequence):
@@ -378,12 +379,14 @@ class SequenceAdapter(DataAdapter):
         x, y, sw = _batch_tuple(self.sequence[0], "The Sequence")
         return _to_device(x, self.device), _to_device(y, self.device), _to_device(sw, self.device)
 
-    def epoch_batches(self, epoch, start_step=0):
+    def epoch_batches(self, epoch, start_step=0, positioned=None):
         order = list(range(len(self.sequence)))
         if self.shuffle:
             generator = torch.Generator()
             generator.manual_seed((self.seed * 1_000_003 + int(epoch)) % (2 ** 63))
             order = torch.randperm(len(order), generator=generator).tolist()
+        if positioned is not None:
+            positioned()
         for step in range(start_step, self.steps):
             x, y, sw = _batch_tuple(self.sequence[order[step]], "The Sequence")
             yield _to_device(x, self.device), _to_device(y, self.device), _to_device(sw, self.device)
@@ -392,6 +395,13 @@ class SequenceAdapter(DataAdapter):
         hook = getattr(self.sequence, "on_epoch_end", None)
         if callable(hook):
             hook()
+        self.epochs_ended += 1
+
+    def state_dict(self):
+        return sequence_state(self.sequence, self.epochs_ended)
+
+    def load_state_dict(self, state):
+        self.epochs_ended = restore_sequence(self.sequence, state, self.epochs_ended)
 
 
 def make_adapter(x, y=None, sample_weight=None, batch_size=None, shuffle=False, seed=0,

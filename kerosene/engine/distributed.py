@@ -72,7 +72,7 @@ class ShardedArrayAdapter(ArrayAdapter):
         offset, count = share_of(rows, self.rank, self.world)
         return lo + offset, count, rows
 
-    def epoch_batches(self, epoch, start_step=0):
+    def epoch_batches(self, epoch, start_step=0, positioned=None):
         tensors = self._tensors
         order = None
         if self.shuffle:
@@ -80,6 +80,8 @@ class ShardedArrayAdapter(ArrayAdapter):
             if self.device.type != "cpu":
                 order = order.to(self.device)
         self.order = order
+        if positioned is not None:
+            positioned()
         for step in range(start_step, self.global_steps):
             start, count, rows = self._share(step)
             if count == 0:
@@ -140,11 +142,11 @@ class ShardedLoaderAdapter(LoaderAdapter):
         sharded.step_fraction = 1.0 / world
         return sharded
 
-    def epoch_batches(self, epoch, start_step=0):
+    def epoch_batches(self, epoch, start_step=0, positioned=None):
         sampler = self.loader.sampler
         if isinstance(sampler, DistributedSampler):
             sampler.seed = self.seed  # BackupAndRestore may have restored an earlier seed
-        return super().epoch_batches(epoch, start_step)
+        return super().epoch_batches(epoch, start_step, positioned)
 
 
 class StridedAdapter:
@@ -177,9 +179,9 @@ class StridedAdapter:
     def peek(self):
         return self.inner.peek()
 
-    def epoch_batches(self, epoch, start_step=0):
+    def epoch_batches(self, epoch, start_step=0, positioned=None):
         taken = 0
-        for index, batch in enumerate(self.inner.epoch_batches(epoch)):
+        for index, batch in enumerate(self.inner.epoch_batches(epoch, 0, positioned)):
             if index % self.world != self.rank:
                 continue
             if taken >= self.steps:

@@ -81,8 +81,8 @@ class _CastingAdapter(DataAdapter):
     def _cast_batch(self, batch):
         return None if batch is None else (cast_inputs(batch[0], self.policy),) + tuple(batch[1:])
 
-    def epoch_batches(self, epoch, start_step=0):
-        for batch in self.inner.epoch_batches(epoch, start_step):
+    def epoch_batches(self, epoch, start_step=0, positioned=None):
+        for batch in self.inner.epoch_batches(epoch, start_step, positioned):
             yield self._cast_batch(batch)
 
     def peek(self):

@@ -120,11 +120,13 @@ def _run_epochs(model, callbacks, val_adapter, loop_state, validation_freq, dist
         if start_step == 0:
             aggregator.reset()
         model.train()
+        loop_state.epoch_resumed = start_step > 0
         callbacks.on_epoch_begin(epoch, {})
         update = aggregator.update
+        batches = (adapter.epoch_batches(epoch, start_step, positioned=loop_state.positioned) if start_step
+                   else adapter.epoch_batches(epoch))
         with precision_ctx():
-            for step, batch in enumerate(adapter.epoch_batches(epoch, start_step) if start_step else
-                                         adapter.epoch_batches(epoch), start_step):
+            for step, batch in enumerate(batches, start_step):
                 size = batch_rows(batch[0])
                 if has_begin:
                     callbacks.on_train_batch_begin(step, {"batch": step, "size": size})
@@ -147,6 +149,7 @@ def _run_epochs(model, callbacks, val_adapter, loop_state, validation_freq, dist
             loop_state.in_validation = False
             epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
         callbacks.on_epoch_end(epoch, epoch_logs)
+        loop_state.epoch_resumed = False
         loop_state.step = 0
         dist.sync_stop(model)
         epoch += 1

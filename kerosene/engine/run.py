@@ -35,6 +35,11 @@ class RunState:
         self.last_epoch_logs = None
         self.in_validation = False
         self.after_train_begin = []   # functions the loop calls once every on_train_begin has run
+        # True from the on_epoch_begin of an epoch a mid-epoch resume lands in to that epoch's end:
+        # the interrupted process already ran its on_epoch_begin, so per-epoch side effects
+        # (a learning-rate schedule) must not happen twice.
+        self.epoch_resumed = False
+        self.at_resume_position = []  # functions called once the resumed epoch's data stands at its step
 
     def state_dict(self):
         """The position and seed as plain data."""
@@ -47,6 +52,12 @@ class RunState:
             self.adapter.seed = self.seed
         self.epoch = self.start_epoch = int(state["epoch"])
         self.step = self.start_step = int(state["step"])
+
+    def positioned(self):
+        """Run (once) what waits for the resumed epoch's data to stand at the resumed step."""
+        waiting, self.at_resume_position = self.at_resume_position, []
+        for function in waiting:
+            function()
 
     def finish(self):
         """Make the loop end before its next epoch (a resumed run that had already stopped)."""

@@ -210,6 +210,11 @@ class Sequence:
                 return self.x[s], self.y[s]
 
         model.fit(Batches(x, y, 32), epochs=3)
+
+    A Sequence that changes in ``on_epoch_end`` (reshuffled indices) resumes exactly
+    under BackupAndRestore when it also has ``state_dict()`` (returning that state as
+    plain data or arrays) and ``load_state_dict(state)``; without them a resume replays
+    ``on_epoch_end`` as many times as the interrupted run called it, with a warning.
     """
 
     def __getitem__(self, index):

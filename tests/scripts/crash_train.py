@@ -4,7 +4,7 @@ BackupAndRestore crash tests and benchmarks/crash_resume.py.
 Usage::
 
     python tests/scripts/crash_train.py WORKDIR [--backup epoch|N|none] [--kill batch:K|write:K|val:E]
-                                        [--epochs N] [--monitors]
+                                        [--epochs N] [--monitors] [--case CASE] [--batch-size B]
 
 ``--kill batch:K`` kills before absolute batch K (epoch * steps + batch) runs,
 ``write:K`` kills half-way through the first backup write at or after batch K, and
@@ -13,6 +13,14 @@ Usage::
 model's state dict), ``history.json`` and prints ``DONE``; it prints ``TRAINING`` once
 ``fit`` has begun, for a parent that kills at a random time. ``--serve`` runs many
 attempts from one imported interpreter (see :func:`serve`).
+
+``--case`` picks what feeds and steers the run (see :data:`CASES`): ``arrays`` (numpy
+arrays, the default), ``weighted`` (a DataLoader with a WeightedRandomSampler),
+``augment`` (an unshuffled DataLoader with a worker whose ``__getitem__`` adds noise),
+``generator`` (a Python generator with ``steps_per_epoch``), ``sequence`` (a Sequence
+shuffling in ``on_epoch_end``, with ``state_dict``), ``sequence-replay`` (the same
+without ``state_dict``, shuffling from its own seeded RandomState) and ``lr`` (arrays
+with a LearningRateScheduler decaying every epoch).
 """
 import argparse
 import contextlib
@@ -116,6 +124,91 @@ def make_data():
     return x, y
 
 
+class NoisyRows(torch.utils.data.Dataset):
+    """Rows with noise drawn from the global torch RNG each time one is read (augmentation)."""
+
+    def __init__(self, x, y):
+        self.x, self.y = torch.from_numpy(x), torch.from_numpy(y)
+
+    def __len__(self):
+        return len(self.x)
+
+    def __getitem__(self, index):
+        return self.x[index] + 0.1 * torch.randn(self.x.shape[1]), self.y[index]
+
+
+class ShuffledBatches(kerosene.utils.Sequence):
+    """The Keras pattern: indices reshuffled in on_epoch_end with the global NumPy RNG."""
+
+    def __init__(self, x, y, batch_size):
+        self.x, self.y, self.batch_size = x, y, batch_size
+        self.indices = np.arange(len(x))
+
+    def __len__(self):
+        return int(np.ceil(len(self.x) / self.batch_size))
+
+    def __getitem__(self, index):
+        rows = self.indices[index * self.batch_size:(index + 1) * self.batch_size]
+        return self.x[rows], self.y[rows]
+
+    def on_epoch_end(self):
+        np.random.shuffle(self.indices)
+
+    def state_dict(self):
+        return {"indices": self.indices.copy()}
+
+    def load_state_dict(self, state):
+        self.indices = np.array(state["indices"])
+
+
+class SeededShuffledBatches(ShuffledBatches):
+    """Shuffles from its own RandomState and has no state_dict: a resume replays on_epoch_end."""
+
+    state_dict = load_state_dict = None
+
+    def __init__(self, x, y, batch_size):
+        super().__init__(x, y, batch_size)
+        self.random = np.random.RandomState(5)
+
+    def on_epoch_end(self):
+        self.random.shuffle(self.indices)
+
+
+def batches_forever(x, y, batch_size):
+    """A generator that walks its own shuffled order of the rows, for ever."""
+    order = np.random.RandomState(3).permutation(len(x))
+    while True:
+        for start in range(0, len(x) - batch_size + 1, batch_size):
+            rows = order[start:start + batch_size]
+            yield x[rows], y[rows]
+
+
+def fit_inputs(case, x, y, batch_size):
+    """``fit``'s data arguments for ``case``: train on 120 rows, validate on 30."""
+    (xt, xv), (yt, yv) = (x[:120], x[120:]), (y[:120], y[120:])
+    split = {"validation_data": (xv, yv), "batch_size": None}
+    data = torch.utils.data
+    if case in ("arrays", "lr"):
+        return {"x": x, "y": y, "validation_split": 0.2, "shuffle": True, "batch_size": batch_size}
+    if case == "weighted":
+        sampler = data.WeightedRandomSampler(torch.linspace(0.2, 1.0, 120, dtype=torch.float64), 120)
+        loader = data.DataLoader(data.TensorDataset(torch.from_numpy(xt), torch.from_numpy(yt)),
+                                 batch_size=batch_size, sampler=sampler)
+        return {"x": loader, **split}
+    if case == "augment":
+        loader = data.DataLoader(NoisyRows(xt, yt), batch_size=batch_size, shuffle=False, num_workers=1)
+        return {"x": loader, **split}
+    if case == "generator":
+        return {"x": batches_forever(xt, yt, batch_size), "steps_per_epoch": 120 // batch_size, **split}
+    if case in ("sequence", "sequence-replay"):
+        kind = ShuffledBatches if case == "sequence" else SeededShuffledBatches
+        return {"x": kind(xt, yt, batch_size), "shuffle": False, **split}
+    raise SystemExit(f"unknown --case {case!r}")
+
+
+CASES = ("arrays", "weighted", "augment", "generator", "sequence", "sequence-replay", "lr")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("workdir")
@@ -123,6 +216,8 @@ def main(argv=None):
     parser.add_argument("--kill", default="")
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--monitors", action="store_true", help="add EarlyStopping and ReduceLROnPlateau")
+    parser.add_argument("--case", default="arrays", choices=CASES)
+    parser.add_argument("--batch-size", type=int, default=10)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     torch.manual_seed(1234)
@@ -140,6 +235,8 @@ def main(argv=None):
         callbacks.append(cbs.BackupAndRestore(os.path.join(args.workdir, "backup"), save_freq=save_freq))
     if CSVLogger is not None:
         callbacks.append(CSVLogger(os.path.join(args.workdir, "log.csv")))
+    if args.case == "lr":   # the Keras docs' schedule
+        callbacks.append(cbs.LearningRateScheduler(lambda epoch, lr: lr * float(np.exp(-0.1))))
     if args.monitors:
         callbacks.append(EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True))
         callbacks.append(ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=1, min_lr=1e-4))
@@ -150,7 +247,7 @@ def main(argv=None):
         install_write_trap(switch)
 
     began = time.perf_counter()
-    history = model.fit(x, y, batch_size=10, epochs=args.epochs, validation_split=0.2, shuffle=True,
+    history = model.fit(**fit_inputs(args.case, x, y, args.batch_size), epochs=args.epochs,
                         callbacks=callbacks, verbose=0)
     print(f"FIT_SECONDS {time.perf_counter() - began:.6f}", flush=True)
     torch.save(model.state_dict(), os.path.join(args.workdir, "final.pt"))
