@@ -150,6 +150,10 @@ class BackupAndRestore(Callback):
             self._restore_model_and_callbacks(payload, loop_state)
             self._pending = payload
             loop_state.after_train_begin.append(self._restore_loop)
+        elif self.save_freq is not False:
+            # A first backup before any epoch: a kill before the first epoch's backup then resumes
+            # with the files callbacks write (CSV rows, TensorBoard points) as they were here.
+            loop_state.after_train_begin.append(lambda: self._write(loop_state, loop_state.start_epoch, 0))
         # Last from now on: epoch- and batch-end backups then hold every other callback's state.
         loop_state.callbacks.move_to_end(self)
 

@@ -83,6 +83,8 @@ class TensorBoard(Callback):
         self._graph_hook = None
         self._graph_written = False
         self._profiler = None
+        self._next_epoch = 0
+        self._purge_step = None
 
     # Batch hooks are dispatched only when they have work to do.
     def overrides(self, hook):
@@ -99,7 +101,9 @@ class TensorBoard(Callback):
     def _writer(self, run):
         writer = self._writers.get(run)
         if writer is None:
-            writer = self._writer_class(log_dir=os.path.join(self.log_dir, run))
+            # A resumed run hides the points the interrupted one wrote past the backup (TensorBoard's purge_step).
+            purge = {} if self._purge_step is None else {"purge_step": self._purge_step}
+            writer = self._writer_class(log_dir=os.path.join(self.log_dir, run), **purge)
             self._writers[run] = writer
         return writer
 
@@ -150,6 +154,7 @@ class TensorBoard(Callback):
                     writer.add_scalar("batch_" + key, number, self._global_batch)
 
     def on_epoch_end(self, epoch, logs=None):
+        self._next_epoch = epoch + 1
         if not self._active:
             return
         logs = dict(logs or {})
@@ -176,6 +181,7 @@ class TensorBoard(Callback):
             _fsync_events(writer.get_logdir())
 
     def on_train_end(self, logs=None):
+        self._purge_step = None
         if self._graph_hook is not None:
             self._graph_hook.remove()
             self._graph_hook = None
@@ -228,11 +234,16 @@ class TensorBoard(Callback):
                 writer.add_embedding(table.detach().cpu(), tag=layer_name(layer), global_step=epoch)
 
     def state_dict(self):
-        return {"global_batch": self._global_batch, "graph_written": self._graph_written}
+        return {"global_batch": self._global_batch, "graph_written": self._graph_written,
+                "next_epoch": self._next_epoch}
 
     def load_state_dict(self, state):
         self._global_batch = int(state.get("global_batch", 0))
         self._graph_written = bool(state.get("graph_written", False))
+        self._next_epoch = int(state.get("next_epoch", 0))
+        # Epoch points sit at step = epoch; with batch points too, the batch count is the finer position
+        # (epoch points past it, rare, stay visible).
+        self._purge_step = self._next_epoch if self.update_freq == "epoch" else self._global_batch
 
 
 def _fsync_events(folder):

@@ -87,3 +87,33 @@ def test_rerun_with_another_batch_size_is_refused_then_resumes_exactly(tmp_path,
     assert "this run's epochs have 15 steps over 120 samples" in log
     assert attempts.run([run_dir, "--backup", "4"])[0] == 0   # the same batch_size again: exact
     assert_same_run(reference_dir, run_dir)
+
+
+def scalars(folder):
+    """Every scalar TensorBoard shows for the run in ``folder``: {run/tag: [(step, value), ...]}."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    shown = {}
+    for run in ("train", "validation"):
+        accumulator = EventAccumulator(str(folder / "tb" / run), size_guidance={"scalars": 0, "tensors": 0})
+        accumulator.Reload()
+        for tag in accumulator.Tags()["scalars"]:
+            shown[f"{run}/{tag}"] = [(e.step, e.value) for e in accumulator.Scalars(tag)]
+        for tag in accumulator.Tags()["tensors"]:
+            shown[f"{run}/{tag}"] = [(e.step, float(e.tensor_proto.float_val[0])) for e in accumulator.Tensors(tag)]
+    return shown
+
+
+def test_kill_between_an_epochs_rows_and_its_backup_writes_no_row_or_point_twice(tmp_path, attempts):
+    reference_dir, run_dir = tmp_path / "reference", tmp_path / "run"
+    reference_dir.mkdir()
+    run_dir.mkdir()
+    options = ["--csv-append", "--tensorboard"]
+    assert attempts.run([reference_dir, "--backup", "none", *options])[0] == 0
+    # epoch_end:0 lands before the first epoch's backup: only the backup fit writes at its start holds.
+    for point in ("epoch_end:0", "epoch_end:3"):
+        code, _ = attempts.run([run_dir, "--backup", "epoch", *options, "--kill", point])
+        assert code == -signal.SIGKILL, f"{point}: expected a SIGKILL, got {code}; see {attempts.log.name}"
+    assert attempts.run([run_dir, "--backup", "epoch", *options])[0] == 0
+    assert_same_run(reference_dir, run_dir)      # CSV bytes: one header, epochs 0..7 once each
+    expected, got = scalars(reference_dir), scalars(run_dir)
+    assert "train/epoch_loss" in got and got == expected

@@ -8,7 +8,8 @@ Usage::
 
 ``--kill batch:K`` kills before absolute batch K (epoch * steps + batch) runs,
 ``write:K`` kills half-way through the first backup write at or after batch K, and
-``val:E`` kills inside epoch E's validation. A kill point this process never reaches
+``val:E`` kills inside epoch E's validation, ``epoch_end:E`` after the other callbacks'
+``on_epoch_end`` of epoch E and before that epoch's backup. A kill point this process never reaches
 (it resumed past it) does nothing. On success the script writes ``final.pt`` (the
 model's state dict), ``history.json`` and prints ``DONE``; it prints ``TRAINING`` once
 ``fit`` has begun, for a parent that kills at a random time. ``--serve`` runs many
@@ -70,7 +71,7 @@ class KillSwitch(cbs.Callback):
     def __init__(self, kind, at):
         super().__init__()
         self.kind, self.at = kind, at
-        self.position = (0, 0)
+        self.position = 0
         self.current_epoch = 0
 
     def on_train_begin(self, logs=None):
@@ -83,6 +84,10 @@ class KillSwitch(cbs.Callback):
         absolute = self.current_epoch * STEPS_PER_EPOCH + batch
         self.position = absolute
         if self.kind == "batch" and absolute == self.at:
+            die()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.kind == "epoch_end" and epoch == self.at:   # after CSVLogger's row, before the backup
             die()
 
     def on_test_batch_end(self, batch, logs=None):
@@ -218,6 +223,8 @@ def main(argv=None):
     parser.add_argument("--monitors", action="store_true", help="add EarlyStopping and ReduceLROnPlateau")
     parser.add_argument("--case", default="arrays", choices=CASES)
     parser.add_argument("--batch-size", type=int, default=10)
+    parser.add_argument("--csv-append", action="store_true", help="CSVLogger(append=True)")
+    parser.add_argument("--tensorboard", action="store_true", help="add TensorBoard(WORKDIR/tb)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     torch.manual_seed(1234)
@@ -234,7 +241,9 @@ def main(argv=None):
         save_freq = "epoch" if args.backup == "epoch" else int(args.backup)
         callbacks.append(cbs.BackupAndRestore(os.path.join(args.workdir, "backup"), save_freq=save_freq))
     if CSVLogger is not None:
-        callbacks.append(CSVLogger(os.path.join(args.workdir, "log.csv")))
+        callbacks.append(CSVLogger(os.path.join(args.workdir, "log.csv"), append=args.csv_append))
+    if args.tensorboard:
+        callbacks.append(cbs.TensorBoard(os.path.join(args.workdir, "tb")))
     if args.case == "lr":   # the Keras docs' schedule
         callbacks.append(cbs.LearningRateScheduler(lambda epoch, lr: lr * float(np.exp(-0.1))))
     if args.monitors:
