@@ -295,6 +295,11 @@ class Trainer:
         adapter = dist.shard(self._make_adapter(x, y, sample_weight, batch_size=batch_size, shuffle=False, device=device,
                                           steps=steps))
         sample = first_batch(adapter)
+        if sample[1] is None and type(self).test_step is Trainer.test_step and any(
+                loss is not None for loss in self._compile_state.losses or []):
+            raise ValueError(
+                "evaluate() needs targets: `y` is None and `x` holds no targets, but the compiled loss compares "
+                "predictions with targets. Pass `y` (or batches of (x, y)); predict(x) gives the outputs alone")
         prepare(self, sample[0], sample[1], adapter.samples)
         names = log_names(self._compile_state)
         params = {"batch_size": batch_size, "steps": adapter.steps, "samples": adapter.samples,

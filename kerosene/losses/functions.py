@@ -175,6 +175,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0,
         tensor([0.6931])
     """
     y_true, y_pred = _regression(y_true, y_pred)
+    _check_binary_targets(y_true)
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
     if from_logits:
@@ -183,6 +184,23 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0,
         p = y_pred.clamp(EPSILON, 1.0 - EPSILON)
         values = -(y_true * p.log() + (1.0 - y_true) * (1.0 - p).log())
     return values.mean(axis)
+
+
+def _check_binary_targets(y_true):
+    """Targets of binary crossentropy must be probabilities: class ids 0..9 would give a meaningless loss."""
+    if y_true.numel() == 0:
+        return
+    if y_true.device.type != "cpu":
+        # No host sync per batch on an accelerator: the check fails at the next sync instead.
+        torch._assert_async(((y_true >= 0) & (y_true <= 1)).all(),
+                            "binary_crossentropy: y_true must hold values in [0, 1]")
+        return
+    low, high = torch.aminmax(y_true.detach())
+    if low < 0 or high > 1:
+        raise ValueError(
+            f"binary_crossentropy: `y_true` must hold values in [0, 1] (0/1 labels or probabilities), got values "
+            f"from {low.item():g} to {high.item():g}; for integer class ids use sparse_categorical_crossentropy, "
+            "for -1/+1 labels use hinge")
 
 
 def mean_squared_error(y_true, y_pred):

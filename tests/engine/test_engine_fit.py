@@ -629,3 +629,18 @@ def test_bad_device():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no CUDA"):
             small_model().compile(optimizer="sgd", loss="mse", device="cuda")
+
+
+def test_evaluate_without_targets_on_a_compiled_model_is_a_clear_error():
+    model = kerosene.Sequential([kerosene.layers.Dense(1, input_dim=3)])
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    x = np.ones((6, 3), dtype="float32")
+    with pytest.raises(ValueError, match=r"evaluate\(\) needs targets: `y` is None.*predict\(x\)"):
+        model.evaluate(x, verbose=0)
+
+    def inputs_only():
+        while True:
+            yield x
+    with pytest.raises(ValueError, match="evaluate\\(\\) needs targets"):
+        model.evaluate(inputs_only(), steps=2, verbose=0)
+    assert len(model.evaluate(x, np.zeros((6, 1), dtype="float32"), verbose=0)) == 2

@@ -265,3 +265,24 @@ def test_custom_loss_subclass_gets_tensors():
     assert loss.name == "my_loss"
     value = loss(np.zeros((2, 2)), np.ones((2, 2), dtype="float32"))
     assert float(value) == 2.0
+
+
+def test_binary_crossentropy_refuses_targets_outside_0_1_naming_them():
+    y_pred = torch.full((4, 1), 0.5)
+    with pytest.raises(ValueError, match=r"y_true.*\[0, 1\].*from 0 to 3.*sparse_categorical_crossentropy"):
+        losses.binary_crossentropy(torch.tensor([[0.0], [1.0], [2.0], [3.0]]), y_pred)
+    with pytest.raises(ValueError, match="from -1 to 1"):
+        losses.BinaryCrossentropy(from_logits=True)(torch.tensor([[-1.0], [1.0], [1.0], [-1.0]]), y_pred)
+    soft = losses.binary_crossentropy(torch.tensor([[0.0], [0.25], [1.0], [0.5]]), y_pred)   # probabilities are fine
+    assert torch.allclose(soft, torch.full((4,), 0.693147), atol=1e-5)
+
+
+def test_fit_with_binary_crossentropy_on_class_ids_fails_before_training():
+    import kerosene
+    model = kerosene.Sequential([kerosene.layers.Dense(1, input_dim=3, activation="sigmoid")])
+    model.compile(optimizer="sgd", loss="binary_crossentropy")
+    before = [w.copy() for w in model.get_weights()]
+    x = np.ones((8, 3), dtype="float32")
+    with pytest.raises(ValueError, match=r"binary_crossentropy: `y_true` must hold values in \[0, 1\]"):
+        model.fit(x, np.arange(8, dtype="float32")[:, None], epochs=1, verbose=0)
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
