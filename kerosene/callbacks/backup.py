@@ -56,6 +56,7 @@ from ..errors import BackupError
 from ..saving.backup_format import (LAYOUT_VERSION, CorruptBackup, capture_rng, compare_fingerprints, decode,
                                     encode, fingerprint, from_storable, restore_rng, same_state, to_storable)
 from ..saving.backup_sharded import ShardedBackupStore, has_sharded_backup, remove_stale_temp_files, shared_name
+from ..saving.atomic import check_destination, naming_errors
 from ..saving.backup_store import BackupStore
 from ..saving.backup_store import remove_stale_temp_files as remove_single_temp_files
 from .backup_objects import (buffers, named_callbacks, optimizer_of, pin_loader_order, restore_callbacks,
@@ -134,6 +135,8 @@ class BackupAndRestore(Callback):
 
     def on_train_begin(self, logs=None):
         loop_state = self._run_state()
+        if self.save_freq is not False:
+            check_destination(self.backup_dir, "BackupAndRestore `backup_dir`", folder=True)
         self._store = None
         self._generation = 0
         if distributed.is_distributed():
@@ -196,11 +199,12 @@ class BackupAndRestore(Callback):
 
     # --- writing ---------------------------------------------------------------------
     def _write(self, loop_state, epoch, step):
-        if self._store is not None:
-            self._write_sharded(loop_state, epoch, step)
-            return
-        BackupStore(self.backup_dir, keep_previous=self.double_checkpoint).write(
-            encode(self._snapshot(loop_state, epoch, step)))
+        with naming_errors(self.backup_dir, "BackupAndRestore writing the backup in"):
+            if self._store is not None:
+                self._write_sharded(loop_state, epoch, step)
+                return
+            BackupStore(self.backup_dir, keep_previous=self.double_checkpoint).write(
+                encode(self._snapshot(loop_state, epoch, step)))
 
     def _write_sharded(self, loop_state, epoch, step):
         stop_training = self._any_rank(self.model.stop_training) if step == 0 else False

@@ -9,7 +9,7 @@ import os
 import numpy as np
 
 from .. import distributed
-from ..saving.atomic import atomic_write, check_destination
+from ..saving.atomic import atomic_write, check_destination, naming_errors
 from .base import Callback
 
 __all__ = ["CSVLogger"]
@@ -78,7 +78,8 @@ class CSVLogger(Callback):
             return
         check_destination(self.filename, "CSVLogger `filename`")
         if self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0:
-            header = self._read_header()
+            with naming_errors(self.filename, "CSVLogger(append=True) reading"):
+                header = self._read_header()
             self._check_header(header)
             self.keys = header[1:]
             self._lines = _count_lines(self.filename)
@@ -103,10 +104,11 @@ class CSVLogger(Callback):
         folder = os.path.dirname(os.path.abspath(self.filename))
         os.makedirs(folder, exist_ok=True)
         torn = mode == "a" and _ends_without_newline(self.filename)
-        self._file = open(self.filename, mode, newline="", encoding="utf-8")
-        if torn:
-            # A row cut short (a kill mid-write, another program) is ended, not glued onto.
-            self._file.write("\n")
+        with naming_errors(self.filename, "CSVLogger opening"):
+            self._file = open(self.filename, mode, newline="", encoding="utf-8")
+            if torn:
+                # A row cut short (a kill mid-write, another program) is ended, not glued onto.
+                self._file.write("\n")
         self._writer = csv.writer(self._file, delimiter=self.sep, lineterminator="\n")
 
     def _read_header(self):
@@ -127,7 +129,8 @@ class CSVLogger(Callback):
         """Keep the first ``count`` lines (a resumed run rewrites the epochs after its state)."""
         if not os.path.exists(self.filename):
             return
-        with open(self.filename, newline="", encoding="utf-8") as handle:
+        with naming_errors(self.filename, "CSVLogger resuming"), open(
+                self.filename, newline="", encoding="utf-8") as handle:
             lines = handle.read().splitlines(keepends=True)
         kept = lines[:count]
         if len(kept) == len(lines):
@@ -149,10 +152,11 @@ class CSVLogger(Callback):
         self.rows_written += 1
 
     def _write_row(self, row):
-        self._writer.writerow(row)
+        with naming_errors(self.filename, "CSVLogger writing"):
+            self._writer.writerow(row)
+            self._file.flush()
+            os.fsync(self._file.fileno())
         self._lines += 1
-        self._file.flush()
-        os.fsync(self._file.fileno())
 
     def on_train_end(self, logs=None):
         self._close()

@@ -13,7 +13,7 @@ import tempfile
 import time
 
 __all__ = ["atomic_write", "atomic_write_bytes", "fsync_dir", "fsync_path", "remove_stale_temps",
-           "check_destination"]
+           "check_destination", "naming_errors"]
 
 # Temp files older than this process were left by a writer that died (kill -9, power cut):
 # no writer of this process can own them, and one still writing them elsewhere would be a
@@ -138,6 +138,32 @@ def check_destination(path, argument, folder=False):
     os.close(fd)
     with contextlib.suppress(OSError):
         os.remove(probe)
+
+
+@contextlib.contextmanager
+def naming_errors(path, doing):
+    """Re-raise an OSError or UnicodeDecodeError from inside with what was being done and the file.
+
+    ``doing`` says it, e.g. ``"CSVLogger writing"``; the error keeps its type (an OSError
+    with the same errno, so ``PermissionError`` stays one) and is chained to the original.
+
+    Example::
+
+        with naming_errors('log.csv', 'CSVLogger writing'):
+            handle.write(row)      # disk full -> OSError: CSVLogger writing 'log.csv' failed: No space left...
+    """
+    path = os.fspath(path)
+    try:
+        yield
+    except UnicodeDecodeError as error:
+        raise UnicodeDecodeError(error.encoding, error.object, error.start, error.end,
+                                 f"{error.reason} ({doing} {path!r}: the file is not {error.encoding} text)") from error
+    except OSError as error:
+        if getattr(error, "kerosene_named", False):
+            raise
+        named = OSError(error.errno, f"{doing} {path!r} failed: {error.strerror or error}")
+        named.kerosene_named = True
+        raise named from error
 
 
 def _umask():

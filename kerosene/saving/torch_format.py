@@ -14,7 +14,7 @@ import zipfile
 
 import torch
 
-from .atomic import atomic_write
+from .atomic import atomic_write, naming_errors
 from .errors import file_error
 
 __all__ = ["save_state_dict", "read_state_dict", "load_state_dict_file"]
@@ -24,7 +24,7 @@ def save_state_dict(model, path):
     state = {key: value.detach().cpu().clone() for key, value in model.state_dict().items()}
     buffer = io.BytesIO()
     torch.save(state, buffer)
-    with atomic_write(path, "wb") as handle:
+    with naming_errors(path, "saving the torch weights file"), atomic_write(path, "wb") as handle:
         handle.write(buffer.getvalue())
 
 

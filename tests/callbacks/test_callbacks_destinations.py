@@ -4,7 +4,7 @@ import os
 import numpy as np
 import pytest
 
-from kerosene.callbacks import CSVLogger, LambdaCallback, ModelCheckpoint, TensorBoard
+from kerosene.callbacks import BackupAndRestore, CSVLogger, LambdaCallback, ModelCheckpoint, TensorBoard
 from kerosene.layers import Dense
 from kerosene.models import Sequential
 
@@ -74,3 +74,25 @@ def test_good_destinations_leave_no_probe_files(tmp_path):
         ModelCheckpoint(str(tmp_path / "new" / "w{epoch}.h5")), CSVLogger(str(tmp_path / "log.csv"))])
     assert sorted(os.listdir(tmp_path)) == ["log.csv", "new"]
     assert os.listdir(tmp_path / "new") == ["w1.h5"]
+
+
+def test_backup_dir_that_is_a_file(tmp_path):
+    (tmp_path / "backup").write_text("x")
+    message = _fit(BackupAndRestore(str(tmp_path / "backup")))
+    assert "BackupAndRestore `backup_dir`" in message and "is a file, not a folder" in message
+
+
+@pytest.mark.skipif(not os.path.isdir(REFUSING), reason="needs Linux's /proc")
+def test_backup_dir_in_a_folder_that_refuses_new_files():
+    message = _fit(BackupAndRestore(os.path.join(REFUSING, "backup"), save_freq=3))
+    assert "BackupAndRestore `backup_dir`" in message and "cannot be written" in message
+
+
+def test_csv_logger_appending_to_a_file_that_is_not_utf8_names_it(tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes("epoch,loss\n0,caf\xe9\n".encode("latin-1"))
+    model = Sequential([Dense(1, input_dim=3)])
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(UnicodeDecodeError) as error:
+        model.fit(X, Y, epochs=1, verbose=0, callbacks=[CSVLogger(str(path), append=True)])
+    assert "CSVLogger(append=True) reading" in str(error.value) and "latin.csv" in str(error.value)
