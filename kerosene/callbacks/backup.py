@@ -345,9 +345,10 @@ class BackupAndRestore(Callback):
         if saved["step"] and "steps" in saved and (saved["steps"], saved["samples"]) != (steps, samples):
             raise BackupError(
                 f"The backup {path} stopped at step {saved['step']} of an epoch of {saved['steps']} steps over "
-                f"{saved['samples']} samples, but this run's epochs have {steps} steps over {samples} samples (another batch_size, steps_per_epoch or data size): the saved position "
-                f"means nothing here. Rerun with the data and batch_size of the interrupted run, or delete "
-                f"{self.backup_dir!r} to start over")
+                f"{saved['samples']} samples, but this run's epochs have {steps} steps over {samples} samples "
+                "(another batch_size, steps_per_epoch or data size): the saved position means nothing here. "
+                f"Rerun with the data and batch_size of the interrupted run, or delete {self.backup_dir!r} "
+                "to start over")
         epochs = loop_state.epochs
         if payload["loop"]["epoch"] > epochs:
             raise BackupError(
