@@ -6,6 +6,12 @@ random points (before a batch, half-way through a backup write, inside validatio
 or from outside at a random moment), rerunning each run until it finishes, and
 compares every finished run with an uninterrupted run without BackupAndRestore.
 
+``--cases`` rotates the runs over crash_train.py's data/callback cases: ``arrays``
+(the run above), ``weighted`` (a DataLoader with a WeightedRandomSampler), ``sequence``
+(a Sequence shuffling in on_epoch_end), ``lr`` (a LearningRateScheduler), and the
+others crash_train.py knows; each is compared with its own uninterrupted run. Every
+finished run is also checked for temp files left anywhere in its folder.
+
 Overhead: the same training without kills, with no backup and with each save_freq,
 interleaved round by round so that load on the machine hits every setting alike.
 
@@ -13,6 +19,7 @@ Usage::
 
     python benchmarks/crash_resume.py                 # 100 kills, overhead of epoch, 4, 1
     python benchmarks/crash_resume.py --kills 20 --rounds 5 --save-freqs epoch,10,1
+    python benchmarks/crash_resume.py --kills 100 --cases arrays,weighted,sequence,lr
 """
 import argparse
 import json
@@ -30,16 +37,21 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "scripts"))
 sys.path.insert(0, os.path.join(HERE, ".."))
 
-from crash_train import STEPS_PER_EPOCH, AttemptServer  # noqa: E402
+from crash_train import CASES, STEPS_PER_EPOCH, AttemptServer  # noqa: E402
 from kerosene.callbacks import backup as backup_module  # noqa: E402
 
 SCRIPT = os.path.join(HERE, "..", "tests", "scripts", "crash_train.py")
 
 
-def reference_run(folder):
+def case_options(case):
+    """crash_train.py's options for ``case``: the arrays run also has EarlyStopping and ReduceLROnPlateau."""
+    return ["--monitors"] if case == "arrays" else ["--case", case]
+
+
+def reference_run(folder, case="arrays"):
     """The uninterrupted run, in a fresh interpreter, without BackupAndRestore."""
     os.makedirs(folder)
-    done = subprocess.run([sys.executable, SCRIPT, folder, "--backup", "none", "--monitors"],
+    done = subprocess.run([sys.executable, SCRIPT, folder, "--backup", "none", *case_options(case)],
                           capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
         raise SystemExit(f"the reference run failed:\n{done.stderr}")
@@ -91,15 +103,22 @@ def backup_is_sound(folder):
         return False
 
 
-def crash_runs(server, workroot, reference, kills_wanted, rng, save_freqs):
-    ref_weights, ref_history, ref_csv = reference
-    total_batches = len(ref_history["epoch"]) * STEPS_PER_EPOCH
-    stats = {"kills": 0, "attempts": 0, "runs": 0, "identical": 0, "corrupt": 0, "by_kind": {}}
+def temp_files(folder):
+    return [name for _, _, names in os.walk(folder) for name in names if name.endswith(".tmp")]
+
+
+def crash_runs(server, workroot, references, kills_wanted, rng, save_freqs):
+    cases = list(references)
+    stats = {"kills": 0, "attempts": 0, "runs": 0, "identical": 0, "corrupt": 0, "temp_left": 0, "by_kind": {},
+             "by_case": {}}
     while stats["kills"] < kills_wanted:
         folder = os.path.join(workroot, f"run{stats['runs']}")
         os.makedirs(folder)
         save_freq = save_freqs[stats["runs"] % len(save_freqs)]
-        common = [folder, "--backup", save_freq, "--monitors"]
+        case = cases[(stats["runs"] // len(save_freqs)) % len(cases)]
+        ref_weights, ref_history, ref_csv = references[case]
+        total_batches = len(ref_history["epoch"]) * STEPS_PER_EPOCH
+        common = [folder, "--backup", save_freq, *case_options(case)]
         plan = kill_plan(rng, total_batches, min(5, kills_wanted - stats["kills"]), save_freq)
         code = None
         for kind, where in plan:
@@ -125,10 +144,15 @@ def crash_runs(server, workroot, reference, kills_wanted, rng, save_freqs):
         same = (weights.keys() == ref_weights.keys() and all(torch.equal(weights[k], ref_weights[k])
                                                              for k in weights))
         same = same and history == ref_history and csv_text == ref_csv
+        left = temp_files(folder)
         stats["identical"] += same
+        stats["temp_left"] += len(left)
         stats["runs"] += 1
-        print(f"  run {stats['runs']:3d} save_freq={save_freq:>5}: {stats['kills']:4d} kills so far, "
-              f"{'identical' if same else 'DIFFERENT'}", flush=True)
+        done = stats["by_case"].setdefault(case, [0, 0])
+        done[0] += same
+        done[1] += 1
+        print(f"  run {stats['runs']:3d} {case:>9} save_freq={save_freq:>5}: {stats['kills']:4d} kills so far, "
+              f"{'identical' if same else 'DIFFERENT'}{f', temp files left: {left}' if left else ''}", flush=True)
     return stats
 
 
@@ -152,6 +176,7 @@ def main():
     parser.add_argument("--save-freqs", default="epoch,4,1", help="save_freq settings, comma separated")
     parser.add_argument("--rounds", type=int, default=5, help="timing rounds per setting (default 5)")
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--cases", default="arrays", help=f"runs rotate over these, comma separated: {', '.join(CASES)}")
     args = parser.parse_args()
     if args.kills < 0 or args.rounds < 1:
         raise SystemExit("--kills must be >= 0 and --rounds >= 1")
@@ -159,25 +184,32 @@ def main():
     for s in save_freqs:
         if s != "epoch" and not (s.isdigit() and int(s) > 0):
             raise SystemExit(f"--save-freqs takes 'epoch' or positive integers, got {s!r}")
+    cases = [c.strip() for c in args.cases.split(",") if c.strip()]
+    unknown = [c for c in cases if c not in CASES]
+    if unknown or not cases:
+        raise SystemExit(f"--cases takes some of {', '.join(CASES)}, got {args.cases!r}")
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     rng = random.Random(seed)
 
     with tempfile.TemporaryDirectory() as workroot:
         server = AttemptServer(os.path.join(workroot, "attempts.log"), timeout=24 * 3600)
         try:
-            print(f"seed {seed}; reference run...", flush=True)
-            reference = reference_run(os.path.join(workroot, "reference"))
-            stats = crash_runs(server, workroot, reference, args.kills, rng, save_freqs)
+            print(f"seed {seed}; reference runs...", flush=True)
+            references = {case: reference_run(os.path.join(workroot, f"reference_{case}"), case) for case in cases}
+            reference = references[cases[0]]
+            stats = crash_runs(server, workroot, references, args.kills, rng, save_freqs)
             times = overhead(server, workroot, save_freqs, args.rounds)
         finally:
             server.close()
 
     print()
-    print("| kills survived | by kind | runs | bitwise identical runs | corrupted backups found | attempts |")
-    print("|---|---|---|---|---|---|")
+    print("| kills survived | by kind | runs | bitwise identical runs (by case) | corrupted backups found "
+          "| temp files left | attempts |")
+    print("|---|---|---|---|---|---|---|")
     kinds = ", ".join(f"{k} {v}" for k, v in sorted(stats["by_kind"].items()))
-    print(f"| {stats['kills']} | {kinds} | {stats['runs']} | {stats['identical']}/{stats['runs']} | "
-          f"{stats['corrupt']} | {stats['attempts']} |")
+    by_case = ", ".join(f"{c} {same}/{runs}" for c, (same, runs) in stats["by_case"].items())
+    print(f"| {stats['kills']} | {kinds} | {stats['runs']} | {stats['identical']}/{stats['runs']} ({by_case}) | "
+          f"{stats['corrupt']} | {stats['temp_left']} | {stats['attempts']} |")
     print()
     base = statistics.median(times["none"])
     print(f"fit() time, median of {args.rounds} interleaved rounds "

@@ -191,7 +191,7 @@ def batches_forever(x, y, batch_size):
 def fit_inputs(case, x, y, batch_size):
     """``fit``'s data arguments for ``case``: train on 120 rows, validate on 30."""
     (xt, xv), (yt, yv) = (x[:120], x[120:]), (y[:120], y[120:])
-    split = {"validation_data": (xv, yv), "batch_size": None}
+    split = {"validation_data": (xv, yv), "validation_batch_size": batch_size, "batch_size": None}
     data = torch.utils.data
     if case in ("arrays", "lr"):
         return {"x": x, "y": y, "validation_split": 0.2, "shuffle": True, "batch_size": batch_size}
