@@ -20,6 +20,7 @@ Example, in a callback that writes a file::
 """
 from __future__ import annotations
 
+import atexit
 import datetime
 import os
 import warnings
@@ -168,6 +169,21 @@ def _init_process_group(device):
         torch_dist.distributed_c10d._set_pg_timeout(datetime.timedelta(seconds=run_timeout))
     except Exception:  # older torch: collectives keep the init timeout
         pass
+    atexit.register(_leave_process_group)
+
+
+def _leave_process_group():
+    """Destroy the group kerosene formed while Python still runs.
+
+    Left to the interpreter's teardown, gloo's worker threads can be destroyed while still
+    joinable, which aborts the process ("terminate called without an active exception") after
+    fit has returned.
+    """
+    if torch_dist.is_initialized():
+        try:
+            torch_dist.destroy_process_group()
+        except Exception:
+            pass  # a peer already gone: nothing is left to hand back
 
 
 def _first_line(exc):
