@@ -46,12 +46,14 @@ RUNNERS = {
     "kerosene_losshistory": (True, "torch_item"),
     "kerosene": (False, "torch_nosync"),
     "kerosene_jit": (True, "torch_item"),           # fit + LossHistory, jit_compile=True
+    "kerosene_cudagraphs": (True, "torch_item"),    # jit_compile='cuda_graphs' (CUDA only)
     "keras3": (True, "torch_item"),
     "keras3_jit": (True, "torch_item"),             # Keras 3 jit_compile=True (torch backend)
     "lightning": (True, "torch_item"),
 }
 # Compiled runners are also compared with the hand-compiled loop (the honest peer).
-COMPILED_PEER = {"kerosene_jit": "torch_compiled", "keras3_jit": "torch_compiled"}
+COMPILED_PEER = {"kerosene_jit": "torch_compiled", "keras3_jit": "torch_compiled",
+                 "kerosene_cudagraphs": "torch_compiled"}
 
 
 # --- data and models, identical for every runner ----------------------------------------
@@ -146,16 +148,13 @@ def run_torch(workload, read_loss, device, compiled=False):
         return loss.detach()
 
     if compiled:
-        # By hand, as a torch user would: one graph (backward traced), static shapes, the
-        # last smaller batch eager; the LR as a tensor so it could change without recompiling.
-        opt = torch.optim.RMSprop(model.parameters(), lr=torch.tensor(0.001), alpha=0.9, eps=1e-7, foreach=True)
+        # By hand, as torch documents it: torch.compile(step), static shapes, the last smaller
+        # batch eager. (Tracing backward into the same graph, trace_autograd_ops, made torch's
+        # RMSprop compute wrong updates in torch 2.13, so the peer breaks at backward.)
         compiled_step = torch.compile(step, dynamic=False)
 
         def run_step(xb, yb):
-            if xb.shape[0] != batch:
-                return step(xb, yb)
-            with torch._dynamo.config.patch(trace_autograd_ops=True):
-                return compiled_step(xb, yb)
+            return step(xb, yb) if xb.shape[0] != batch else compiled_step(xb, yb)
     else:
         run_step = step
 
@@ -293,7 +292,7 @@ def child(runner, workload, threads, device="cpu"):
     wall0 = time.perf_counter()
     if device.type != "cpu" and not (runner.startswith("torch") or runner.startswith("kerosene")):
         raise SystemExit(f"runner {runner!r} only runs on the CPU here")
-    jit = runner.endswith(("_jit", "_compiled"))
+    jit = "cuda_graphs" if runner.endswith("_cudagraphs") else runner.endswith(("_jit", "_compiled"))
     if runner.startswith("torch"):
         per_step, loss, warmup_s = run_torch(workload, read, device, compiled=jit)
     elif runner.startswith("kerosene"):
@@ -311,8 +310,10 @@ def child(runner, workload, threads, device="cpu"):
 
 
 # --- parent: interleaved repeats and the table --------------------------------------------
-def available(runner):
-    module = {"keras3": "keras", "lightning": "lightning"}.get(runner)
+def available(runner, device="cpu"):
+    if runner.endswith("_cudagraphs") and device == "cpu":
+        return False   # jit_compile='cuda_graphs' is refused on a CPU
+    module = {"keras3": "keras", "keras3_jit": "keras", "lightning": "lightning"}.get(runner)
     if module is None:
         return True
     import importlib.util
@@ -392,7 +393,7 @@ def main(argv=None):
         child(args.child[0], args.child[1], args.threads, args.device)
         return
     workloads = args.workloads.split(",")
-    runners = [r for r in args.runners.split(",") if available(r)]
+    runners = [r for r in args.runners.split(",") if available(r, args.device)]
     for name in workloads:
         if name not in WORKLOADS:
             parser.error(f"unknown workload {name!r}; choose from {', '.join(WORKLOADS)}")

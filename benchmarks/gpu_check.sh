@@ -30,6 +30,10 @@ echo "-- step 2b: ms/step and ratio kerosene / torch loop (seed, mlp, cnn on the
 timeout 180 "$PY" benchmarks/fit_overhead.py --device cuda --repeats 2 \
     --runners torch_item,torch_nosync,kerosene_losshistory,kerosene --json /tmp/fit_overhead_gpu.json \
     || echo "!! benchmark FAILED or ran out of time"
+echo "-- step 2c: compiled steps: jit_compile=True and 'cuda_graphs' next to the hand-compiled loop (untested so far)"
+timeout 240 "$PY" benchmarks/fit_overhead.py --device cuda --repeats 1 --retries 0 \
+    --runners torch_item,torch_compiled,kerosene_jit,kerosene_cudagraphs --json /tmp/fit_overhead_gpu_jit.json \
+    || echo "!! compiled benchmark FAILED or ran out of time"
 
 echo "== step 3: DDP on all $GPUS GPU(s): kerosene fit versus a hand-written DDP loop (nccl)"
 timeout 240 "$PY" -m torch.distributed.run --standalone --nproc_per_node="$GPUS" \

@@ -3,7 +3,9 @@
 ``train_step`` as written (forward, loss, backward, clipping, the optimizer's update,
 constraints, metrics; a user's override just the same) is compiled into one graph:
 ``loss.backward()`` is traced (dynamo's ``trace_autograd_ops``) instead of breaking the
-graph. Kerosene optimizers hold the learning rates and the step count in tensors
+graph. With a plain torch optimizer ``train_step`` runs eagerly, with a warning: traced
+with the backward, torch 2.13's own ``step`` computed wrong updates, and compiled with a
+graph break at ``backward`` dynamo failed on it. Kerosene optimizers hold the learning rates and the step count in tensors
 (:meth:`~kerosene.optimizers.base.Optimizer.use_tensor_hyperparameters`), so LR changes
 from callbacks never recompile.
 
@@ -104,16 +106,21 @@ class JitSteps:
         optimizer = model._compile_state.optimizer
         use_tensors = getattr(optimizer, "use_tensor_hyperparameters", None)
         sync = None
-        if use_tensors is not None:   # a kerosene optimizer (a torch one compiles as torch documents)
-            if use_tensors():
-                sync = optimizer.sync_hyperparameters
-            elif optimizer.built:     # (unbuilt: the model has no trainable weights; nothing to update)
-                warnings.warn(f"jit_compile: {type(optimizer).__name__}'s update needs Python floats, so "
-                              "train_step runs eagerly (test and predict steps are compiled)", stacklevel=3)
+        if use_tensors is None:
+            # A torch optimizer: traced with the backward its step computed wrong updates, and
+            # with a graph break at backward dynamo failed on it (torch 2.13); it runs eagerly.
+            warnings.warn(f"jit_compile: the torch optimizer {type(optimizer).__name__} is not compiled, so "
+                          "train_step runs eagerly (test and predict steps are compiled); use a kerosene "
+                          "optimizer to compile the whole step", stacklevel=3)
+        elif use_tensors():
+            sync = optimizer.sync_hyperparameters
+        elif optimizer.built:     # (unbuilt: the model has no trainable weights; nothing to update)
+            warnings.warn(f"jit_compile: {type(optimizer).__name__}'s update needs Python floats, so "
+                          "train_step runs eagerly (test and predict steps are compiled)", stacklevel=3)
         if cuda_graphs:
             _mark_static(optimizer)
         self.train = (CompiledStep(model.train_step, before=sync, cuda_graphs=cuda_graphs)
-                      if sync is not None or use_tensors is None else model.train_step)
+                      if sync is not None else model.train_step)
         self.test = CompiledStep(model.test_step, cuda_graphs=cuda_graphs)
         self.predict = CompiledStep(model.predict_step, cuda_graphs=cuda_graphs)
 

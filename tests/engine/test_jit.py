@@ -2,6 +2,8 @@
 
 torch.compile spends seconds per graph on 2 CPU cores: the models are tiny and the tests few.
 """
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -174,3 +176,23 @@ def test_an_optimizer_that_needs_float_hyperparameters_trains_eagerly_with_a_war
         model.fit(x, y, batch_size=16, epochs=1, verbose=0)
     assert graphs() == 0
     assert model.optimizer.iterations == 2
+
+
+def test_a_plain_torch_optimizer_trains_eagerly_with_a_warning_and_eager_losses():
+    x, y = data(48)
+    runs = []
+    for jit in (False, True):
+        torch.manual_seed(0)
+        model = kerosene.Sequential([Dense(8, activation="relu", input_dim=6), Dense(3, activation="softmax")])
+        model.build((None, 6))
+        model.compile(optimizer=torch.optim.RMSprop(model.parameters(), lr=0.01), loss="categorical_crossentropy",
+                      jit_compile=jit, device="cpu")
+        got = []
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0,
+                      callbacks=[LambdaCallback(on_batch_end=lambda b, logs: got.append(logs["loss"]))])
+        assert any("torch optimizer RMSprop is not compiled" in str(w.message) for w in caught) == jit
+        runs.append(got)
+    assert graphs() == 0
+    np.testing.assert_allclose(runs[1], runs[0], rtol=1e-6, atol=1e-7)
