@@ -33,6 +33,8 @@ def test_intermediate_output_of_a_trained_model_matches_its_weights():
 
 def test_learning_phase_input_runs_dropout_and_restores_modes():
     x, hidden, out, model = _mlp()
+    # positive hidden units everywhere, so only dropout can zero one (random weights could leave all dead)
+    model.get_layer("hidden").set_weights([np.ones((4, 3), "float32"), np.zeros(3, "float32")])
     dropped = model.get_layer("drop").output
     f = K.function([x, K.learning_phase()], [hidden, dropped])
     data = np.ones((64, 4), "float32") + RNG.random((64, 4)).astype("float32")
