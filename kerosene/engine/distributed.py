@@ -16,6 +16,7 @@ import torch.distributed as torch_dist
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler, IterableDataset, RandomSampler, Sampler
 
+from .adapter_wrapper import WrappingAdapter
 from .data import ArrayAdapter, GeneratorAdapter, LoaderAdapter, SequenceAdapter
 
 __all__ = ["DistributedContext", "NullContext", "NULL_CONTEXT", "ShardedArrayAdapter", "ShardedLoaderAdapter",
@@ -149,7 +150,7 @@ class ShardedLoaderAdapter(LoaderAdapter):
         return super().epoch_batches(epoch, start_step, positioned)
 
 
-class StridedAdapter:
+class StridedAdapter(WrappingAdapter):
     """Batch ``i`` of any indexable source goes to rank ``i % world`` (Sequences, custom batch samplers).
 
     Example::
@@ -168,16 +169,10 @@ class StridedAdapter:
         self.step_fraction = 1.0 / world
         self.counts_samples = inner.counts_samples
 
-    def __getattr__(self, name):
-        return getattr(self.__dict__["inner"], name)
-
     def __setattr__(self, name, value):
         if name == "seed":
             setattr(self.inner, name, value)
         object.__setattr__(self, name, value)
-
-    def peek(self):
-        return self.inner.peek()
 
     def epoch_batches(self, epoch, start_step=0, positioned=None):
         taken = 0
@@ -189,15 +184,6 @@ class StridedAdapter:
             if taken >= start_step:
                 yield batch
             taken += 1
-
-    def on_epoch_end(self):
-        self.inner.on_epoch_end()
-
-    def state_dict(self):
-        return self.inner.state_dict()
-
-    def load_state_dict(self, state):
-        self.inner.load_state_dict(state)
 
 
 # --- the model ----------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import torch
 
 from ..backend import floatx
 from ..layers.base import Layer
+from .adapter_wrapper import WrappingAdapter
 from .data import ArrayAdapter, DataAdapter
 
 __all__ = ["float_input_policy", "cast_inputs", "cast_adapter_inputs"]
@@ -70,7 +71,7 @@ def cast_inputs(x, policy):
     return x
 
 
-class _CastingAdapter(DataAdapter):
+class _CastingAdapter(WrappingAdapter, DataAdapter):
     """Another adapter's batches with the inputs cast (generators, Sequences, loaders)."""
 
     def __init__(self, inner, policy):
@@ -88,17 +89,6 @@ class _CastingAdapter(DataAdapter):
     def peek(self):
         return self._cast_batch(self.inner.peek())
 
-    def __getattr__(self, name):  # batch_size, seed, state_dict, ... of the wrapped adapter
-        return getattr(self.inner, name)
-
-    def on_epoch_end(self):
-        self.inner.on_epoch_end()
-
-    def state_dict(self):
-        return self.inner.state_dict()
-
-    def load_state_dict(self, state):
-        self.inner.load_state_dict(state)
 
 
 def cast_adapter_inputs(adapter, policy):
