@@ -11,7 +11,7 @@ __all__ = ["WrappingAdapter"]
 
 
 class WrappingAdapter:
-    """An adapter over ``self.inner``: position, epoch end and state are the inner adapter's.
+    """An adapter over ``self.inner``: position, epoch end, state and seed are the inner adapter's.
 
     Example::
 
@@ -23,6 +23,15 @@ class WrappingAdapter:
         if inner is None:   # not set yet (copy, unpickling): no recursion into __getattr__
             raise AttributeError(name)
         return getattr(inner, name)
+
+    @property
+    def seed(self):
+        """The wrapped adapter's seed; setting it (a broadcast, a restored backup) sets the inner one."""
+        return self.inner.seed
+
+    @seed.setter
+    def seed(self, value):
+        self.inner.seed = value
 
     def peek(self):
         return self.inner.peek()

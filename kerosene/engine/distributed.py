@@ -35,13 +35,14 @@ def share_of(rows, rank, world):
 
 
 # --- data ---------------------------------------------------------------------------------
-class ShardedArrayAdapter(ArrayAdapter):
-    """One rank's share of an :class:`ArrayAdapter`'s global batches.
+class ShardedArrayAdapter(WrappingAdapter):
+    """One rank's share of an :class:`ArrayAdapter`'s global batches, wrapping that adapter.
 
     Global batch ``s`` holds rows ``order[s*G:(s+1)*G]`` of the epoch's permutation
     (``G = batch_size * world``), exactly as one process with batch size ``G`` would
     draw them; rank ``r`` takes the ``r``-th of ``world`` near-equal parts. All ranks
-    use the same seed, so the union of their batches is the single-process run.
+    use the same seed, so the union of their batches is the single-process run. The
+    tensors, seed and shuffle order stay the wrapped adapter's.
 
     Example::
 
@@ -49,10 +50,10 @@ class ShardedArrayAdapter(ArrayAdapter):
     """
 
     def __init__(self, inner, rank, world, evaluation=False):
-        self.__dict__.update(inner.__dict__)
+        self.inner = inner
         self.rank, self.world, self.evaluation = rank, world, evaluation
-        self.global_batch_size = self.batch_size * world
-        n, batch = self.samples, self.global_batch_size
+        self.global_batch_size = inner.batch_size * world
+        n, batch = inner.samples, self.global_batch_size
         global_full = math.ceil(n / batch) if n else 0
         user_limited = inner.steps < (math.ceil(n / inner.batch_size) if n else 0)
         steps = min(inner.steps, global_full) if user_limited else global_full
@@ -69,18 +70,19 @@ class ShardedArrayAdapter(ArrayAdapter):
 
     def _share(self, step):
         lo = step * self.global_batch_size
-        rows = min(lo + self.global_batch_size, self.samples) - lo
+        rows = min(lo + self.global_batch_size, self.inner.samples) - lo
         offset, count = share_of(rows, self.rank, self.world)
         return lo + offset, count, rows
 
     def epoch_batches(self, epoch, start_step=0, positioned=None):
-        tensors = self._tensors
+        inner = self.inner
+        tensors = inner._tensors
         order = None
-        if self.shuffle:
-            order = self.permutation(epoch)
-            if self.device.type != "cpu":
-                order = order.to(self.device)
-        self.order = order
+        if inner.shuffle:
+            order = inner.permutation(epoch)
+            if inner.device.type != "cpu":
+                order = order.to(inner.device)
+        inner.order = order
         if positioned is not None:
             positioned()
         for step in range(start_step, self.global_steps):
@@ -93,7 +95,7 @@ class ShardedArrayAdapter(ArrayAdapter):
             else:
                 idx = order[start:start + count]
                 parts = [t.index_select(0, idx) for t in tensors]
-            yield self._assemble(parts)
+            yield inner._assemble(parts)
 
 
 class _UnpaddedShardSampler(Sampler):
@@ -168,11 +170,6 @@ class StridedAdapter(WrappingAdapter):
         self.samples = inner.samples
         self.step_fraction = 1.0 / world
         self.counts_samples = inner.counts_samples
-
-    def __setattr__(self, name, value):
-        if name == "seed":
-            setattr(self.inner, name, value)
-        object.__setattr__(self, name, value)
 
     def epoch_batches(self, epoch, start_step=0, positioned=None):
         taken = 0

@@ -26,7 +26,7 @@ from .compile import (COMPILE_KWARGS_IGNORED, bind_optimizer, check_trainable_co
                       make_compile_state, model_device, output_key, prepare)
 from .input_casts import cast_adapter_inputs, float_input_policy
 from .targets import fixed_targets, normalize_target_tensors, output_weights
-from .data import ArrayAdapter, make_adapter, split_tail
+from .data import make_adapter, split_tail
 from .distributed import NULL_CONTEXT
 from .logs import EpochAggregator, to_floats
 from .run import RunState
@@ -269,7 +269,9 @@ class Trainer:
         callback_list, history = loop.configure_callbacks(self, callbacks, verbose if dist.is_main else 0,
                                                           params, aggregator)
         # Keras 2's callback.validation_data: arrays only (None for generators, and without validation).
-        validation_arrays = val_adapter.keras_arrays() if isinstance(val_adapter, ArrayAdapter) else None
+        # A rank's ShardedArrayAdapter hands keras_arrays() on to the whole arrays it wraps.
+        keras_arrays = getattr(val_adapter, "keras_arrays", None)
+        validation_arrays = keras_arrays() if keras_arrays is not None else None
         for cb in callback_list:
             cb.validation_data = validation_arrays
         run = RunState(seed, initial_epoch, epochs, aggregator=aggregator, adapter=adapter,
