@@ -9,7 +9,7 @@
   the plain run.
 
 The loss-for-loss comparison with a hand-written torch loop lives in
-tests/test_engine_fit.py (``test_fit_matches_hand_written_loop``).
+tests/engine/test_engine_fit_training.py (``test_fit_matches_hand_written_loop``).
 """
 import json
 import pickle
