@@ -32,6 +32,9 @@ class LambdaCallback(Callback):
         for key, value in kwargs.items():
             if key in self._HOOKS:
                 given[key] = value
+            elif key.startswith("on_"):
+                # Keras 2 would make a misspelt hook (on_epoch_ended=...) a plain attribute, never called.
+                raise TypeError(f"LambdaCallback got an unknown hook {key!r}; accepted hooks: {', '.join(self._HOOKS)}")
             else:
                 setattr(self, key, value)
         self._functions = {}

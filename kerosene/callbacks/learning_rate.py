@@ -145,9 +145,10 @@ class ReduceLROnPlateau(Callback):
             raise TypeError(f"ReduceLROnPlateau() got an unexpected keyword argument {sorted(kwargs)[0]!r}")
         self.monitor = check_monitor_name(monitor, owner)
         factor = check_number("factor", factor, owner)
-        if not 0.0 <= factor < 1.0:
-            raise ValueError(f"ReduceLROnPlateau does not support a factor >= 1.0 (or < 0): `factor` must be "
-                             f"in [0, 1), got {factor!r}")
+        # factor=0 would set every rate to min_lr (0 by default) at the first plateau: training silently stops.
+        if not 0.0 < factor < 1.0:
+            raise ValueError(f"ReduceLROnPlateau does not support a factor >= 1.0 (or <= 0): `factor` must be "
+                             f"in (0, 1), got {factor!r}")
         self.factor = factor
         self.patience = check_non_negative_int("patience", patience, owner)
         self.verbose = check_non_negative_int("verbose", int(verbose) if isinstance(verbose, bool) else verbose, owner)

@@ -102,6 +102,11 @@ def unpack_validation(validation_data):
         raise ValueError(
             f"`validation_data` must be (x_val, y_val) or (x_val, y_val, sample_weight), "
             f"got a {type(validation_data).__name__} of {len(validation_data)} items")
+    if _is_arrays(validation_data):
+        raise ValueError(
+            f"`validation_data` must be (x_val, y_val) or (x_val, y_val, sample_weight), or a generator, Sequence "
+            f"or DataLoader yielding batches with targets; got {type(validation_data).__name__} arrays alone "
+            "(inputs without targets)")
     return validation_data, None, None
 
 

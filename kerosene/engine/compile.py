@@ -98,13 +98,13 @@ def make_compile_state(optimizer, loss, metrics, loss_weights, device, jit_compi
 def _per_output(spec, output_names, argname):
     """Expand a loss/loss_weights spec into a list with one entry per output."""
     if output_names is None:
-        if isinstance(spec, (list, tuple)) and argname == "loss":
+        if isinstance(spec, (list, tuple)):
             if len(spec) != 1:
-                raise ValueError(f"`{argname}` has {len(spec)} entries but the model has one output")
+                raise ValueError(f"`{argname}` has {len(spec)} entries but the model has one output: give one")
             return [spec[0]]
         if isinstance(spec, dict):
             raise ValueError(f"`{argname}` is a dict but the model has a single unnamed output")
-        return [spec] if not isinstance(spec, (list, tuple)) else list(spec)
+        return [spec]
     if isinstance(spec, dict):
         unknown = [k for k in spec if k not in output_names]
         if unknown:

@@ -43,10 +43,10 @@ def to_tensor(x, name="x"):
         array = np.asarray(x)
     except Exception as exc:  # pragma: no cover - exotic inputs
         raise TypeError(f"`{name}` could not be converted to an array: {type(x).__name__} ({exc})") from None
-    if array.dtype == object:
+    if array.dtype == object or array.dtype.kind in "USV":
         raise TypeError(
-            f"`{name}` holds Python objects (dtype=object, shape {array.shape}); "
-            "accepted: numeric numpy arrays, torch tensors, or lists/dicts of them")
+            f"`{name}` holds {'Python objects' if array.dtype == object else 'strings/bytes'} (dtype={array.dtype}, "
+            f"shape {array.shape}); accepted: numeric numpy arrays, torch tensors, or lists/dicts of them")
     if array.dtype == np.float64:
         array = array.astype(np.float32)
     if not array.flags.writeable or not array.flags.c_contiguous:

@@ -35,7 +35,8 @@ __all__ = ["configure_callbacks", "user_callbacks", "run_fit", "run_test", "run_
 
 # --- callbacks --------------------------------------------------------------------------
 def _check_callbacks(callbacks):
-    user = list(callbacks or [])
+    # One Callback instead of a list is accepted, as Keras 3 does.
+    user = [callbacks] if isinstance(callbacks, Callback) else list(callbacks or [])
     for cb in user:
         if not isinstance(cb, Callback):
             raise TypeError(

@@ -24,6 +24,7 @@ from .arguments import (check_epochs, check_kwargs, check_validation_freq, check
                         class_weights_to_sample_weights, first_batch, unpack_validation)
 from .compile import (COMPILE_KWARGS_IGNORED, bind_optimizer, check_trainable_consistency, log_names, loss_dtype,
                       make_compile_state, model_device, output_key, prepare)
+from .input_checks import check_targets_given
 from .input_casts import cast_adapter_inputs, float_input_policy
 from .targets import fixed_targets, normalize_target_tensors, output_weights
 from .data import make_adapter, split_tail
@@ -248,6 +249,7 @@ class Trainer:
                                                   role="validation_data"), evaluation=True)
 
         sample = first_batch(adapter)
+        check_targets_given(self, sample, "fit", Trainer.train_step)
         prepare(self, sample[0], sample[1], adapter.samples)
         check_trainable_consistency(self)
         dist.wrap_model(self)
@@ -297,11 +299,7 @@ class Trainer:
         adapter = dist.shard(self._make_adapter(x, y, sample_weight, batch_size=batch_size, shuffle=False, device=device,
                                           steps=steps))
         sample = first_batch(adapter)
-        if sample[1] is None and type(self).test_step is Trainer.test_step and any(
-                loss is not None for loss in self._compile_state.losses or []):
-            raise ValueError(
-                "evaluate() needs targets: `y` is None and `x` holds no targets, but the compiled loss compares "
-                "predictions with targets. Pass `y` (or batches of (x, y)); predict(x) gives the outputs alone")
+        check_targets_given(self, sample, "evaluate", Trainer.test_step)
         prepare(self, sample[0], sample[1], adapter.samples)
         names = log_names(self._compile_state)
         params = {"batch_size": batch_size, "steps": adapter.steps, "samples": adapter.samples,

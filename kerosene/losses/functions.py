@@ -153,6 +153,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
             f"y_true.shape={tuple(y_true.shape)} for y_pred.shape="
             f"{tuple(y_pred.shape)}. For one-hot targets use categorical_crossentropy."
         )
+    _check_class_indices(y_true, y_pred.shape[-1])
     if from_logits:
         log_prob = F.log_softmax(y_pred, dim=-1)
     else:
@@ -186,21 +187,33 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0,
     return values.mean(axis)
 
 
+def _check_class_indices(y_true, num_classes):
+    """Sparse labels must index a class of the output; torch's gather would fail nameless (or read garbage on GPU)."""
+    _require_targets(y_true, lambda t: (t >= 0) & (t < num_classes), lambda low, high: (
+        f"sparse_categorical_crossentropy: `y_true` must hold class indices 0 to {num_classes - 1} (the output has "
+        f"{num_classes} classes), got labels from {low} to {high}"))
+
+
 def _check_binary_targets(y_true):
     """Targets of binary crossentropy must be probabilities: class ids 0..9 would give a meaningless loss."""
+    _require_targets(y_true, lambda t: (t >= 0) & (t <= 1), lambda low, high: (
+        f"binary_crossentropy: `y_true` must hold values in [0, 1] (0/1 labels or probabilities), got values "
+        f"from {low} to {high}; for integer class ids use sparse_categorical_crossentropy, "
+        "for -1/+1 labels use hinge"))
+
+
+def _require_targets(y_true, valid, message):
+    """A ``ValueError`` from ``message(low, high)`` unless ``valid(y_true)`` holds everywhere."""
     if y_true.numel() == 0:
         return
+    ok = valid(y_true.detach()).all()
     if y_true.device.type != "cpu":
         # No host sync per batch on an accelerator: the check fails at the next sync instead.
-        torch._assert_async(((y_true >= 0) & (y_true <= 1)).all(),
-                            "binary_crossentropy: y_true must hold values in [0, 1]")
+        torch._assert_async(ok, message("?", "?").split(", got")[0])
         return
-    low, high = torch.aminmax(y_true.detach())
-    if low < 0 or high > 1:
-        raise ValueError(
-            f"binary_crossentropy: `y_true` must hold values in [0, 1] (0/1 labels or probabilities), got values "
-            f"from {low.item():g} to {high.item():g}; for integer class ids use sparse_categorical_crossentropy, "
-            "for -1/+1 labels use hinge")
+    if not ok:
+        low, high = torch.aminmax(y_true.detach())
+        raise ValueError(message(f"{low.item():g}", f"{high.item():g}"))
 
 
 def mean_squared_error(y_true, y_pred):
