@@ -46,11 +46,11 @@ from __future__ import annotations
 
 import copy
 import os
-import warnings
 
 import numpy as np
 import torch
 
+from .._user_warning import warn_user
 from .. import distributed
 from ..errors import BackupError
 from ..saving.backup_format import (LAYOUT_VERSION, CorruptBackup, capture_rng, compare_fingerprints, decode,
@@ -317,8 +317,8 @@ class BackupAndRestore(Callback):
             broken = [f"rank {r}: {s[1]}" for r, s in enumerate(statuses) if s is not None]
             if not broken:
                 if problems and store.rank == 0:
-                    warnings.warn(f"{problems[0]}; resuming from the older backup generation {candidate}",
-                                  RuntimeWarning, stacklevel=3)
+                    warn_user(f"{problems[0]}; resuming from the older backup generation {candidate}",
+                              RuntimeWarning)
                 self._generation = candidate
                 return payload
             problems.append("; ".join(broken))

@@ -10,10 +10,10 @@ Example::
 from __future__ import annotations
 
 import copy
-import warnings
 
 import torch
 
+from .._user_warning import warn_user
 from ..saving.backup_format import from_storable
 from ..utils.tree import map_tensors
 
@@ -52,11 +52,11 @@ def restore_callbacks(callbacks, saved, path):
     absent = [name for name in saved if name not in callbacks]
     new = [name for name in callbacks if name not in saved]
     if absent or new:
-        warnings.warn(
+        warn_user(
             f"The callbacks differ from those of the run that wrote {path}: "
             f"{'missing now: ' + ', '.join(absent) if absent else ''}"
             f"{'; ' if absent and new else ''}{'new now: ' + ', '.join(new) if new else ''}; "
-            "the new ones start fresh", RuntimeWarning, stacklevel=4)
+            "the new ones start fresh", RuntimeWarning)
     for name, cb in callbacks.items():
         if name in saved:
             cb.load_state_dict(copy.deepcopy(from_storable(saved[name])))

@@ -4,10 +4,10 @@ from __future__ import annotations
 import math
 import os
 import string
-import warnings
 
 import numpy as np
 
+from .._user_warning import warn_user
 from .. import distributed
 from ..saving.atomic import check_destination
 from .base import Callback
@@ -82,8 +82,8 @@ class ModelCheckpoint(Callback):
         if period is not None:
             if isinstance(period, bool) or not isinstance(period, int) or period < 1:
                 raise ValueError(f"ModelCheckpoint `period` must be a positive int (epochs), got {period!r}")
-            warnings.warn("ModelCheckpoint `period` is deprecated (as in Keras 2); it still saves every "
-                          f"{period} epochs. Use save_freq for batch-based saving.", DeprecationWarning, stacklevel=2)
+            warn_user("ModelCheckpoint `period` is deprecated (as in Keras 2); it still saves every "
+                      f"{period} epochs. Use save_freq for batch-based saving.", DeprecationWarning)
         if initial_value_threshold is not None and (isinstance(initial_value_threshold, bool) or not isinstance(
                 initial_value_threshold, (int, float, np.floating, np.integer))):
             raise TypeError(f"ModelCheckpoint `initial_value_threshold` must be a number or None, got "
@@ -139,8 +139,8 @@ class ModelCheckpoint(Callback):
                 f"this run never logs; available keys: epoch{', batch' if self.save_freq != 'epoch' else ''}, "
                 f"{', '.join(names)}")
         if self.save_best_only and resolve_log_key(self.monitor, names) is None:
-            warnings.warn(f"ModelCheckpoint monitors {self.monitor!r}, which this run never logs (available: "
-                          f"{', '.join(names)}); no checkpoint will be saved", RuntimeWarning, stacklevel=2)
+            warn_user(f"ModelCheckpoint monitors {self.monitor!r}, which this run never logs (available: "
+                      f"{', '.join(names)}); no checkpoint will be saved", RuntimeWarning)
 
     # --- hooks ----------------------------------------------------------------------
     def on_epoch_begin(self, epoch, logs=None):
@@ -182,8 +182,8 @@ class ModelCheckpoint(Callback):
         if self.save_best_only:
             current = read_monitor(logs, self.monitor)
             if current is None:
-                warnings.warn(f"Can save best model only with {self.monitor} available, skipping.",
-                              RuntimeWarning, stacklevel=3)
+                warn_user(f"Can save best model only with {self.monitor} available, skipping.",
+                          RuntimeWarning)
                 return
             if not improvement_op(self.mode)(current, self.best):
                 self._say(f"\nEpoch {epoch + 1:05d}: {self.monitor} did not improve from {self.best:.5f}")

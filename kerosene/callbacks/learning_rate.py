@@ -9,11 +9,11 @@ from __future__ import annotations
 import inspect
 import math
 import numbers
-import warnings
 
 import numpy as np
 import torch
 
+from .._user_warning import warn_user
 from .. import distributed
 from .base import Callback
 from .monitor import (Improvement, check_monitor_name, check_non_negative_int, check_number,
@@ -106,13 +106,13 @@ def register_lr_setter(callback, when):
     winner, winner_when = order[-1][1]
     names = [type(cb).__name__ for cb, _ in entry["setters"]]
     others = [f"{type(cb).__name__} ({_WHEN_WORDS[w]})" for cb, w in entry["setters"] if cb is not winner]
-    warnings.warn(
+    warn_user(
         f"{' and '.join(names)} both set the learning rate in this fit. {type(winner).__name__} sets it "
         f"last ({_WHEN_WORDS[winner_when]}), so its value wins and overwrites what "
         f"{', '.join(others)} set" + (
             "; a schedule written as schedule(epoch, lr) builds on the current rate instead"
             if isinstance(winner, LearningRateScheduler) and not winner._is_torch else "") + ".",
-        UserWarning, stacklevel=3)
+        UserWarning)
 
 
 # --- ReduceLROnPlateau -------------------------------------------------------------------------
@@ -138,8 +138,8 @@ class ReduceLROnPlateau(Callback):
         super().__init__()
         owner = "ReduceLROnPlateau"
         if "epsilon" in kwargs:
-            warnings.warn("ReduceLROnPlateau: `epsilon` argument is deprecated and will be removed, use "
-                          "`min_delta` instead.", UserWarning, stacklevel=2)
+            warn_user("ReduceLROnPlateau: `epsilon` argument is deprecated and will be removed, use "
+                      "`min_delta` instead.", UserWarning)
             min_delta = kwargs.pop("epsilon")
         if kwargs:
             raise TypeError(f"ReduceLROnPlateau() got an unexpected keyword argument {sorted(kwargs)[0]!r}")

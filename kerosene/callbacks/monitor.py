@@ -8,8 +8,8 @@ all call :func:`resolve_mode`, so they always agree.
 from __future__ import annotations
 
 import operator
-import warnings
 
+from .._user_warning import warn_user
 from ..metrics import direction_of
 from .._log_keys import resolve_log_key
 
@@ -51,9 +51,9 @@ def check_monitor(monitor, params, owner):
     """Warn at train begin when ``monitor`` is not among the keys the logs can hold."""
     names = list((params or {}).get("metrics") or [])
     if names and resolve_log_key(monitor, names) is None:
-        warnings.warn(
+        warn_user(
             f"{owner} monitors {monitor!r}, which this run never logs (available: {', '.join(names)}); "
-            "it will be skipped on every epoch", RuntimeWarning, stacklevel=3)
+            "it will be skipped on every epoch", RuntimeWarning)
         return False
     return True
 
@@ -78,10 +78,10 @@ def monitor_presence(monitor, params, owner, warn=True):
     freq = params.get("validation_freq", 1)
     if monitor.startswith("val_") and freq != 1:
         if warn:
-            warnings.warn(
+            warn_user(
                 f"{owner} monitors {monitor!r}, which is only logged on epochs with validation "
                 f"(validation_freq={freq!r}); the epochs without it are skipped",
-                RuntimeWarning, stacklevel=3)
+                RuntimeWarning)
         return "sometimes"
     return "always"
 
@@ -162,6 +162,6 @@ class Improvement:
 def warn_monitor_missing(what, monitor, logs, presence):
     """Keras's warning for an epoch whose logs lack ``monitor``, unless it is only sometimes logged."""
     if presence != "sometimes":
-        warnings.warn(
+        warn_user(
             f"{what} conditioned on metric `{monitor}` which is not available. "
-            f"Available metrics are: {','.join(logs or {})}", RuntimeWarning, stacklevel=3)
+            f"Available metrics are: {','.join(logs or {})}", RuntimeWarning)

@@ -5,10 +5,10 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-import warnings
 
 import numpy as np
 
+from .._user_warning import warn_user
 from .. import distributed
 from .base import Callback
 from .monitor import check_number
@@ -72,12 +72,12 @@ class RemoteMonitor(Callback):
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 response.read()
         except urllib.error.HTTPError as exc:
-            warnings.warn(f"Warning: RemoteMonitor root server at {self.root} answered {exc.code} {exc.reason}",
-                          RuntimeWarning, stacklevel=2)
+            warn_user(f"Warning: RemoteMonitor root server at {self.root} answered {exc.code} {exc.reason}",
+                      RuntimeWarning)
         except (urllib.error.URLError, OSError, ValueError) as exc:
             reason = getattr(exc, "reason", exc)
-            warnings.warn(f"Warning: could not reach RemoteMonitor root server at {self.root} ({reason})",
-                          RuntimeWarning, stacklevel=2)
+            warn_user(f"Warning: could not reach RemoteMonitor root server at {self.root} ({reason})",
+                      RuntimeWarning)
 
 
 def _plain(value):

@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import torch
 
+from .._user_warning import warn_user
 from .. import distributed
 from .._naming import layer_name
 from ..saving.atomic import check_destination, fsync_path
@@ -204,8 +205,8 @@ class TensorBoard(Callback):
                 warnings.simplefilter("ignore")
                 writer.add_graph(self.model, self._graph_input)
         except Exception as exc:  # a model tracing cannot follow: the scalars matter more
-            warnings.warn(f"TensorBoard could not trace the model graph ({type(exc).__name__}: {exc}); "
-                          "pass write_graph=False to silence this", RuntimeWarning, stacklevel=2)
+            warn_user(f"TensorBoard could not trace the model graph ({type(exc).__name__}: {exc}); "
+                      "pass write_graph=False to silence this", RuntimeWarning)
         finally:
             self.model.train(was_training)
             self._graph_input = None
