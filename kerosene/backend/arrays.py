@@ -198,13 +198,17 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
 
 def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     output = _float(output)
+    index = _t(target).long()
+    if index.dim() == output.dim():
+        if index.shape[axis] != 1:
+            raise ValueError(f"sparse_categorical_crossentropy: `target` of shape {tuple(index.shape)} must hold one "
+                             f"class index per position of `output` {tuple(output.shape)} with the class axis "
+                             f"{axis} dropped or of size 1")
+        index = index.squeeze(axis)  # the class axis of size 1, where channels-first targets keep it
     if axis != -1 and axis != output.dim() - 1:
         output = output.movedim(axis, -1)
     log_probs = torch.log_softmax(output, dim=-1) if from_logits else torch.log(
         torch.clamp(output / output.sum(-1, keepdim=True), epsilon(), 1.0 - epsilon()))
-    index = _t(target).long()
-    if index.dim() == output.dim():
-        index = index.squeeze(-1)
     return -torch.gather(log_probs, -1, index.unsqueeze(-1)).squeeze(-1)
 
 

@@ -19,11 +19,12 @@ from .. import metrics as metrics_module
 from .. import optimizers
 from ..utils.tree import map_tensors, per_output
 from .jit import JitSteps, check_jit_compile
+from .training_utils import weighted_masked_objective
 
 __all__ = ["CompileState", "resolve_device", "make_compile_state", "log_names", "output_key",
            "bind_optimizer", "check_trainable_consistency", "prepare", "loss_dtype", "COMPILE_KWARGS_IGNORED"]
 
-COMPILE_KWARGS_IGNORED = ("sample_weight_mode", "weighted_metrics", "run_eagerly", "steps_per_execution",
+COMPILE_KWARGS_IGNORED = ("sample_weight_mode", "run_eagerly", "steps_per_execution",
                           "auto_scale_loss")
 _PRECISIONS = (None, "float32", "mixed_float16", "mixed_bfloat16", "float16", "bfloat16")
 
@@ -57,6 +58,9 @@ class CompileState:
         self.loss_weights = loss_weights  # list of floats or None
         self.metric_specs = metric_specs  # per output: the identifiers the user gave
         self.metrics = None               # per output: resolved Metric objects (at first data)
+        self.weighted_specs = [[] for _ in metric_specs]  # compile(weighted_metrics=...), per output
+        self.weighted_metrics = None      # per output: resolved, weighed by the sample weights
+        self.weighted_spec = None
         self.device = device
         self.jit_compile = jit_compile    # False, True or 'cuda_graphs'
         self.precision = precision
@@ -73,26 +77,52 @@ class CompileState:
         self.regularized = None           # layers with regularizers (set at first data; None: scan)
 
 
-def make_compile_state(optimizer, loss, metrics, loss_weights, device, jit_compile, precision, output_names):
-    """Check ``compile``'s arguments and resolve them into a :class:`CompileState`."""
+def make_compile_state(optimizer, loss, metrics, loss_weights, device, jit_compile, precision, output_names,
+                       single_name=None, weighted_metrics=None):
+    """Check ``compile``'s arguments and resolve them into a :class:`CompileState`.
+
+    ``single_name``: a single-output model's output name, which a ``loss``/``metrics``
+    dict may key its one entry by (as Keras 2 accepts)."""
     if precision not in _PRECISIONS:
         raise ValueError(f"`precision` must be one of {_PRECISIONS}, got {precision!r}")
     if optimizer is None:
         raise ValueError("`optimizer` must be a Keras optimizer name, a kerosene optimizer or a "
                          "torch.optim.Optimizer, got None")
     opt = optimizers.get(optimizer)
-    loss_list = _per_output(loss, output_names, "loss")
+    if isinstance(loss_weights, tuple):
+        raise TypeError(f"`loss_weights` must be a list (one number per output) or a dict keyed by output "
+                        f"name, got the tuple {loss_weights!r}")
+    loss_list = _per_output(_single_entry(loss, output_names, single_name, "loss"), output_names, "loss")
     resolved_losses = [None if l is None else losses_module.get(l) for l in loss_list]
     weights = _per_output(loss_weights, output_names, "loss_weights") if loss_weights is not None else None
     if weights is not None:
         for w in weights:
             if not isinstance(w, (int, float)):
                 raise TypeError(f"`loss_weights` must hold numbers, got {w!r}")
-    metric_specs = _metrics_per_output(metrics, output_names)
+    single_metrics = _single_entry(metrics, output_names, single_name, "metrics")
+    metric_specs = _metrics_per_output(_listify(single_metrics) if single_metrics is not metrics else metrics,
+                                       output_names)
+    single_weighted = _single_entry(weighted_metrics, output_names, single_name, "weighted_metrics")
+    weighted_specs = _metrics_per_output(
+        _listify(single_weighted) if single_weighted is not weighted_metrics else weighted_metrics, output_names,
+        "weighted_metrics")
     device = resolve_device(device)
-    return CompileState(opt, resolved_losses, weights, metric_specs, device,
-                        jit_compile=check_jit_compile(jit_compile, device), precision=precision, output_names=output_names,
-                        loss_spec=loss, metrics_spec=metrics)
+    state = CompileState(opt, resolved_losses, weights, metric_specs, device,
+                         jit_compile=check_jit_compile(jit_compile, device), precision=precision,
+                         output_names=output_names, loss_spec=loss, metrics_spec=metrics)
+    state.weighted_specs, state.weighted_spec = weighted_specs, weighted_metrics
+    return state
+
+
+def _single_entry(spec, output_names, single_name, argname):
+    """A dict keyed by a single-output model's output name, as that one entry."""
+    if output_names is not None or not isinstance(spec, dict):
+        return spec
+    unknown = sorted(str(k) for k in spec if k != single_name)
+    if single_name is None or unknown:
+        raise ValueError(f"`{argname}` is a dict with keys {unknown or sorted(map(str, spec))} but the model has "
+                         f"a single output named {single_name!r}; key it by that name or pass the value itself")
+    return spec.get(single_name)
 
 
 def _per_output(spec, output_names, argname):
@@ -117,19 +147,17 @@ def _per_output(spec, output_names, argname):
     return [spec] * len(output_names)
 
 
-def _metrics_per_output(metrics, output_names):
+def _metrics_per_output(metrics, output_names, argname="metrics"):
     if metrics is None:
         metrics = []
     if output_names is None:
-        if isinstance(metrics, dict):
-            raise ValueError("`metrics` is a dict but the model has a single unnamed output")
         if not isinstance(metrics, (list, tuple)):
-            raise TypeError(f"`metrics` must be a list of metrics, got {type(metrics).__name__}")
+            raise TypeError(f"`{argname}` must be a list of metrics, got {type(metrics).__name__}")
         return [list(metrics)]
     if isinstance(metrics, dict):
         unknown = [k for k in metrics if k not in output_names]
         if unknown:
-            raise ValueError(f"`metrics` names unknown outputs {unknown}; outputs: {output_names}")
+            raise ValueError(f"`{argname}` names unknown outputs {unknown}; outputs: {output_names}")
         return [_listify(metrics.get(n)) for n in output_names]
     if metrics and all(isinstance(m, (list, tuple)) for m in metrics) and len(metrics) == len(output_names):
         return [list(m) for m in metrics]
@@ -153,16 +181,30 @@ def log_names(state):
     if state is None:
         return []
     names = ["loss"]
-    if state.output_names is None:
-        specs = state.metrics if state.metrics is not None else state.metric_specs
-        names += [_metric_name(m) for m in specs[0]]
-    else:
-        for i, out in enumerate(state.output_names):
-            if len(state.losses) > 1 and state.losses[i] is not None:
-                names.append(output_key(out, "loss"))
-            specs = state.metrics[i] if state.metrics is not None else state.metric_specs[i]
-            names += [output_key(out, _metric_name(m)) for m in specs]
+    specs = state.metrics if state.metrics is not None else state.metric_specs
+    weighted = state.weighted_metrics if state.weighted_metrics is not None else state.weighted_specs
+    for i, out in enumerate(state.output_names or [None]):
+        if out is not None and len(state.losses) > 1 and state.losses[i] is not None:
+            names.append(output_key(out, "loss"))
+        names += [_log_key(out, _metric_name(m)) for m in specs[i]]
+        names += [_log_key(out, "weighted_" + _metric_name(m)) for m in weighted[i]]
     return names
+
+
+def _log_key(output, name):
+    return name if output is None else output_key(output, name)
+
+
+def metric_logs(state, i, output, y, y_pred, sample_weight):
+    """Output ``i``'s metric values on a batch: each metric under its name, and each of
+    ``weighted_metrics`` under ``weighted_<name>``, weighed as Keras 2 weighs a loss
+    (``sum(w * value) / count(w != 0)`` over the batch; unweighted without sample weights)."""
+    logs = {_log_key(output, m.name): m(y, y_pred) for m in state.metrics[i]}
+    for metric in state.weighted_metrics[i] if state.weighted_metrics else ():
+        value = metric(y, y_pred) if sample_weight is None else \
+            weighted_masked_objective(metric.call)(y, y_pred, sample_weight)
+        logs[_log_key(output, "weighted_" + metric.name)] = value
+    return logs
 
 
 def _metric_name(metric):
@@ -226,14 +268,13 @@ def prepare(model, x_sample, y_sample=None, samples=None):
     state.constrained = tuple(m for m in model.modules() if any(
         getattr(spec, "constraint", None) is not None for spec in getattr(m, "_weight_specs", ())))
     if state.metrics is None and y_sample is not None:
-        resolved = []
-        ys = y_sample if state.output_names is None else per_output(y_sample, state.output_names)
-        for i, specs in enumerate(state.metric_specs):
-            loss = state.losses[i] if i < len(state.losses) else None
-            target = ys if state.output_names is None else ys[i]
-            shape = tuple(target.shape) if isinstance(target, torch.Tensor) else None
-            resolved.append([metrics_module.get(m, loss=loss, output_shape=shape) for m in specs])
-        state.metrics = resolved
+        ys = [y_sample] if state.output_names is None else per_output(y_sample, state.output_names)
+        shapes = [tuple(t.shape) if isinstance(t, torch.Tensor) else None for t in ys]
+
+        def resolve(all_specs):
+            return [[metrics_module.get(m, loss=state.losses[i] if i < len(state.losses) else None,
+                                        output_shape=shapes[i]) for m in specs] for i, specs in enumerate(all_specs)]
+        state.metrics, state.weighted_metrics = resolve(state.metric_specs), resolve(state.weighted_specs)
     if state.precision in ("mixed_float16", "float16") and state.loss_scaler is None:
         # float16 gradients underflow without loss scaling (Keras wraps the optimizer in a
         # LossScaleOptimizer for mixed_float16); torch's GradScaler is the same dynamic scheme.

@@ -3,12 +3,15 @@
 ``compile(target_tensors=...)`` fixes the targets of every step (a tensor per output; a
 ``K.placeholder`` only stands for the ``y`` each call is given). ``sample_weight`` is
 one array for all outputs, a list in output order (``None`` for none) or a dict keyed
-by output name::
+by output name (keys that name no output are ignored with a warning, as
+Keras 2.2 ignores them)::
 
     targets = normalize_target_tensors([K.variable(y)], ['dense'])
     output_weights([None, w], ['a', 'b'], 2)   # [None, w]
 """
 from __future__ import annotations
+
+import warnings
 
 import torch
 
@@ -69,8 +72,11 @@ def output_weights(sample_weight, output_names, count):
     if isinstance(sample_weight, dict):
         unknown = sorted(str(k) for k in sample_weight if k not in (output_names or ()))
         if unknown:
-            raise ValueError(f"`sample_weight` names unknown outputs {unknown}; outputs: {output_names}")
-        return [sample_weight.get(name) for name in output_names]
+            # Keras 2.2 ignores such keys (its own tests key weights by placeholders); say so, as a
+            # misspelt output name would otherwise silently train unweighted.
+            warnings.warn(f"`sample_weight` names unknown outputs {unknown}, which are ignored; outputs: "
+                          f"{output_names}", UserWarning, stacklevel=2)
+        return [sample_weight.get(name) for name in output_names or [None]]
     if isinstance(sample_weight, (list, tuple)):
         if len(sample_weight) != count:
             raise ValueError(f"`sample_weight` has {len(sample_weight)} entries but the model has {count} outputs")

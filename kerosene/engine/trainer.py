@@ -23,7 +23,7 @@ from . import loop
 from .arguments import (check_epochs, check_kwargs, check_validation_freq, check_validation_split, check_verbose,
                         class_weights_to_sample_weights, first_batch, unpack_validation)
 from .compile import (COMPILE_KWARGS_IGNORED, bind_optimizer, check_trainable_consistency, log_names, loss_dtype,
-                      make_compile_state, model_device, output_key, prepare)
+                      make_compile_state, metric_logs, model_device, output_key, prepare)
 from .input_checks import check_targets_given
 from .input_casts import cast_adapter_inputs, float_input_policy
 from .targets import fixed_targets, normalize_target_tensors, output_weights
@@ -79,7 +79,7 @@ class Trainer:
         return None if state is None else (state.loss_spec if state.loss_spec is not None else state.losses)
 
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, device="auto",
-                jit_compile=False, precision=None, target_tensors=None, **kwargs):
+                jit_compile=False, precision=None, target_tensors=None, weighted_metrics=None, **kwargs):
         """Choose the optimizer, loss and metrics (Keras names, objects, or torch optimizers).
 
         ``device='auto'`` trains on CUDA when present. ``jit_compile=True`` runs the
@@ -93,7 +93,8 @@ class Trainer:
         names = self._output_names()
         targets = normalize_target_tensors(target_tensors, names or [self._single_output_name()])
         self._compile_state = make_compile_state(optimizer, loss, metrics, loss_weights, device, jit_compile,
-                                                 precision, names)
+                                                 precision, names, single_name=None if names else
+                                                 self._single_output_name(), weighted_metrics=weighted_metrics)
         self._compile_state.target_tensors = targets
         if self.built:
             self.to(self._compile_state.device)
@@ -150,22 +151,17 @@ class Trainer:
         """The step's logs: ``loss`` and each metric's batch value, as detached tensors."""
         state = self._compile_state
         logs = {"loss": loss.detach()} if loss is not None else {}
-        metrics = state.metrics
-        if not metrics or (state.output_names is None and not metrics[0]) or y is None:
+        metrics, names = state.metrics, state.output_names
+        if not metrics or (names is None and not metrics[0] and not state.weighted_metrics[0]) or y is None:
             return logs  # no targets: only the loss (regularization and added losses) is logged
         with torch.no_grad():
-            if len(metrics) == 1 and state.output_names is None:
-                pred = y_pred.detach() if isinstance(y_pred, torch.Tensor) else y_pred
-                for metric in metrics[0]:
-                    logs[metric.name] = metric(y, pred)
-            else:
-                ys, preds = per_output(y, state.output_names), per_output(y_pred, state.output_names)
-                sws = output_weights(sample_weight, state.output_names, len(state.output_names))
-                for i, name in enumerate(state.output_names):
-                    if state.losses[i] is not None and len(state.losses) > 1:
-                        logs[output_key(name, "loss")] = state.losses[i](ys[i], preds[i].detach(), sws[i]).detach()
-                    for metric in metrics[i]:
-                        logs[output_key(name, metric.name)] = metric(ys[i], preds[i].detach())
+            ys, preds = ([y], [y_pred]) if names is None else (per_output(y, names), per_output(y_pred, names))
+            sws = output_weights(sample_weight, names, len(preds))
+            for i, name in enumerate(names or [None]):
+                pred = preds[i].detach() if isinstance(preds[i], torch.Tensor) else preds[i]
+                if name is not None and state.losses[i] is not None and len(state.losses) > 1:
+                    logs[output_key(name, "loss")] = state.losses[i](ys[i], pred, sws[i]).detach()
+                logs.update(metric_logs(state, i, name, ys[i], pred, sws[i]))
         return logs
 
     def train_step(self, data):

@@ -14,7 +14,9 @@ import numpy as np
 import torch
 
 from .. import backend as K
+from ..layers.core import Lambda
 from ..losses import Loss
+from ..symbolic import is_symbolic
 
 __all__ = ["make_batches", "batch_shuffle", "check_array_length_consistency", "weighted_masked_objective",
            "check_loss_and_target_compatibility", "standardize_single_array"]
@@ -145,6 +147,10 @@ def weighted_masked_objective(fn):
                         f"{type(fn).__name__}")
 
     def weighted(y_true, y_pred, weights, mask=None):
+        args = (y_true, y_pred, weights, mask)
+        symbolic = [i for i, a in enumerate(args) if a is not None and is_symbolic(a)]
+        if symbolic:
+            return _recorded(weighted, args, symbolic)
         score = K.cast(per_sample(y_true, y_pred), K.floatx())
         if mask is not None:
             mask = K.cast(mask, K.floatx())
@@ -159,3 +165,16 @@ def weighted_masked_objective(fn):
 
     weighted.__name__ = getattr(per_sample, "__name__", "weighted")
     return weighted
+
+
+def _recorded(weighted, args, symbolic):
+    """``weighted(*args)`` on symbolic tensors (``Input()``, a layer's output): recorded in the
+    graph as one Lambda call whose scalar output ``K.function`` or a ``Model`` can run."""
+    def apply(values):
+        filled = list(args)
+        for i, value in zip(symbolic, values):
+            filled[i] = value
+        return weighted(*filled)
+
+    layer = Lambda(apply, name=f"weighted_{weighted.__name__}")
+    return layer([args[i] for i in symbolic])

@@ -6,7 +6,7 @@ import os
 __all__ = ["HDF5_SUFFIXES", "TORCH_SUFFIXES", "KERAS_SUFFIX", "KERAS3_WEIGHTS_SUFFIX", "weights_format",
            "model_format", "check_overwrite"]
 
-HDF5_SUFFIXES = (".h5", ".hdf5", ".weights.h5", ".keras.h5")
+HDF5_SUFFIXES = (".h5", ".hdf5", ".hdf", ".weights.h5", ".keras.h5")
 TORCH_SUFFIXES = (".pt", ".pth")
 KERAS_SUFFIX = ".keras"                 # Keras 3's zip archive of a whole model
 KERAS3_WEIGHTS_SUFFIX = ".weights.h5"   # Keras 3's convention: weights in Keras 3's variable layout

@@ -74,7 +74,7 @@ def training_config(model):
             "loss": _serialize_item(state.loss_spec, losses, "loss"),
             "metrics": _serialize_item(state.metrics_spec, metrics, "metric"),
             "loss_weights": state.loss_weights if state.loss_weights is None else list(state.loss_weights),
-            "weighted_metrics": None,
+            "weighted_metrics": _serialize_item(state.weighted_spec, metrics, "metric"),
             "jit_compile": bool(state.jit_compile),
             "precision": state.precision,
         }
@@ -134,9 +134,11 @@ def compile_from_config(model, config, custom_objects=None):
         for name in _strings(loss):
             losses.get(name, custom_objects=objects)   # an unknown name fails here, with advice
         metric_specs = _resolve_named(config.get("metrics"), objects, metrics)
+        weighted_specs = _resolve_named(config.get("weighted_metrics"), objects, metrics)
     except (KeyError, ValueError, TypeError) as err:
         raise ValueError(f"Cannot restore the compile settings ({err}). Pass the custom loss, metric or "
                          "optimizer in custom_objects, or load with compile=False.") from None
     model.compile(optimizer=optimizer, loss=loss, metrics=metric_specs, loss_weights=config.get("loss_weights"),
+                  weighted_metrics=weighted_specs,
                   jit_compile=bool(config.get("jit_compile", False)), precision=config.get("precision"))
     return model

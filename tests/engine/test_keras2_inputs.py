@@ -144,10 +144,23 @@ def test_bad_sample_weights_are_refused_naming_the_argument():
         model.train_on_batch(x, y, sample_weight=(None, np.ones(10)))
     with pytest.raises(ValueError, match="sample_weight\\[1\\] has 2 samples"):
         model.train_on_batch(x, y, sample_weight=[np.ones(10), np.ones(2)])
-    with pytest.raises(ValueError, match="`sample_weight` names unknown outputs \\['lstm'\\]"):
-        model.train_on_batch(x, y, sample_weight={"lstm": np.ones(10)})
     with pytest.raises(ValueError, match="`sample_weight` has 3 entries but the model has 2 outputs"):
         model.train_on_batch(x, y, sample_weight=[None, None, np.ones(10)])
+
+
+def test_sample_weight_keys_naming_no_output_are_ignored_with_a_warning():
+    """Keras 2.2 drops them (its tests key weights by placeholders); kerosene also names them."""
+    model = _two_outputs()
+    x, y = [np.ones((10, 3))] * 2, [np.ones((10, 4)), np.zeros((10, 3))]
+    plain = model.test_on_batch(x, y)
+    assert plain[2] > 0
+    with pytest.warns(UserWarning, match=r"names unknown outputs \['lstm'\], which are ignored; "
+                                         r"outputs: \['dense_1', 'dropout'\]"):
+        ignored = model.test_on_batch(x, y, sample_weight={"lstm": np.zeros(10)})
+    np.testing.assert_allclose(ignored, plain, rtol=1e-6)
+    with pytest.warns(UserWarning, match=r"\['lstm'\]"):
+        mixed = model.test_on_batch(x, y, sample_weight={"lstm": np.ones(10), "dropout": np.zeros(10)})
+    assert mixed[2] == 0 and mixed[1] == pytest.approx(plain[1], rel=1e-6)
 
 
 def test_scipy_sparse_inputs_and_targets():
