@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from .._naming import layer_name, to_snake_case, uniquify
-from ..engine.trainer import Trainer
+from ..engine.trainer import Trainer, require_compiled
 from ..saving import load_weights, save_model, save_weights
 from ..engine.compile import check_trainable_consistency
 from ..saving.config import model_config, subclassed_model_error, to_json
@@ -204,6 +204,18 @@ class Model(Trainer, nn.Module):
         check_trainable_consistency(self)
         text = format_summary(self, line_length=line_length)
         (print_fn or print)(text)
+
+    # --- Keras 2's private graph-building steps ----------------------------------------
+    # Keras 2 built a backend function per mode here; kerosene's compile() already prepared the
+    # steps (eager, or compiled under jit_compile on their first batch), so only the check is left.
+    def _make_train_function(self):
+        require_compiled(self, "building its train function")
+
+    def _make_test_function(self):
+        require_compiled(self, "building its test function")
+
+    def _make_predict_function(self):
+        pass  # predict needs no compile in Keras 2 either
 
     # --- saving (implemented in kerosene.saving) ------------------------------------
     def save_weights(self, filepath, overwrite=True, save_format=None, **kwargs):

@@ -10,6 +10,9 @@ Example::
 
     model.save('model.h5')
     restored = kerosene.models.load_model('model.h5')
+
+An open ``h5py.File`` or ``h5py.Group`` is accepted too, as Keras 2 does: the model is
+written into it (no atomic replace: the caller owns that file) and read from it.
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ from .config import model_config, model_from_config, to_json
 from .errors import file_error
 from .formats import check_overwrite, model_format
 from .hdf5_weights import KERAS_LAYOUT_VERSION, match_weights, read_saved_layers, write_weights_group
-from .integrity import verify_digest, write_digest
+from .integrity import DIGEST_ATTR, verify_digest, write_digest
 from .keras_model_io import load_keras_model, save_keras_model
 from .tensor_tree import read_tree, write_tree
 from .training_config import compile_from_config, training_config
@@ -45,29 +48,73 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, save_for
         raise ValueError(f"`save_format` must be 'h5' or None, got {save_format!r}")
     if not isinstance(include_optimizer, bool):
         raise TypeError(f"`include_optimizer` must be True or False, got {include_optimizer!r}")
+    if isinstance(filepath, h5py.Group):
+        group = _writable_group(filepath, overwrite)
+        config_json, train_config, optimizer_state = _model_parts(model, include_optimizer)
+        # no digest: the caller owns this file and may add to it, which would read as damage
+        _write_model(group, config_json, train_config, optimizer_state, model, digest=False)
+        return
     fmt = model_format(filepath)
     path = os.fspath(filepath)
     check_overwrite(path, overwrite)
     if fmt == "keras":
         save_keras_model(model, path, include_optimizer=include_optimizer)
         return
+    config_json, train_config, optimizer_state = _model_parts(model, include_optimizer)
+    with atomic_write(path, mode=None) as tmp:
+        with h5py.File(tmp, "w") as f:
+            _write_model(f, config_json, train_config, optimizer_state, model)
+
+
+def _model_parts(model, include_optimizer):
     config_json = to_json(model_config(model))   # refuses undescribable models before any file work
     require_built(model, "be saved")
     train_config = training_config(model)
     optimizer_state = None
     if include_optimizer and train_config is not None:
         optimizer_state = model._compile_state.optimizer.state_dict()
-    with atomic_write(path, mode=None) as tmp:
-        with h5py.File(tmp, "w") as f:
-            f.attrs["model_config"] = config_json.encode("utf8")
-            if train_config is not None:
-                f.attrs["training_config"] = to_json(train_config).encode("utf8")
-            f.attrs["keras_version"] = KERAS_LAYOUT_VERSION.encode("utf8")
-            f.attrs["backend"] = b"torch"
-            write_weights_group(f.create_group("model_weights"), model)
-            if optimizer_state is not None:
-                write_tree(f.create_group(OPTIMIZER_GROUP), optimizer_state)
-            write_digest(f)
+    return config_json, train_config, optimizer_state
+
+
+def _write_model(f, config_json, train_config, optimizer_state, model, digest=True):
+    f.attrs["model_config"] = config_json.encode("utf8")
+    if train_config is not None:
+        f.attrs["training_config"] = to_json(train_config).encode("utf8")
+    f.attrs["keras_version"] = KERAS_LAYOUT_VERSION.encode("utf8")
+    f.attrs["backend"] = b"torch"
+    write_weights_group(f.create_group("model_weights"), model)
+    if optimizer_state is not None:
+        write_tree(f.create_group(OPTIMIZER_GROUP), optimizer_state)
+    if digest:
+        write_digest(f)
+
+
+def _group_label(group):
+    return group.file.filename + ("" if group.name == "/" else ":" + group.name)
+
+
+def _writable_group(group, overwrite):
+    """An open group to save into: refuse a read-only file, and a saved model unless ``overwrite``, whose
+    entries are then removed (so the group holds one model, not two mixed)."""
+    if not isinstance(overwrite, bool):
+        raise TypeError(f"`overwrite` must be True or False, got {overwrite!r}")
+    if not group:
+        raise ValueError(f"`filepath` is a closed h5py object: {group!r}; pass an open h5py.File or Group")
+    label = _group_label(group)
+    if group.file.mode != "r+":
+        raise ValueError(f"`filepath` is the h5py object {label!r}, opened read-only; open it with mode 'r+', "
+                         "'w' or 'a' to save a model into it")
+    if "model_config" in group.attrs or "model_weights" in group:
+        if not overwrite:
+            raise FileExistsError(f"{label!r} already holds a saved model and overwrite=False; pass "
+                                  "overwrite=True to replace it")
+        for name in ("model_config", "training_config", "keras_version", "backend", DIGEST_ATTR):
+            if name in group.attrs:
+                del group.attrs[name]
+        for name in ("model_weights", OPTIMIZER_GROUP, "optimizer_weights"):
+            if name in group:
+                del group[name]
+    return group
 
 
 def _json_attr(f, name, path):
@@ -78,6 +125,25 @@ def _json_attr(f, name, path):
         return json.loads(raw)
     except ValueError as err:
         raise file_error(path, f"its {name} is not valid JSON", err) from None
+
+
+def _check_hdf5_safe_mode(safe_mode):
+    if safe_mode is not True:
+        raise ValueError("kerosene loads HDF5 models in safe mode only: `safe_mode` must be True, got "
+                         f"{safe_mode!r} (safe_mode=False is for Lambda layers in .keras archives)")
+
+
+def _read_model(f, path):
+    verify_digest(f, path)
+    if "model_config" not in f.attrs or "model_weights" not in f:
+        what = "a weights-only file; load it with model.load_weights()" if "layer_names" in f.attrs else \
+            "no 'model_config' attribute or 'model_weights' group: not a whole-model file"
+        raise file_error(path, what)
+    config = _json_attr(f, "model_config", path)
+    train_config = _json_attr(f, "training_config", path) if "training_config" in f.attrs else None
+    saved = read_saved_layers(f["model_weights"], path)
+    optimizer_state = read_tree(f[OPTIMIZER_GROUP], path) if OPTIMIZER_GROUP in f else None
+    return config, train_config, saved, optimizer_state
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
@@ -92,23 +158,21 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         raise TypeError(f"`compile` must be True or False, got {compile!r}")
     if not isinstance(safe_mode, bool):
         raise TypeError(f"`safe_mode` must be True or False, got {safe_mode!r}")
-    fmt = model_format(filepath)
-    path = os.fspath(filepath)
-    if fmt == "keras":
-        return load_keras_model(path, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)
-    if safe_mode is not True:
-        raise ValueError("kerosene loads HDF5 models in safe mode only: `safe_mode` must be True, got "
-                         f"{safe_mode!r} (safe_mode=False is for Lambda layers in .keras archives)")
-    with reading_errors(path), open_hdf5(path) as f:
-        verify_digest(f, path)
-        if "model_config" not in f.attrs or "model_weights" not in f:
-            what = "a weights-only file; load it with model.load_weights()" if "layer_names" in f.attrs else \
-                "no 'model_config' attribute or 'model_weights' group: not a whole-model file"
-            raise file_error(path, what)
-        config = _json_attr(f, "model_config", path)
-        train_config = _json_attr(f, "training_config", path) if "training_config" in f.attrs else None
-        saved = read_saved_layers(f["model_weights"], path)
-        optimizer_state = read_tree(f[OPTIMIZER_GROUP], path) if OPTIMIZER_GROUP in f else None
+    if isinstance(filepath, h5py.Group):
+        if not filepath:
+            raise ValueError(f"`filepath` is a closed h5py object: {filepath!r}; pass an open h5py.File or Group")
+        _check_hdf5_safe_mode(safe_mode)
+        path = _group_label(filepath)
+        with reading_errors(path):
+            config, train_config, saved, optimizer_state = _read_model(filepath, path)
+    else:
+        fmt = model_format(filepath)
+        path = os.fspath(filepath)
+        if fmt == "keras":
+            return load_keras_model(path, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)
+        _check_hdf5_safe_mode(safe_mode)
+        with reading_errors(path), open_hdf5(path) as f:
+            config, train_config, saved, optimizer_state = _read_model(f, path)
     model = model_from_config(config, custom_objects=custom_objects)
     require_built(model, "receive the saved weights")
     apply_plan(model, match_weights(model, saved, path))
