@@ -28,11 +28,13 @@ import warnings
 import torch
 import torch.distributed as torch_dist
 
+from .engine.distribute_option import FSDP
 from .engine.distributed import DistributedContext
+from .engine.fsdp import FSDPContext
 from .errors import DistributedLaunchError
 
 __all__ = ["rank", "world_size", "local_rank", "is_distributed", "is_main_process", "barrier",
-           "broadcast_object", "set_ddp_options", "DistributedLaunchError", "setup_for_fit",
+           "broadcast_object", "set_ddp_options", "DistributedLaunchError", "FSDP", "setup_for_fit",
            "setup_for_eval"]
 
 #: Seconds to wait for every process to join the group (``KEROSENE_DIST_INIT_TIMEOUT``).
@@ -206,14 +208,27 @@ def _context(model, training):
     if not torch_dist.is_available():
         if _launched_world_size() > 1:
             raise DistributedLaunchError("WORLD_SIZE > 1 but this torch build has no torch.distributed")
-        return None
+        return _single_process(model, training)
     if not torch_dist.is_initialized():
         if _launched_world_size() == 1:
-            return None
+            return _single_process(model, training)
         _init_process_group(_distributed_device(model))
     if torch_dist.get_world_size() == 1:
-        return None
+        return _single_process(model, training)
+    option = model._compile_state.distribute
+    if option.kind == "fsdp":
+        return FSDPContext(_distributed_device(model), option, training=training)
     return DistributedContext(_distributed_device(model), training=training, ddp_options=dict(_ddp_options))
+
+
+def _single_process(model, training):
+    """No context for one process; ``distribute='fsdp'`` says once per compile that it trains unsharded."""
+    state = model._compile_state
+    if training and state.distribute.kind == "fsdp" and not state.fsdp_notice_given:
+        state.fsdp_notice_given = True
+        warnings.warn("distribute='fsdp' outside a torch.distributed launch: training as one process, unsharded",
+                      UserWarning, stacklevel=4)
+    return None
 
 
 def setup_for_fit(model):

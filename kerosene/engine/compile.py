@@ -18,6 +18,7 @@ from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .. import optimizers
 from ..utils.tree import map_tensors, per_output
+from .distribute_option import check_distribute
 from .jit import JitSteps, check_jit_compile
 from .training_utils import weighted_masked_objective
 
@@ -52,7 +53,7 @@ class CompileState:
     """
 
     def __init__(self, optimizer, losses, loss_weights, metric_specs, device, jit_compile=False,
-                 precision=None, output_names=None, loss_spec=None, metrics_spec=None):
+                 precision=None, output_names=None, loss_spec=None, metrics_spec=None, distribute="auto"):
         self.optimizer = optimizer
         self.losses = losses              # list of Loss objects, one per output (None: output has no loss)
         self.loss_weights = loss_weights  # list of floats or None
@@ -63,6 +64,7 @@ class CompileState:
         self.weighted_spec = None
         self.device = device
         self.jit_compile = jit_compile    # False, True or 'cuda_graphs'
+        self.distribute = check_distribute(distribute)  # DDP ('auto'/'ddp') or FSDP settings
         self.precision = precision
         self.output_names = output_names
         self.loss_spec = loss_spec
@@ -72,19 +74,21 @@ class CompileState:
         self.constrained = ()             # layers whose weights carry constraints (set at first data)
         self.no_trainable = False         # built with no trainable weight: steps skip backward/update
         self.warned_no_trainable = False
+        self.fsdp_notice_given = False    # distribute='fsdp' in one process: said once per compile
         self.target_tensors = None        # compile(target_tensors=...): one entry per output, or None
         self.bound_ids = None             # ids of the parameters kerosene bound the optimizer to
         self.regularized = None           # layers with regularizers (set at first data; None: scan)
 
 
 def make_compile_state(optimizer, loss, metrics, loss_weights, device, jit_compile, precision, output_names,
-                       single_name=None, weighted_metrics=None):
+                       single_name=None, weighted_metrics=None, distribute="auto"):
     """Check ``compile``'s arguments and resolve them into a :class:`CompileState`.
 
     ``single_name``: a single-output model's output name, which a ``loss``/``metrics``
     dict may key its one entry by (as Keras 2 accepts)."""
     if precision not in _PRECISIONS:
         raise ValueError(f"`precision` must be one of {_PRECISIONS}, got {precision!r}")
+    distribute = check_distribute(distribute)
     if optimizer is None:
         raise ValueError("`optimizer` must be a Keras optimizer name, a kerosene optimizer or a "
                          "torch.optim.Optimizer, got None")
@@ -109,7 +113,8 @@ def make_compile_state(optimizer, loss, metrics, loss_weights, device, jit_compi
     device = resolve_device(device)
     state = CompileState(opt, resolved_losses, weights, metric_specs, device,
                          jit_compile=check_jit_compile(jit_compile, device), precision=precision,
-                         output_names=output_names, loss_spec=loss, metrics_spec=metrics)
+                         output_names=output_names, loss_spec=loss, metrics_spec=metrics,
+                         distribute=distribute)
     state.weighted_specs, state.weighted_spec = weighted_specs, weighted_metrics
     return state
 

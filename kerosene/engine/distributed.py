@@ -1,4 +1,4 @@
-"""The engine's side of data-parallel training: sharded data, the DDP wrapper, reductions.
+"""The engine's side of data-parallel training: the DDP wrapper, reductions, stop decisions.
 
 ``kerosene.distributed.setup_for_fit`` returns a :class:`DistributedContext` when the
 process belongs to a group of several; the loops call it to shard their data, wrap the
@@ -8,179 +8,19 @@ training steps, because every step ends in a gradient all-reduce.
 from __future__ import annotations
 
 import datetime
-import math
-import warnings
 
 import torch
 import torch.distributed as torch_dist
 from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DataLoader, DistributedSampler, IterableDataset, RandomSampler, Sampler
 
-from .adapter_wrapper import WrappingAdapter
-from .data import ArrayAdapter, GeneratorAdapter, LoaderAdapter, SequenceAdapter
+from .shard_data import shard_adapter
 
-__all__ = ["DistributedContext", "NullContext", "NULL_CONTEXT", "ShardedArrayAdapter", "ShardedLoaderAdapter",
-           "StridedAdapter"]
+__all__ = ["DistributedContext", "NullContext", "NULL_CONTEXT"]
 
 _BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end")
 _ERROR_COUNT = "kerosene/error_count"
 _FIRST_ERROR = "kerosene/first_error"
 _SHORT = datetime.timedelta(seconds=5)
-
-
-def share_of(rows, rank, world):
-    """``(offset, count)`` of ``rank``'s part when ``rows`` rows are split as evenly as possible."""
-    base, extra = divmod(rows, world)
-    return rank * base + min(rank, extra), base + (1 if rank < extra else 0)
-
-
-# --- data ---------------------------------------------------------------------------------
-class ShardedArrayAdapter(WrappingAdapter):
-    """One rank's share of an :class:`ArrayAdapter`'s global batches, wrapping that adapter.
-
-    Global batch ``s`` holds rows ``order[s*G:(s+1)*G]`` of the epoch's permutation
-    (``G = batch_size * world``), exactly as one process with batch size ``G`` would
-    draw them; rank ``r`` takes the ``r``-th of ``world`` near-equal parts. All ranks
-    use the same seed, so the union of their batches is the single-process run. The
-    tensors, seed and shuffle order stay the wrapped adapter's.
-
-    Example::
-
-        shard = ShardedArrayAdapter(ArrayAdapter(x, y, batch_size=16, shuffle=True), rank=1, world=2)
-    """
-
-    def __init__(self, inner, rank, world, evaluation=False):
-        self.inner = inner
-        self.rank, self.world, self.evaluation = rank, world, evaluation
-        self.global_batch_size = inner.batch_size * world
-        n, batch = inner.samples, self.global_batch_size
-        global_full = math.ceil(n / batch) if n else 0
-        user_limited = inner.steps < (math.ceil(n / inner.batch_size) if n else 0)
-        steps = min(inner.steps, global_full) if user_limited else global_full
-        remainder = n % batch
-        if not evaluation and steps == global_full and remainder and remainder < world:
-            # Some rank would get no row at all, yet every rank must take part in each step.
-            steps -= 1
-            if rank == 0:
-                warnings.warn(f"The last {remainder} sample(s) are skipped each epoch: a final global batch "
-                              f"smaller than the {world} processes cannot be shared among them", stacklevel=3)
-        self.global_steps = steps
-        self.steps = steps if not evaluation else sum(1 for s in range(steps) if self._share(s)[1])
-        self.step_fraction = 1.0 / world
-
-    def _share(self, step):
-        lo = step * self.global_batch_size
-        rows = min(lo + self.global_batch_size, self.inner.samples) - lo
-        offset, count = share_of(rows, self.rank, self.world)
-        return lo + offset, count, rows
-
-    def epoch_batches(self, epoch, start_step=0, positioned=None):
-        inner = self.inner
-        tensors = inner._tensors
-        order = None
-        if inner.shuffle:
-            order = inner.permutation(epoch)
-            if inner.device.type != "cpu":
-                order = order.to(inner.device)
-        inner.order = order
-        if positioned is not None:
-            positioned()
-        for step in range(start_step, self.global_steps):
-            start, count, rows = self._share(step)
-            if count == 0:
-                continue
-            self.step_fraction = count / rows
-            if order is None:
-                parts = [t[start:start + count] for t in tensors]
-            else:
-                idx = order[start:start + count]
-                parts = [t.index_select(0, idx) for t in tensors]
-            yield inner._assemble(parts)
-
-
-class _UnpaddedShardSampler(Sampler):
-    """Indices ``rank, rank + world, ...``: each sample on exactly one rank, none repeated."""
-
-    def __init__(self, length, rank, world):
-        self.length, self.rank, self.world = length, rank, world
-
-    def __iter__(self):
-        return iter(range(self.rank, self.length, self.world))
-
-    def __len__(self):
-        return len(range(self.rank, self.length, self.world))
-
-
-class ShardedLoaderAdapter(LoaderAdapter):
-    """A DataLoader rebuilt around a per-rank sampler.
-
-    Training uses ``DistributedSampler`` (reshuffled per epoch from the shared seed, so
-    ranks see disjoint samples and the same number of batches); evaluation uses a
-    sampler that neither pads nor repeats, so reduced metrics count every sample once.
-
-    Example::
-
-        shard = ShardedLoaderAdapter.from_adapter(LoaderAdapter(loader, device), rank=0, world=2)
-    """
-
-    @classmethod
-    def from_adapter(cls, adapter, rank, world, evaluation=False):
-        loader = adapter.loader
-        dataset = loader.dataset
-        if evaluation:
-            sampler = _UnpaddedShardSampler(len(dataset), rank, world)
-        else:
-            sampler = DistributedSampler(dataset, num_replicas=world, rank=rank,
-                                         shuffle=isinstance(loader.sampler, RandomSampler), seed=adapter.seed)
-        options = dict(batch_size=loader.batch_size, sampler=sampler, num_workers=loader.num_workers,
-                       collate_fn=loader.collate_fn, pin_memory=loader.pin_memory, drop_last=loader.drop_last,
-                       timeout=loader.timeout, worker_init_fn=loader.worker_init_fn,
-                       multiprocessing_context=loader.multiprocessing_context)
-        if loader.num_workers > 0:
-            options.update(prefetch_factor=loader.prefetch_factor, persistent_workers=loader.persistent_workers)
-        sharded = cls(DataLoader(dataset, **options), adapter.device, seed=adapter.seed)
-        if adapter.steps is not None and sharded.steps is not None:
-            sharded.steps = min(adapter.steps, sharded.steps)
-        sharded.samples = adapter.samples
-        sharded.step_fraction = 1.0 / world
-        return sharded
-
-    def epoch_batches(self, epoch, start_step=0, positioned=None):
-        sampler = self.loader.sampler
-        if isinstance(sampler, DistributedSampler):
-            sampler.seed = self.seed  # BackupAndRestore may have restored an earlier seed
-        return super().epoch_batches(epoch, start_step, positioned)
-
-
-class StridedAdapter(WrappingAdapter):
-    """Batch ``i`` of any indexable source goes to rank ``i % world`` (Sequences, custom batch samplers).
-
-    Example::
-
-        shard = StridedAdapter(SequenceAdapter(seq, device), rank=0, world=2)
-    """
-
-    def __init__(self, inner, rank, world, evaluation=False):
-        self.inner, self.rank, self.world = inner, rank, world
-        total = inner.steps
-        if evaluation:
-            self.steps = len(range(rank, total, world))
-        else:
-            self.steps = total // world
-        self.samples = inner.samples
-        self.step_fraction = 1.0 / world
-        self.counts_samples = inner.counts_samples
-
-    def epoch_batches(self, epoch, start_step=0, positioned=None):
-        taken = 0
-        for index, batch in enumerate(self.inner.epoch_batches(epoch, 0, positioned)):
-            if index % self.world != self.rank:
-                continue
-            if taken >= self.steps:
-                return
-            if taken >= start_step:
-                yield batch
-            taken += 1
 
 
 # --- the model ----------------------------------------------------------------------------
@@ -245,20 +85,7 @@ class DistributedContext:
         evaluation = (not self.training) if evaluation is None else evaluation
         if hasattr(adapter, "seed"):
             adapter.seed = self.broadcast_int(adapter.seed)
-        if isinstance(adapter, ArrayAdapter):
-            sharded = ShardedArrayAdapter(adapter, self.rank, self.world_size, evaluation)
-        elif isinstance(adapter, LoaderAdapter) and _loader_is_shardable(adapter.loader):
-            sharded = ShardedLoaderAdapter.from_adapter(adapter, self.rank, self.world_size, evaluation)
-        elif isinstance(adapter, (LoaderAdapter, SequenceAdapter)) and adapter.steps is not None:
-            sharded = StridedAdapter(adapter, self.rank, self.world_size, evaluation)
-        elif not evaluation and adapter.steps is None:
-            kind = "generator" if isinstance(adapter, GeneratorAdapter) else type(adapter).__name__
-            raise ValueError(
-                f"Under torch.distributed every rank must run the same number of steps, but this {kind} has "
-                "no known length: pass steps_per_epoch=N to fit (each rank then draws N batches from its own "
-                "data)")
-        else:
-            sharded = adapter  # a generator per rank: each process's own data, as the user wrote it
+        sharded = shard_adapter(adapter, self.rank, self.world_size, evaluation)
         if not evaluation:
             self._train_adapter = sharded
         return sharded
@@ -418,14 +245,6 @@ class NullContext:
 
 
 NULL_CONTEXT = NullContext()
-
-
-def _loader_is_shardable(loader):
-    try:
-        len(loader.dataset)
-    except TypeError:
-        return False
-    return loader.batch_size is not None and not isinstance(loader.dataset, IterableDataset)
 
 
 def _first_line(exc):

@@ -79,13 +79,16 @@ class Trainer:
         return None if state is None else (state.loss_spec if state.loss_spec is not None else state.losses)
 
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, device="auto",
-                jit_compile=False, precision=None, target_tensors=None, weighted_metrics=None, **kwargs):
+                jit_compile=False, precision=None, target_tensors=None, weighted_metrics=None,
+                distribute="auto", **kwargs):
         """Choose the optimizer, loss and metrics (Keras names, objects, or torch optimizers).
 
         ``device='auto'`` trains on CUDA when present. ``jit_compile=True`` runs the
         whole train/test/predict step through ``torch.compile`` (``'cuda_graphs'``: also
         CUDA graphs, CUDA only; ``'auto'``, Keras 3's default, stays eager);
         ``precision='mixed_bfloat16'`` or ``'mixed_float16'`` trains under autocast.
+        ``distribute``: ``'auto'``/``'ddp'`` (DDP under torchrun), ``'fsdp'`` or a
+        ``kerosene.distributed.FSDP(...)`` for fully sharded training.
         """
         for key in kwargs:
             if key not in COMPILE_KWARGS_IGNORED:
@@ -94,7 +97,8 @@ class Trainer:
         targets = normalize_target_tensors(target_tensors, names or [self._single_output_name()])
         self._compile_state = make_compile_state(optimizer, loss, metrics, loss_weights, device, jit_compile,
                                                  precision, names, single_name=None if names else
-                                                 self._single_output_name(), weighted_metrics=weighted_metrics)
+                                                 self._single_output_name(), weighted_metrics=weighted_metrics,
+                                                 distribute=distribute)
         self._compile_state.target_tensors = targets
         if self.built:
             self.to(self._compile_state.device)

@@ -9,7 +9,7 @@ import torch
 import kerosene
 from kerosene import distributed
 from kerosene.engine.data import ArrayAdapter, LoaderAdapter, SequenceAdapter
-from kerosene.engine.distributed import ShardedArrayAdapter, ShardedLoaderAdapter, StridedAdapter, share_of
+from kerosene.engine.shard_data import ShardedArrayAdapter, ShardedLoaderAdapter, StridedAdapter, share_of
 
 LAUNCH_VARS = ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT", "KEROSENE_DIST_INIT_TIMEOUT")
 

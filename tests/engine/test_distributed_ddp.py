@@ -19,14 +19,7 @@ HANG_GUARD = 120  # seconds; a run that takes this long is hung, not slow
 
 sys.path.insert(0, os.path.dirname(SCRIPT))
 import ddp_train  # noqa: E402
-
-
-def _env(**extra):
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")}
-    env.update(OMP_NUM_THREADS="1", KERAS_BACKEND="torch", PYTHONPATH=ROOT)
-    env.update(extra)
-    return env
+from torchrun_launch import launch_env, torchrun  # noqa: E402
 
 
 def _free_port():
@@ -40,7 +33,7 @@ def _launch_by_hand(out, scenario, world=2):
     port = str(_free_port())
     procs = []
     for rank in range(world):
-        env = _env(WORLD_SIZE=str(world), RANK=str(rank), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1",
+        env = launch_env(WORLD_SIZE=str(world), RANK=str(rank), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1",
                    MASTER_PORT=port, KEROSENE_DIST_INIT_TIMEOUT="60")
         procs.append(subprocess.Popen([sys.executable, SCRIPT, str(out), "--scenario", scenario], env=env,
                                       cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
@@ -63,9 +56,7 @@ def _rank_results(out, world=2):
 @pytest.fixture(scope="module")
 def torchrun_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("ddp")
-    proc = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--standalone", SCRIPT, str(out)],
-        env=_env(), cwd=ROOT, capture_output=True, text=True, timeout=HANG_GUARD)
+    proc = torchrun(SCRIPT, [str(out)], timeout=HANG_GUARD)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return out
 
@@ -146,7 +137,7 @@ def test_a_launch_whose_peers_never_meet_fails_clearly_instead_of_hanging(tmp_pa
     """Rank 0 alone waits for a peer that never comes; rank 1 alone finds no master to reach."""
     procs = []
     for rank in (0, 1):
-        env = _env(WORLD_SIZE="2", RANK=str(rank), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1",
+        env = launch_env(WORLD_SIZE="2", RANK=str(rank), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1",
                    MASTER_PORT=str(_free_port()), KEROSENE_DIST_INIT_TIMEOUT="3")
         procs.append(subprocess.Popen([sys.executable, SCRIPT, str(tmp_path)], env=env, cwd=ROOT,
                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))

@@ -1,0 +1,111 @@
+"""``compile(distribute='fsdp')`` under a launch: the model sharded with ``fully_shard`` (FSDP2).
+
+Each kerosene layer with weights (each top-level child of a plain ``nn.Module``, or the
+modules the user's ``shard`` function marks) becomes one FSDP unit, then the root. The
+optimizer is re-bound to the sharded (DTensor) parameters, so its state is sharded too.
+Data sharding, log reduction and stop decisions are the DDP context's.
+
+Example::
+
+    context = FSDPContext(torch.device('cpu'), FSDP())
+    context.wrap_model(model)     # model's parameters are now DTensor shards
+"""
+from __future__ import annotations
+
+import torch
+from torch.distributed.device_mesh import init_device_mesh
+from torch.distributed.fsdp import CPUOffloadPolicy, FSDPModule, MixedPrecisionPolicy, OffloadPolicy, fully_shard
+from torch.distributed.tensor import DTensor, distribute_tensor
+
+from ..layers import Layer
+from .distributed import DistributedContext
+
+__all__ = ["FSDPContext", "shard_units"]
+
+
+def shard_units(model, shard):
+    """The modules made FSDP units below the root, outermost first, none inside another."""
+    if shard == "root":
+        return []
+    if callable(shard):
+        marked = lambda m: _has_forward(m) and shard(m)  # noqa: E731
+    elif isinstance(model, Layer) and any(isinstance(m, Layer) for m in model.modules() if m is not model):
+        marked = lambda m: isinstance(m, Layer) and _has_forward(m) and _owns_weights(m)  # noqa: E731
+    else:
+        return [child for child in model.children() if _has_forward(child) and _owns_weights(child)]
+    units = []
+
+    def visit(module):
+        for child in module.children():
+            if marked(child):
+                units.append(child)
+            else:
+                visit(child)
+    visit(model)
+    return units
+
+
+def _has_forward(module):
+    """False for containers (a ModuleList of layers): fully_shard needs a forward to hook."""
+    return type(module).forward is not torch.nn.Module.forward
+
+
+def _owns_weights(module):
+    return any(True for _ in module.parameters())
+
+
+class FSDPContext(DistributedContext):
+    """The distributed context of a fully sharded model (see the module's docstring).
+
+    Example::
+
+        context = FSDPContext(device, kerosene.distributed.FSDP(reshard_after_forward=False))
+    """
+
+    def __init__(self, device, option, training=True):
+        super().__init__(device, training=training)
+        self.option = option
+
+    def wrap_model(self, model):
+        """Shard the model once (it stays sharded after ``fit``) and re-bind its optimizer."""
+        self._model = model
+        if isinstance(model, FSDPModule) or not any(p.requires_grad for p in model.parameters()):
+            return model
+        before = dict(model.named_parameters())
+        mesh = init_device_mesh(self.device.type, (self.world_size,))
+        option = self.option
+        settings = dict(mesh=mesh, reshard_after_forward=option.reshard_after_forward,
+                        mp_policy=option.mixed_precision or MixedPrecisionPolicy(),
+                        offload_policy=CPUOffloadPolicy() if option.cpu_offload else OffloadPolicy())
+        for unit in shard_units(model, option.shard):
+            fully_shard(unit, **settings)
+        fully_shard(model, **settings)
+        after = dict(model.named_parameters())
+        _rebind_optimizer(model._compile_state, {id(before[name]): after[name] for name in before})
+        return model
+
+    def unwrap_model(self, model):
+        return model
+
+
+def _rebind_optimizer(state, sharded):
+    """Point the optimizer's groups (and any state it holds) at the sharded parameters."""
+    optimizer = state.optimizer
+    moved = {}
+    for group in optimizer.param_groups:
+        group["params"] = [sharded.get(id(p), p) for p in group["params"]]
+    for param, slots in list(optimizer.state.items()):
+        new = sharded.get(id(param))
+        if new is None:
+            continue
+        moved[new] = {key: _like(value, new) for key, value in slots.items()}
+        del optimizer.state[param]
+    optimizer.state.update(moved)
+    state.bound_ids = {id(p) for g in optimizer.param_groups for p in g["params"] if p.requires_grad}
+
+
+def _like(value, param):
+    """A full optimizer-state tensor shaped like ``param``, sharded as ``param`` is."""
+    if isinstance(value, torch.Tensor) and isinstance(param, DTensor) and value.shape == param.shape:
+        return distribute_tensor(value.to(param.device), param.device_mesh, param.placements)
+    return value

@@ -1,0 +1,105 @@
+"""compile(distribute='fsdp'): the option's checks, one process with a notice, and a real 2-rank gloo launch.
+
+The launch (one for the module) trains tests/scripts/fsdp_train.py's cases under FSDP and
+under DDP on 2 processes; the single-process baseline trains the same cases here with the
+global batch size.
+"""
+import json
+import os
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+import kerosene
+from kerosene.distributed import FSDP
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SCRIPT = os.path.join(ROOT, "tests", "scripts", "fsdp_train.py")
+HANG_GUARD = 240  # seconds; the launch trains 8 fits on 2 contended cores
+
+sys.path.insert(0, os.path.dirname(SCRIPT))
+import fsdp_train  # noqa: E402
+from torchrun_launch import torchrun  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def ranks(tmp_path_factory):
+    out = tmp_path_factory.mktemp("fsdp")
+    proc = torchrun(SCRIPT, [str(out)], timeout=HANG_GUARD)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return [json.loads((out / f"rank{r}.json").read_text()) for r in range(2)]
+
+
+def _assert_weights_close(got, want, **tolerance):
+    assert len(got) == len(want)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(np.array(a), np.array(b), **tolerance)
+
+
+@pytest.mark.parametrize("arch,opt", fsdp_train.CASES)
+def test_fsdp_fit_matches_ddp_and_one_process_over_the_same_global_batches(ranks, arch, opt):
+    fsdp, ddp = ranks[0][f"{arch}-{opt}-fsdp"], ranks[0][f"{arch}-{opt}-ddp"]
+    assert ranks[0]["world_size"] == 2
+    assert fsdp["param_types"] == ["DTensor"]  # really sharded, not DDP under another name
+    assert ddp["param_types"] == ["Parameter"]
+    single = fsdp_train.train_case(arch, opt, batch_size=32)
+    _assert_weights_close(fsdp["weights"], ddp["weights"], rtol=1e-5, atol=1e-6)
+    _assert_weights_close(fsdp["weights"], single["weights"], rtol=1e-5, atol=1e-6)
+    _assert_weights_close(ranks[1][f"{arch}-{opt}-fsdp"]["weights"], fsdp["weights"], rtol=0, atol=0)
+    np.testing.assert_allclose(fsdp["history"]["loss"], single["history"]["loss"], rtol=1e-5)
+    assert fsdp["history"]["loss"][-1] < fsdp["history"]["loss"][0]  # it trained
+
+
+@pytest.mark.parametrize("arch,opt", fsdp_train.CASES)
+def test_each_rank_holds_about_half_the_parameter_and_optimizer_state_bytes(ranks, arch, opt):
+    local = [ranks[r][f"{arch}-{opt}-fsdp"]["local_bytes"] for r in range(2)]
+    whole = ranks[0][f"{arch}-{opt}-fsdp"]["whole_bytes"]
+    assert sum(local) == whole
+    assert max(local) <= 0.55 * whole, (local, whole)
+    ddp = ranks[0][f"{arch}-{opt}-ddp"]
+    assert ddp["local_bytes"] == ddp["whole_bytes"] == whole  # DDP keeps it all on every rank
+
+
+def test_fsdp_outside_a_launch_trains_as_one_process_with_a_one_line_notice():
+    x, y = fsdp_train.make_data()
+    model = fsdp_train.make_model("dense", "sgd", "fsdp")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+        model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    notices = [str(w.message) for w in caught if "distribute='fsdp'" in str(w.message)]
+    assert notices == ["distribute='fsdp' outside a torch.distributed launch: training as one process, unsharded"]
+    baseline = fsdp_train.make_model("dense", "sgd", "auto")
+    for _ in range(2):
+        baseline.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    _assert_weights_close(model.get_weights(), baseline.get_weights(), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("bad", ["fdsp", "FSDP", 2, None, True])
+def test_compile_rejects_a_bad_distribute_naming_it(bad):
+    model = kerosene.Sequential([kerosene.layers.Dense(2, input_dim=3)])
+    with pytest.raises(ValueError, match=r"`distribute` must be one of \('auto', 'ddp', 'fsdp'\)") as err:
+        model.compile("sgd", "mse", distribute=bad)
+    assert repr(bad) in str(err.value)
+
+
+@pytest.mark.parametrize("kwargs,error,names", [
+    ({"reshard_after_forward": 0}, ValueError, "reshard_after_forward"),
+    ({"reshard_after_forward": "yes"}, ValueError, "reshard_after_forward"),
+    ({"mixed_precision": "bfloat16"}, TypeError, "mixed_precision"),
+    ({"cpu_offload": 1}, TypeError, "cpu_offload"),
+    ({"shard": "everything"}, ValueError, "shard"),
+])
+def test_fsdp_settings_reject_bad_values_naming_the_argument(kwargs, error, names):
+    with pytest.raises(error, match=f"FSDP `{names}`") as err:
+        FSDP(**kwargs)
+    assert repr(next(iter(kwargs.values()))) in str(err.value)
+
+
+def test_compile_accepts_each_distribute_form():
+    model = kerosene.Sequential([kerosene.layers.Dense(2, input_dim=3)])
+    for value in ("auto", "ddp", "fsdp", FSDP(reshard_after_forward=False, shard="root")):
+        model.compile("sgd", "mse", distribute=value)
+        assert model._compile_state.distribute.kind == (value if isinstance(value, str) else "fsdp")

@@ -1,0 +1,104 @@
+"""fit() under FSDP, DDP or one process over the same global batches: the FSDP tests' script.
+
+Usage::
+
+    python -m torch.distributed.run --nproc_per_node=2 --standalone tests/scripts/fsdp_train.py OUT
+
+Under the launch each rank trains every case of ``CASES`` (a Dense stack and a plain
+``nn.Module`` model, each with SGD and with Adam) twice, with ``distribute='fsdp'`` and
+with ``'ddp'``, and writes ``OUT/rank{R}.json``: per case and engine, the final full
+weights, the history, and (FSDP) the bytes of this rank's local shards of parameters and
+optimizer state next to the whole. ``train_case()`` is imported by the tests for the
+single-process baseline.
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+
+import kerosene  # noqa: E402
+from kerosene import distributed  # noqa: E402
+
+SAMPLES, FEATURES, CLASSES, EPOCHS = 128, 8, 3, 3
+CASES = [(arch, opt) for arch in ("dense", "module") for opt in ("sgd", "adam")]
+
+
+class Net(kerosene.Model):
+    """A plain torch network: its top-level children are the FSDP units."""
+
+    def __init__(self):
+        super().__init__()
+        self.hidden = torch.nn.Linear(FEATURES, 32)
+        self.out = torch.nn.Linear(32, CLASSES)
+
+    def forward(self, x):
+        return torch.softmax(self.out(torch.relu(self.hidden(x))), dim=-1)
+
+
+def make_data():
+    rng = np.random.default_rng(0)
+    centers = rng.normal(size=(CLASSES, FEATURES)) * 2
+    labels = rng.integers(0, CLASSES, size=SAMPLES)
+    x = (centers[labels] + rng.normal(size=(SAMPLES, FEATURES))).astype("float32")
+    return x, np.eye(CLASSES, dtype="float32")[labels]
+
+
+def make_model(arch, opt, distribute):
+    torch.manual_seed(0)
+    if arch == "dense":
+        model = kerosene.Sequential([kerosene.layers.Dense(32, activation="relu", input_dim=FEATURES),
+                                     kerosene.layers.Dense(32, activation="relu"),
+                                     kerosene.layers.Dense(CLASSES, activation="softmax")])
+    else:
+        model = Net()
+    optimizer = (kerosene.optimizers.SGD(learning_rate=0.1, momentum=0.9) if opt == "sgd"
+                 else kerosene.optimizers.Adam(learning_rate=0.01))
+    model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"], device="cpu",
+                  distribute=distribute)
+    return model
+
+
+def _full(tensor):
+    return tensor.full_tensor() if hasattr(tensor, "full_tensor") else tensor
+
+
+def _local(tensor):
+    return tensor.to_local() if hasattr(tensor, "to_local") else tensor
+
+
+def shard_bytes(model):
+    """(this rank's local bytes, the whole's bytes) of parameters plus optimizer state."""
+    tensors = list(model.parameters())
+    for slots in model._compile_state.optimizer.state.values():
+        tensors += [v for v in slots.values() if isinstance(v, torch.Tensor) and v.dim() > 0]
+    local = sum(_local(t).numel() * t.element_size() for t in tensors)
+    whole = sum(t.numel() * t.element_size() for t in tensors)
+    return local, whole
+
+
+def train_case(arch, opt, distribute="auto", batch_size=32):
+    x, y = make_data()
+    model = make_model(arch, opt, distribute)
+    history = model.fit(x, y, batch_size=batch_size, epochs=EPOCHS, shuffle=True, verbose=0)
+    local, whole = shard_bytes(model)
+    return {"weights": [_full(p.detach()).tolist() for p in model.parameters()],
+            "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
+            "param_types": sorted({type(p).__name__ for p in model.parameters()}),
+            "local_bytes": local, "whole_bytes": whole}
+
+
+def main():
+    out = sys.argv[1]
+    results = {f"{arch}-{opt}-{engine}": train_case(arch, opt, engine, batch_size=16)
+               for arch, opt in CASES for engine in ("fsdp", "ddp")}
+    results["world_size"] = distributed.world_size()
+    with open(os.path.join(out, f"rank{distributed.rank()}.json"), "w") as f:
+        json.dump(results, f)
+
+
+if __name__ == "__main__":
+    main()
