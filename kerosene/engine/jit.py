@@ -15,6 +15,9 @@ same step eagerly. Static shapes keep the full-size graph as fast as torch makes
 (and are what CUDA graphs need); marking the batch dimension dynamic would cost every
 step a little to save one eager step per epoch.
 
+Each compiled step runs on its own copy of the step's code object, so dynamo's
+``recompile_limit`` (counted per code object) never sends the ninth model eagerly.
+
 ``jit_compile='cuda_graphs'`` compiles with ``mode='reduce-overhead'`` (CUDA graphs
 replayed from static buffers); on a CPU it is refused at ``compile()``.
 
@@ -23,6 +26,8 @@ replayed from static buffers); on a CPU it is refused at ``compile()``.
 """
 from __future__ import annotations
 
+import logging
+import types
 import warnings
 
 import torch
@@ -30,6 +35,23 @@ import torch
 from ..utils.tree import flatten, map_tensors
 
 __all__ = ["JitSteps", "CompiledStep", "batch_rows", "check_jit_compile"]
+
+
+class _QuietProfilerRanges(logging.Filter):
+    """Drops dynamo's "Profiler record function ... will be ignored", logged at each first compile.
+
+    The ranges are torch's own (``Optimizer.zero_grad``); leaving them out of the graph
+    changes nothing a user can act on, and ``fit`` prints nothing new unless verbose.
+    """
+
+    def filter(self, record):
+        return not str(record.msg).startswith("Profiler record function")
+
+
+def _quiet_profiler_ranges():
+    logger = logging.getLogger("torch._dynamo.variables.ctx_manager")
+    if not any(isinstance(f, _QuietProfilerRanges) for f in logger.filters):
+        logger.addFilter(_QuietProfilerRanges())
 
 
 def check_jit_compile(jit_compile, device):
@@ -69,8 +91,9 @@ class CompiledStep:
     """
 
     def __init__(self, fn, before=None, cuda_graphs=False):
+        _quiet_profiler_ranges()
         self.eager = fn
-        self.compiled = torch.compile(fn, dynamic=False, mode="reduce-overhead" if cuda_graphs else None)
+        self.compiled = torch.compile(_own_code(fn), dynamic=False, mode="reduce-overhead" if cuda_graphs else None)
         self.before = before
         self.cuda_graphs = cuda_graphs
         self.rows = None
@@ -91,6 +114,23 @@ class CompiledStep:
         if self.cuda_graphs:  # the next replay overwrites the graph's outputs; logs are read later
             out = map_tensors(torch.Tensor.clone, out)
         return out
+
+
+def _own_code(fn):
+    """``fn`` (a bound method) rebuilt on a copy of its code object.
+
+    dynamo keeps its compiled entries on the code object, and every model's ``train_step``
+    shares one: guarded on each model, the ninth model would hit ``recompile_limit`` and
+    silently run eagerly. A copy per compiled step gives each model its own cache.
+    """
+    func = getattr(fn, "__func__", None)
+    if not isinstance(func, types.FunctionType):
+        return fn
+    own = types.FunctionType(func.__code__.replace(), func.__globals__, func.__name__,
+                             func.__defaults__, func.__closure__)
+    own.__kwdefaults__, own.__qualname__ = func.__kwdefaults__, func.__qualname__
+    own.__wrapped__ = func
+    return types.MethodType(own, fn.__self__)
 
 
 class JitSteps:

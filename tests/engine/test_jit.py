@@ -2,6 +2,9 @@
 
 torch.compile spends seconds per graph on 2 CPU cores: the models are tiny and the tests few.
 """
+import os
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -20,7 +23,7 @@ pytest.importorskip("torch._inductor")
 
 @pytest.fixture(autouse=True)
 def fresh_dynamo():
-    # Every model's train_step shares one code object; a fresh cache keeps recompile_limit out of play.
+    # Each test counts its own graphs and recompiles from a fresh dynamo.
     torch._dynamo.reset()
     counters.clear()
     yield
@@ -196,3 +199,27 @@ def test_a_plain_torch_optimizer_trains_eagerly_with_a_warning_and_eager_losses(
         runs.append(got)
     assert graphs() == 0
     np.testing.assert_allclose(runs[1], runs[0], rtol=1e-6, atol=1e-7)
+
+
+TWELVE_MODELS = """
+import numpy as np, kerosene
+from torch._dynamo.utils import counters
+from kerosene.layers import Dense
+x = np.random.default_rng(0).normal(size=(32, 4)).astype("float32")
+for i in range(12):
+    model = kerosene.Sequential([Dense(1, input_dim=4)])
+    model.compile(optimizer="sgd", loss="mse", jit_compile=True, device="cpu")
+    model.fit(x, x[:, :1], batch_size=16, epochs=1, verbose=0)
+print("frames", counters["frames"]["total"], counters["frames"]["ok"], "graphs", counters["stats"]["unique_graphs"])
+"""
+
+
+def test_twelve_models_in_one_process_are_all_compiled_and_fit_prints_nothing():
+    # dynamo keys its cache on the code object: with one shared train_step code the ninth model
+    # passed recompile_limit and trained eagerly, and each first compile logged a profiler line.
+    env = {**os.environ, "KERAS_BACKEND": "torch"}
+    proc = subprocess.run([sys.executable, "-c", TWELVE_MODELS], env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "frames 12 12 graphs 12\n"
+    assert proc.stderr == ""
