@@ -18,20 +18,21 @@ writes its own RNG states, partial epoch sums, callbacks' state and buffers, and
 commits the generation once every rank's part is on disk. Every rank restores the
 shared part and its own; a backup written with another world size is refused.
 
-Order of events, and why (the engine runs a callback marked ``restores_training_state``
-first in ``on_train_begin``):
+Order of events, and why (BackupAndRestore is a :class:`~kerosene.engine.run.RunRestorer`:
+the loop calls it at two fixed points around ``on_train_begin``):
 
-- ``on_train_begin`` (first of all callbacks): the backup is read and checked (layout,
-  checksum, model fingerprint, optimizer class) before anything changes; then the
-  weights, optimizer state and every callback's ``load_state_dict`` are applied, so
-  callbacks that keep a restored state through their ``on_train_begin`` (CSVLogger,
-  EarlyStopping, ReduceLROnPlateau) see it there. BackupAndRestore then moves itself
-  to the end of the running callback list, so that its epoch- and batch-end backups
-  hold what every other callback has after that epoch or batch.
-- right after every ``on_train_begin`` has run (the loop's ``after_train_begin``
-  hook), a callback whose state was reset by its own ``on_train_begin`` (History, a
-  user callback that starts ``self.losses = []``) gets its saved state again, and the
-  loop position, the epoch's partial logs and the RNG states are applied.
+- ``restore_state``, before any callback's ``on_train_begin``: the backup is read and
+  checked (layout, checksum, model fingerprint, optimizer class) before anything
+  changes; then the weights, optimizer state and every callback's ``load_state_dict``
+  are applied, so callbacks that keep a restored state through their ``on_train_begin``
+  (CSVLogger, EarlyStopping, ReduceLROnPlateau) see it there. BackupAndRestore then
+  moves itself to the end of the running callback list, so that its epoch- and
+  batch-end backups hold what every other callback has after that epoch or batch.
+- ``restore_position``, once every ``on_train_begin`` has run: a callback whose state
+  was reset by its own ``on_train_begin`` (History, a user callback that starts
+  ``self.losses = []``) gets its saved state again, and the loop position, the epoch's
+  partial logs and the RNG states are applied. With no backup to resume from, a first
+  backup is written here, before any epoch.
 - a mid-epoch resume restores, in ``on_epoch_begin`` of the resumed epoch (BackupAndRestore
   runs last there), the RNG states the epoch began with, so the epoch's data iterator
   (a sampler, worker seeds) draws what it drew in the interrupted run; the data is moved
@@ -61,12 +62,13 @@ from ..saving.backup_store import BackupStore
 from ..saving.backup_store import remove_stale_temp_files as remove_single_temp_files
 from .backup_objects import (buffers, named_callbacks, optimizer_of, pin_loader_order, restore_callbacks,
                              schedulers, to_cpu)
+from ..engine.run import RunRestorer
 from .base import Callback
 
 __all__ = ["BackupAndRestore", "BackupError", "LAYOUT_VERSION", "encode", "decode"]
 
 
-class BackupAndRestore(Callback):
+class BackupAndRestore(Callback, RunRestorer):
     """Back up the whole training state so that rerunning a killed script resumes exactly.
 
     Rerun the same script after a crash (``kill -9``, out of memory, pre-emption) and
@@ -92,8 +94,6 @@ class BackupAndRestore(Callback):
         backup = kerosene.callbacks.BackupAndRestore('/tmp/run1_backup', save_freq=100)
         model.fit(x, y, epochs=50, callbacks=[backup])   # rerun the script after a crash
     """
-
-    restores_training_state = True   # the engine runs this callback first in on_train_begin
 
     def __init__(self, backup_dir, save_freq="epoch", delete_checkpoint=True, double_checkpoint=False):
         super().__init__()
@@ -133,8 +133,8 @@ class BackupAndRestore(Callback):
             return isinstance(self.save_freq, int) and self.save_freq is not False
         return super().overrides(hook)
 
-    def on_train_begin(self, logs=None):
-        loop_state = self._run_state()
+    def restore_state(self, run):
+        loop_state = run
         if self.save_freq is not False:
             check_destination(self.backup_dir, "BackupAndRestore `backup_dir`", folder=True)
         self._store = None
@@ -151,12 +151,7 @@ class BackupAndRestore(Callback):
         pin_loader_order(loop_state.adapter)
         if payload is not None:
             self._restore_model_and_callbacks(payload, loop_state)
-            self._pending = payload
-            loop_state.after_train_begin.append(self._restore_loop)
-        elif self.save_freq is not False:
-            # A first backup before any epoch: a kill before the first epoch's backup then resumes
-            # with the files callbacks write (CSV rows, TensorBoard points) as they were here.
-            loop_state.after_train_begin.append(lambda: self._write(loop_state, loop_state.start_epoch, 0))
+        self._pending = payload
         # Last from now on: epoch- and batch-end backups then hold every other callback's state.
         loop_state.callbacks.move_to_end(self)
 
@@ -371,9 +366,15 @@ class BackupAndRestore(Callback):
                 scheduler.load_state_dict(from_storable(payload["schedulers"][name]))
         super().load_state_dict(from_storable(payload["own"]))
 
-    def _restore_loop(self):
+    def restore_position(self, run):
         payload, self._pending = self._pending, None
-        loop_state = self._run_state()
+        loop_state = run
+        if payload is None:
+            if self.save_freq is not False:
+                # A first backup before any epoch: a kill before the first epoch's backup then resumes
+                # with the files callbacks write (CSV rows, TensorBoard points) as they were here.
+                self._write(loop_state, loop_state.start_epoch, 0)
+            return
         model = self.model
         # Callbacks that reset themselves in on_train_begin (History...) get their state again.
         for name, cb in named_callbacks(loop_state.callbacks, self).items():

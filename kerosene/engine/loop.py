@@ -28,6 +28,7 @@ from ..utils.tree import flatten
 from .arguments import validation_due
 from .jit import batch_rows
 from .logs import AliasedLogs, BatchLogs, EpochAggregator
+from .run import RunRestorer
 
 __all__ = ["configure_callbacks", "user_callbacks", "run_fit", "run_test", "run_predict", "autocast",
            "batch_rows", "to_numpy", "ProgbarCallback"]
@@ -51,8 +52,6 @@ def configure_callbacks(model, callbacks, verbose, params, aggregator):
     if verbose and not any(isinstance(cb, ProgbarLogger) for cb in user):
         ordered.append(ProgbarLogger())
     ordered += user
-    # A callback that restores the run's state (BackupAndRestore) must act before any other's on_train_begin.
-    ordered.sort(key=lambda cb: not getattr(cb, "restores_training_state", False))
     for cb in ordered:
         if isinstance(cb, ProgbarLogger):
             cb.aggregator = aggregator
@@ -74,9 +73,12 @@ def run_fit(model, run, callback_list, val_adapter, validation_freq, dist):
     reason = "completed"
     epoch_logs = {}
     try:
+        restorers = [cb for cb in callback_list if isinstance(cb, RunRestorer)]
+        for restorer in restorers:
+            restorer.restore_state(run)
         callback_list.on_train_begin({})
-        for after_train_begin in run.after_train_begin:
-            after_train_begin()
+        for restorer in restorers:
+            restorer.restore_position(run)
         dist.sync_stop(model)
         epoch_logs = _run_epochs(model, callback_list, val_adapter, run, validation_freq, dist)
         if model.stop_training:

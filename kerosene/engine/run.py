@@ -1,13 +1,15 @@
 """The state of one ``fit`` run: where it is, its data-order seed, its data and callbacks.
 
 ``fit`` makes one :class:`RunState` and hands it to every callback (``callback.run``).
-A callback that resumes a run (BackupAndRestore) reads it with :meth:`RunState.state_dict`
-and moves it with :meth:`RunState.load_state_dict`; the loop reads the position back
-at fixed points (the start of the first epoch, and each epoch's first step).
+A callback that resumes a run (BackupAndRestore) is a :class:`RunRestorer`: the loop
+calls it at two fixed points around ``on_train_begin``; it reads the run with
+:meth:`RunState.state_dict` and moves it with :meth:`RunState.load_state_dict`, and the
+loop reads the position back at fixed points (the start of the first epoch, and each
+epoch's first step).
 """
 from __future__ import annotations
 
-__all__ = ["RunState"]
+__all__ = ["RunState", "RunRestorer"]
 
 
 class RunState:
@@ -34,7 +36,6 @@ class RunState:
         self.loss_scaler = loss_scaler
         self.last_epoch_logs = None
         self.in_validation = False
-        self.after_train_begin = []   # functions the loop calls once every on_train_begin has run
         # True from the on_epoch_begin of an epoch a mid-epoch resume lands in to that epoch's end:
         # the interrupted process already ran its on_epoch_begin, so per-epoch side effects
         # (a learning-rate schedule) must not happen twice.
@@ -62,3 +63,29 @@ class RunState:
     def finish(self):
         """Make the loop end before its next epoch (a resumed run that had already stopped)."""
         self.start_epoch = self.epochs
+
+
+class RunRestorer:
+    """What a callback that moves a ``fit`` run to a saved state provides; the loop calls it at fixed points.
+
+    ``restore_state(run)`` runs before any callback's ``on_train_begin`` (weights,
+    optimizer, every callback's saved state, so a callback can keep it through its
+    ``on_train_begin``); ``restore_position(run)`` runs once every ``on_train_begin`` has
+    run (callbacks that reset themselves there get their state again; the run's position,
+    partial epoch sums and RNG states). With several restorers, each phase runs them in
+    the order of the callback list.
+
+    Example::
+
+        class FromStep(kerosene.callbacks.Callback, RunRestorer):
+            def restore_state(self, run):
+                pass
+            def restore_position(self, run):
+                run.load_state_dict({"epoch": 2, "step": 0, "seed": run.seed})
+    """
+
+    def restore_state(self, run):
+        """Before any ``on_train_begin``: bring back the model's and the callbacks' state."""
+
+    def restore_position(self, run):
+        """After every ``on_train_begin``: bring back the run's position."""
