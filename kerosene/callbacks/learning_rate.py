@@ -74,38 +74,30 @@ def _group_rates(optimizer):
 
 
 # --- the two-setters warning ----------------------------------------------------------------
-_REGISTRY_ATTR = "_kerosene_lr_setters"
 # When each kind of setter acts, in the order it acts within an epoch: the later wins.
 _WHEN_ORDER = {"epoch_end": 0, "epoch_begin": 1, "batch": 2}
 _WHEN_WORDS = {"epoch_end": "at the end of each epoch", "epoch_begin": "at the start of each epoch",
                "batch": "after every batch"}
 
 
-def register_lr_setter(callback, when):
-    """Record ``callback`` as setting the learning rate in this fit; warn once on a second one.
+def warn_on_rival_lr_setters(callback):
+    """Warn once per fit when more than one callback of the run sets the learning rate.
 
-    The registry lives on the model and is keyed by the fit's ``params`` dict (one
-    object shared by every callback of one fit), so a new fit starts a fresh one.
+    The first setter in the run's callback list warns, from its ``on_train_begin``; a
+    callback used outside ``fit`` (no ``run``) has no rivals to look at.
     """
-    model = callback.model
-    if model is None:
+    run = getattr(callback, "run", None)
+    if run is None or run.callbacks is None:
         return
-    entry = getattr(model, _REGISTRY_ATTR, None)
-    if entry is None or entry["params"] is not callback.params:
-        entry = {"params": callback.params, "setters": [], "warned": False}
-        try:
-            object.__setattr__(model, _REGISTRY_ATTR, entry)
-        except AttributeError:
-            return
-    entry["setters"].append((callback, when))
-    if len(entry["setters"]) < 2 or entry["warned"]:
+    setters = [(cb, cb.lr_setting_time()) for cb in run.callbacks
+               if isinstance(cb, (ReduceLROnPlateau, LearningRateScheduler))]
+    if len(setters) < 2 or setters[0][0] is not callback:
         return
-    entry["warned"] = True
     # Ties go to the later callback in the list: it acts after the earlier one.
-    order = sorted(enumerate(entry["setters"]), key=lambda item: (_WHEN_ORDER[item[1][1]], item[0]))
+    order = sorted(enumerate(setters), key=lambda item: (_WHEN_ORDER[item[1][1]], item[0]))
     winner, winner_when = order[-1][1]
-    names = [type(cb).__name__ for cb, _ in entry["setters"]]
-    others = [f"{type(cb).__name__} ({_WHEN_WORDS[w]})" for cb, w in entry["setters"] if cb is not winner]
+    names = [type(cb).__name__ for cb, _ in setters]
+    others = [f"{type(cb).__name__} ({_WHEN_WORDS[w]})" for cb, w in setters if cb is not winner]
     warn_user(
         f"{' and '.join(names)} both set the learning rate in this fit. {type(winner).__name__} sets it "
         f"last ({_WHEN_WORDS[winner_when]}), so its value wins and overwrites what "
@@ -172,7 +164,11 @@ class ReduceLROnPlateau(Callback):
         _optimizer_of(self.model, "ReduceLROnPlateau")
         self._reset()
         self._presence = monitor_presence(self.monitor, self.params, "ReduceLROnPlateau")
-        register_lr_setter(self, "epoch_end")
+        warn_on_rival_lr_setters(self)
+
+    def lr_setting_time(self):
+        """When this callback sets the learning rate: 'epoch_end'."""
+        return "epoch_end"
 
     def on_epoch_end(self, epoch, logs=None):
         optimizer = _optimizer_of(self.model, "ReduceLROnPlateau")
@@ -283,8 +279,11 @@ class LearningRateScheduler(Callback):
             raise ValueError("LearningRateScheduler: the torch scheduler was built on another optimizer than "
                              "model.optimizer; create it after compile() with "
                              "torch.optim.lr_scheduler.X(model.optimizer, ...)")
-        register_lr_setter(self, "batch" if self.interval == "batch" else
-                           ("epoch_end" if self._is_torch else "epoch_begin"))
+        warn_on_rival_lr_setters(self)
+
+    def lr_setting_time(self):
+        """When this callback sets the learning rate: 'batch', 'epoch_end' (a torch scheduler) or 'epoch_begin'."""
+        return "batch" if self.interval == "batch" else ("epoch_end" if self._is_torch else "epoch_begin")
 
     def on_epoch_begin(self, epoch, logs=None):
         optimizer = _optimizer_of(self.model, "LearningRateScheduler")
