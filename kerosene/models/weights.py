@@ -1,7 +1,8 @@
 """A layer's weights as Keras lists them: numpy arrays in Keras's orientation.
 
 A kerosene layer gives ``keras_weights()`` (Dense kernel ``(in, out)``); a raw torch
-module gives its state dict in order.
+module gives its state dict in order. ``get_weights`` and saving share one view
+(:mod:`kerosene.saving.layer_weights`), so what a model returns is what its files hold.
 
     >>> import torch
     >>> from kerosene.layers import Dense
@@ -13,10 +14,10 @@ module gives its state dict in order.
 from __future__ import annotations
 
 import numpy as np
-import torch
 from torch import nn
 
 from .._naming import layer_name
+from ..saving.layer_weights import layer_arrays, set_layer_arrays
 
 __all__ = ["module_weights", "set_module_weights", "expand_containers", "is_kerosene_layer"]
 
@@ -26,25 +27,27 @@ def is_kerosene_layer(module):
 
 
 def module_weights(module):
-    """A layer's weights as numpy arrays in Keras's orientation (raw modules: state-dict order)."""
-    if is_kerosene_layer(module):
-        return [np.asarray(w) for w in module.keras_weights()]
-    return [t.detach().cpu().numpy().copy() for t in module.state_dict().values()]
+    """A layer's weights as numpy arrays, the same view saving uses (:mod:`kerosene.saving.layer_weights`).
+
+    Keras's orientation for a kerosene layer whose declared weights cover it; a raw
+    torch module, or a layer that also holds undeclared parameters, gives its state
+    dict in order; a model used as a layer gives its layers' trainable weights, then
+    their non-trainable ones, as Keras 2 does.
+    """
+    return layer_arrays(module)[0]
 
 
 def set_module_weights(module, weights):
-    if is_kerosene_layer(module):
-        module.set_keras_weights(weights)
-        return
-    state = module.state_dict()
-    for (key, tensor), value in zip(state.items(), weights):
-        if tuple(tensor.shape) != tuple(np.shape(value)):
+    """The inverse of :func:`module_weights`; every shape is checked before any weight changes."""
+    arrays, names = layer_arrays(module)
+    if len(arrays) != len(weights):
+        raise ValueError(f"Layer {layer_name(module)!r} has {len(arrays)} weight arrays, got {len(weights)}")
+    for name, have, value in zip(names, arrays, weights):
+        if tuple(np.shape(have)) != tuple(np.shape(value)):
             raise ValueError(
-                f"Layer {layer_name(module)!r} weight {key!r} has shape {tuple(tensor.shape)}, "
+                f"Layer {layer_name(module)!r} weight {name!r} has shape {tuple(np.shape(have))}, "
                 f"got an array of shape {tuple(np.shape(value))}")
-    with torch.no_grad():
-        for tensor, value in zip(state.values(), weights):
-            tensor.copy_(torch.as_tensor(np.asarray(value), dtype=tensor.dtype))
+    set_layer_arrays(module, list(weights))
 
 
 def expand_containers(modules, model_type):
