@@ -18,7 +18,7 @@ writes its own RNG states, partial epoch sums, callbacks' state and buffers, and
 commits the generation once every rank's part is on disk. Every rank restores the
 shared part and its own; a backup written with another world size is refused.
 
-Order of events, and why (BackupAndRestore is a :class:`~kerosene.engine.run.RunRestorer`:
+Order of events, and why (BackupAndRestore is a :class:`~kerosene.callbacks.base.RunRestorer`:
 the loop calls it at two fixed points around ``on_train_begin``):
 
 - ``restore_state``, before any callback's ``on_train_begin``: the backup is read and
@@ -62,8 +62,7 @@ from ..saving.backup_store import BackupStore
 from ..saving.backup_store import remove_stale_temp_files as remove_single_temp_files
 from .backup_objects import (buffers, named_callbacks, optimizer_of, pin_loader_order, restore_callbacks,
                              schedulers, to_cpu)
-from ..engine.run import RunRestorer
-from .base import Callback
+from .base import Callback, RunRestorer
 
 __all__ = ["BackupAndRestore", "BackupError", "LAYOUT_VERSION", "encode", "decode"]
 

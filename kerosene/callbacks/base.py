@@ -14,7 +14,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["Callback", "CallbackList", "HOOK_NAMES"]
+__all__ = ["Callback", "CallbackList", "HOOK_NAMES", "RunRestorer"]
 
 # Hook name -> the legacy (Keras 2.2) alias the new hook forwards to by default.
 _BATCH_ALIASES = {
@@ -263,3 +263,29 @@ for _hook in HOOK_NAMES:
     setattr(CallbackList, _hook, _make_dispatcher(_hook, "epoch" in _hook or "batch" in _hook))
 CallbackList.on_batch_begin = CallbackList.on_train_batch_begin
 CallbackList.on_batch_end = CallbackList.on_train_batch_end
+
+
+class RunRestorer:
+    """What a callback that moves a ``fit`` run to a saved state provides; the loop calls it at fixed points.
+
+    ``restore_state(run)`` runs before any callback's ``on_train_begin`` (weights,
+    optimizer, every callback's saved state, so a callback can keep it through its
+    ``on_train_begin``); ``restore_position(run)`` runs once every ``on_train_begin`` has
+    run (callbacks that reset themselves there get their state again; the run's position,
+    partial epoch sums and RNG states). With several restorers, each phase runs them in
+    the order of the callback list.
+
+    Example::
+
+        class FromStep(Callback, RunRestorer):
+            def restore_state(self, run):
+                pass
+            def restore_position(self, run):
+                run.load_state_dict({"epoch": 2, "step": 0, "seed": run.seed})
+    """
+
+    def restore_state(self, run):
+        """Before any ``on_train_begin``: bring back the model's and the callbacks' state."""
+
+    def restore_position(self, run):
+        """After every ``on_train_begin``: bring back the run's position."""

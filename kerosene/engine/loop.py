@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 import torch
 
-from ..callbacks.base import Callback, CallbackList
+from ..callbacks.base import Callback, CallbackList, RunRestorer
 from ..callbacks.base_logger import BaseLogger
 from ..callbacks.history import History
 from ..callbacks.progbar import ProgbarLogger
@@ -28,7 +28,6 @@ from ..utils.tree import flatten
 from .arguments import validation_due
 from .jit import batch_rows
 from .logs import AliasedLogs, BatchLogs, EpochAggregator
-from .run import RunRestorer
 
 __all__ = ["configure_callbacks", "user_callbacks", "run_fit", "run_test", "run_predict", "autocast",
            "batch_rows", "to_numpy", "ProgbarCallback"]

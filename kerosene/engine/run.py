@@ -1,7 +1,8 @@
 """The state of one ``fit`` run: where it is, its data-order seed, its data and callbacks.
 
 ``fit`` makes one :class:`RunState` and hands it to every callback (``callback.run``).
-A callback that resumes a run (BackupAndRestore) is a :class:`RunRestorer`: the loop
+A callback that resumes a run (BackupAndRestore) is a
+:class:`~kerosene.callbacks.base.RunRestorer`: the loop
 calls it at two fixed points around ``on_train_begin``; it reads the run with
 :meth:`RunState.state_dict` and moves it with :meth:`RunState.load_state_dict`, and the
 loop reads the position back at fixed points (the start of the first epoch, and each
@@ -9,7 +10,7 @@ epoch's first step).
 """
 from __future__ import annotations
 
-__all__ = ["RunState", "RunRestorer"]
+__all__ = ["RunState"]
 
 
 class RunState:
@@ -64,28 +65,3 @@ class RunState:
         """Make the loop end before its next epoch (a resumed run that had already stopped)."""
         self.start_epoch = self.epochs
 
-
-class RunRestorer:
-    """What a callback that moves a ``fit`` run to a saved state provides; the loop calls it at fixed points.
-
-    ``restore_state(run)`` runs before any callback's ``on_train_begin`` (weights,
-    optimizer, every callback's saved state, so a callback can keep it through its
-    ``on_train_begin``); ``restore_position(run)`` runs once every ``on_train_begin`` has
-    run (callbacks that reset themselves there get their state again; the run's position,
-    partial epoch sums and RNG states). With several restorers, each phase runs them in
-    the order of the callback list.
-
-    Example::
-
-        class FromStep(kerosene.callbacks.Callback, RunRestorer):
-            def restore_state(self, run):
-                pass
-            def restore_position(self, run):
-                run.load_state_dict({"epoch": 2, "step": 0, "seed": run.seed})
-    """
-
-    def restore_state(self, run):
-        """Before any ``on_train_begin``: bring back the model's and the callbacks' state."""
-
-    def restore_position(self, run):
-        """After every ``on_train_begin``: bring back the run's position."""

@@ -48,3 +48,35 @@ def test_fit_hands_each_callback_the_run_and_takes_it_back():
     model.fit(x, x[:, :1], epochs=2, batch_size=4, verbose=0, callbacks=[watch])
     assert watch.seen == (2, "History") and watch.position == 1
     assert watch.run is None and "run" not in watch.state_dict()
+
+
+def test_a_run_restorer_is_called_around_every_on_train_begin_and_moves_the_run():
+    from kerosene.callbacks.base import RunRestorer
+    events = []
+
+    class Trace(Callback):
+        def on_train_begin(self, logs=None):
+            events.append("trace.on_train_begin")
+
+        def on_epoch_begin(self, epoch, logs=None):
+            events.append(f"epoch {epoch}")
+
+    class SkipTwoEpochs(Callback, RunRestorer):
+        def restore_state(self, run):
+            events.append("restore_state")
+
+        def on_train_begin(self, logs=None):
+            events.append("restorer.on_train_begin")
+
+        def restore_position(self, run):
+            events.append("restore_position")
+            run.load_state_dict({"epoch": 2, "step": 0, "seed": run.seed})
+
+    model = kerosene.models.Sequential([kerosene.layers.Dense(1, input_shape=(2,))])
+    model.compile("sgd", "mse")
+    x = np.zeros((4, 2), np.float32)
+    # The restorer is last in the list, yet restores before the first callback's on_train_begin.
+    history = model.fit(x, x[:, :1], epochs=4, verbose=0, callbacks=[Trace(), SkipTwoEpochs()])
+    assert events == ["restore_state", "trace.on_train_begin", "restorer.on_train_begin", "restore_position",
+                      "epoch 2", "epoch 3"]
+    assert history.epoch == [2, 3]
