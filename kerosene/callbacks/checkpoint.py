@@ -10,6 +10,7 @@ import numpy as np
 from .._user_warning import warn_user
 from .. import distributed
 from ..saving.atomic import check_destination
+from ..saving.sharded_weights import is_sharded
 from .base import Callback
 from .._log_keys import AliasedLogs, resolve_log_key
 from .monitor import improvement_op, read_monitor, resolve_mode, validate_mode
@@ -199,7 +200,9 @@ class ModelCheckpoint(Callback):
 
     def _write(self, path):
         self.last_saved_path = path
-        if not _is_main_process():
+        # A sharded (FSDP) model is saved by every rank together (each gathers its shards;
+        # rank 0 alone writes), so only an unsharded model skips the other ranks here.
+        if not _is_main_process() and not is_sharded(self.model):
             return
         if self.save_weights_only:
             self.model.save_weights(path, overwrite=True)

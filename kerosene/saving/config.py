@@ -21,6 +21,7 @@ from .._naming import layer_name
 from ..layers import Lambda
 from ..errors import NotSerializableError
 from .registry import MODEL_CLASSES, lookup_objects, registered_name
+from .sharded_weights import unsharded_class
 
 __all__ = ["model_config", "model_from_config", "layer_config", "subclassed_model_error", "NotSerializableError"]
 
@@ -73,7 +74,7 @@ def to_json(value, **kwargs):
 
 def subclassed_model_error(model):
     """The refusal for a model whose architecture is Python code (no ``get_config``/``from_config``)."""
-    return _refuse(model, f"it is a subclassed model ({type(model).__name__}) whose architecture is Python "
+    return _refuse(model, f"it is a subclassed model ({unsharded_class(type(model)).__name__}) whose architecture is Python "
                           "code; define get_config() and a from_config() classmethod to describe it")
 
 

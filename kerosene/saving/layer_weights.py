@@ -13,13 +13,20 @@ Example::
 """
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import torch
 
 from .._naming import layer_name
 from .registry import MODEL_CLASSES
+from .sharded_weights import full_parameters, is_sharded, rank_zero_writes
 
-__all__ = ["layer_arrays", "set_layer_arrays", "sublayers", "weight_counts"]
+__all__ = ["layer_arrays", "set_layer_arrays", "sublayers", "weight_counts", "gathered_arrays",
+           "writing_file_of", "refuse_sharded"]
+
+# id(layer) -> layer_arrays(layer), while rank 0 writes a sharded model (see gathered_arrays)
+_GATHERED = None
 
 
 def _state_numel(layer):
@@ -44,10 +51,11 @@ def weight_counts(layer):
     if subs is not None:
         counts = [weight_counts(sub) for sub in subs]
         return sum(c[0] for c in counts), sum(c[1] for c in counts)
-    total = len(layer_arrays(layer)[0])
-    if not _uses_keras_view(layer):
-        return total, 0
-    trainable = len(layer.trainable_weights)
+    with full_parameters(layer):
+        total = len(_own_arrays(layer)[0])
+        if not _uses_keras_view(layer):
+            return total, 0
+        trainable = len(layer.trainable_weights)
     return trainable, total - trainable
 
 
@@ -64,9 +72,16 @@ def _nested_arrays(model):
 
 
 def layer_arrays(layer):
-    """``(arrays, weight names)`` as saved for ``layer``."""
+    """``(arrays, weight names)`` as saved for ``layer`` (a sharded layer's full values, gathered)."""
+    if _GATHERED is not None and id(layer) in _GATHERED:
+        return _GATHERED[id(layer)]
     if sublayers(layer) is not None:
         return _nested_arrays(layer)
+    with full_parameters(layer):
+        return _own_arrays(layer)
+
+
+def _own_arrays(layer):
     if _uses_keras_view(layer):
         arrays = [np.asarray(w) for w in layer.keras_weights()]
         names = list(layer.keras_weight_names()) if hasattr(layer, "keras_weight_names") else []
@@ -89,6 +104,11 @@ def set_layer_arrays(layer, arrays):
             set_layer_arrays(sub, front[:trainable] + back[:frozen])
             front, back = front[trainable:], back[frozen:]
         return
+    with full_parameters(layer, write_back=True):
+        _set_own_arrays(layer, arrays)
+
+
+def _set_own_arrays(layer, arrays):
     if _uses_keras_view(layer):
         layer.set_keras_weights([np.asarray(a) for a in arrays])
         return
@@ -96,3 +116,52 @@ def set_layer_arrays(layer, arrays):
     with torch.no_grad():
         for tensor, value in zip(state.values(), arrays):
             tensor.copy_(torch.as_tensor(np.asarray(value), dtype=tensor.dtype))
+
+
+def _with_sublayers(layers):
+    for layer in layers:
+        yield layer
+        yield from _with_sublayers(sublayers(layer) or [])
+
+
+@contextlib.contextmanager
+def gathered_arrays(model, keep):
+    """Every layer's arrays gathered first, in the same order on every rank; kept where ``keep``.
+
+    A sharded model's file is written by rank 0 alone, but each gather is a collective:
+    gathering up front lets the other ranks take part and drop each layer's arrays at
+    once, while rank 0's writer reads them back from here in whatever order it needs.
+    """
+    global _GATHERED
+    cache = {}
+    for layer in _with_sublayers(model.layers):
+        arrays = layer_arrays(layer)
+        if keep:
+            cache[id(layer)] = arrays
+    _GATHERED = cache if keep else None
+    try:
+        yield
+    finally:
+        _GATHERED = None
+
+
+@contextlib.contextmanager
+def writing_file_of(model):
+    """Yields whether this process writes ``model``'s file: always, unless the model is sharded.
+
+    A sharded (FSDP) model's file is written by rank 0 alone from arrays every rank
+    helped gather (:func:`gathered_arrays`); the ranks agree on the outcome at the end.
+    """
+    if not is_sharded(model):
+        yield True
+        return
+    with rank_zero_writes(model) as writes, gathered_arrays(model, keep=writes):
+        yield writes
+
+
+def refuse_sharded(model, what, path):
+    """A clear error for a file kind that is not written or read from FSDP shards yet."""
+    if is_sharded(model):
+        raise ValueError(
+            f"{what} {path!r}: a model sharded with FSDP reads and writes Keras's HDF5 layout "
+            "('.h5'/'.hdf5') only for now; use such a path")

@@ -28,6 +28,8 @@ from .formats import check_overwrite, model_format
 from .hdf5_weights import KERAS_LAYOUT_VERSION, match_weights, read_saved_layers, write_weights_group
 from .integrity import DIGEST_ATTR, verify_digest, write_digest
 from .keras_model_io import load_keras_model, save_keras_model
+from .layer_weights import refuse_sharded, writing_file_of
+from .sharded_weights import full_tree
 from .tensor_tree import read_tree, write_tree
 from .training_config import compile_from_config, training_config
 from .hdf5_files import apply_plan, open_hdf5, reading_errors, require_built
@@ -58,12 +60,15 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, save_for
     path = os.fspath(filepath)
     check_overwrite(path, overwrite)
     if fmt == "keras":
+        refuse_sharded(model, "save", path)
         save_keras_model(model, path, include_optimizer=include_optimizer)
         return
-    config_json, train_config, optimizer_state = _model_parts(model, include_optimizer)
-    with atomic_write(path, mode=None) as tmp:
-        with h5py.File(tmp, "w") as f:
-            _write_model(f, config_json, train_config, optimizer_state, model)
+    with writing_file_of(model) as writes:
+        config_json, train_config, optimizer_state = _model_parts(model, include_optimizer)
+        if writes:
+            with atomic_write(path, mode=None) as tmp:
+                with h5py.File(tmp, "w") as f:
+                    _write_model(f, config_json, train_config, optimizer_state, model)
 
 
 def _model_parts(model, include_optimizer):
@@ -72,7 +77,7 @@ def _model_parts(model, include_optimizer):
     train_config = training_config(model)
     optimizer_state = None
     if include_optimizer and train_config is not None:
-        optimizer_state = model._compile_state.optimizer.state_dict()
+        optimizer_state = full_tree(model._compile_state.optimizer.state_dict())  # shards gathered
     return config_json, train_config, optimizer_state
 
 

@@ -19,6 +19,7 @@ import inspect
 
 from .._custom_objects import CustomObjectScope, custom_object_scope, get_custom_objects
 from .._registry import Registry
+from .sharded_weights import unsharded_class
 
 __all__ = ["MODEL_CLASSES", "register_serializable", "registered_name", "get_registered_objects", "lookup_objects",
            "get_custom_objects", "CustomObjectScope", "custom_object_scope"]
@@ -70,7 +71,7 @@ def registered_name(obj):
     """The name ``obj`` is saved under: ``"package>name"`` when registered, else its class name."""
     if isinstance(obj, type) or inspect.isfunction(obj):
         return _NAMES_BY_OBJECT.get(obj, obj.__name__)
-    cls = type(obj)
+    cls = unsharded_class(type(obj))
     return _NAMES_BY_OBJECT.get(cls, cls.__name__)
 
 

@@ -18,6 +18,7 @@ from .formats import check_overwrite, weights_format
 from .hdf5_weights import is_keras3_weights_file, match_weights, read_saved_layers, write_weights_group
 from .hdf5_files import apply_plan, open_hdf5, reading_errors, require_built
 from .integrity import verify_digest, write_digest
+from .layer_weights import refuse_sharded, writing_file_of
 from .keras3_weights_io import load_keras3_weights, save_keras3_weights
 from .torch_format import load_state_dict_file, save_state_dict
 
@@ -33,16 +34,20 @@ def save_weights(model, filepath, overwrite=True, save_format=None, **kwargs):
     path = os.fspath(filepath)
     check_overwrite(path, overwrite)
     require_built(model, "save its weights")
+    if fmt != "h5":
+        refuse_sharded(model, "save_weights", path)
     if fmt == "torch":
         save_state_dict(model, path)
         return
     if fmt == "keras3":
         save_keras3_weights(model, path)
         return
-    with atomic_write(path, mode=None) as tmp:
-        with h5py.File(tmp, "w") as f:
-            write_weights_group(f, model)
-            write_digest(f)
+    with writing_file_of(model) as writes:
+        if writes:
+            with atomic_write(path, mode=None) as tmp:
+                with h5py.File(tmp, "w") as f:
+                    write_weights_group(f, model)
+                    write_digest(f)
 
 
 def _keras3_layout(path):
@@ -69,6 +74,8 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False, **kwargs):
         raise TypeError(f"`skip_mismatch` must be True or False, got {skip_mismatch!r}")
     fmt = weights_format(filepath, reading=True)
     path = os.fspath(filepath)
+    if fmt != "h5":
+        refuse_sharded(model, "load_weights", path)
     if fmt == "torch":
         require_built(model, "load weights")
         load_state_dict_file(model, path, skip_mismatch=skip_mismatch)

@@ -29,7 +29,9 @@ def ranks(tmp_path_factory):
     out = tmp_path_factory.mktemp("fsdp")
     proc = torchrun(SCRIPT, [str(out)], timeout=HANG_GUARD)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    return [json.loads((out / f"rank{r}.json").read_text()) for r in range(2)]
+    results = [json.loads((out / f"rank{r}.json").read_text()) for r in range(2)]
+    results[0]["out"] = str(out)
+    return results
 
 
 def _assert_weights_close(got, want, **tolerance):
@@ -103,3 +105,35 @@ def test_compile_accepts_each_distribute_form():
     for value in ("auto", "ddp", "fsdp", FSDP(reshard_after_forward=False, shard="root")):
         model.compile("sgd", "mse", distribute=value)
         assert model._compile_state.distribute.kind == (value if isinstance(value, str) else "fsdp")
+
+
+@pytest.mark.parametrize("arch", ["dense", "module"])
+def test_weights_of_an_fsdp_model_come_out_whole_and_go_back_into_the_shards(ranks, arch, tmp_path):
+    got = [ranks[r][f"weights-{arch}"] for r in range(2)]
+    assert got[0]["param_types"] == got[0]["param_types_after"] == ["DTensor"]   # still sharded after all
+    # get_weights gives the full arrays on every rank, the same on both.
+    _assert_weights_close(got[1]["trained"], got[0]["trained"], rtol=0, atol=0)
+    assert [np.shape(w) for w in got[0]["trained"]] == [w.shape for w in fsdp_train.make_model(
+        arch, "adam", "auto").get_weights()]
+    assert got[0]["after_set"] and got[1]["after_set"]      # set_weights scattered the new values
+    assert got[0]["after_load"] and got[1]["after_load"]    # load_weights of the .h5 brought them back
+    for r in range(2):
+        assert "FSDP" in got[r]["pt_error"] and "'.h5'" in got[r]["pt_error"]
+
+
+def test_files_written_under_fsdp_are_one_ordinary_file_that_one_process_loads(ranks):
+    out = ranks[0]["out"]
+    trained = ranks[0]["weights-dense"]["trained"]
+    single = fsdp_train.make_model("dense", "adam", "auto")
+    single.load_weights(os.path.join(out, "dense-w.h5"))
+    _assert_weights_close(single.get_weights(), trained, rtol=0, atol=0)
+    loaded = kerosene.models.load_model(os.path.join(out, "dense-m.h5"))
+    _assert_weights_close(loaded.get_weights(), trained, rtol=0, atol=0)
+    x, _ = fsdp_train.make_data()
+    np.testing.assert_allclose(loaded.predict(x[:8], verbose=0), ranks[0]["weights-dense"]["predict"],
+                               rtol=1e-5, atol=1e-6)
+    # ModelCheckpoint wrote one file, the last epoch's model, and no temporary file is left.
+    checkpoint = kerosene.models.load_model(os.path.join(out, "dense-ckpt.h5"))
+    _assert_weights_close(checkpoint.get_weights(), trained, rtol=0, atol=0)
+    assert sorted(f for f in os.listdir(out) if not f.endswith(".json")) == [
+        "dense-ckpt.h5", "dense-m.h5", "dense-w.h5", "module-ckpt.h5", "module-w.h5"]

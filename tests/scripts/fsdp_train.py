@@ -91,10 +91,39 @@ def train_case(arch, opt, distribute="auto", batch_size=32):
             "local_bytes": local, "whole_bytes": whole}
 
 
+def weights_case(out, arch):
+    """Weights out of and into a trained FSDP model: get/set_weights, .h5 files, ModelCheckpoint, predict."""
+    x, y = make_data()
+    model = make_model(arch, "adam", "fsdp")
+    # A plain nn.Module model has no config to save: its checkpoint holds the weights alone.
+    checkpoint = kerosene.callbacks.ModelCheckpoint(os.path.join(out, f"{arch}-ckpt.h5"),
+                                                    save_weights_only=arch == "module")
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0, callbacks=[checkpoint])
+    trained = model.get_weights()
+    result = {"trained": [w.tolist() for w in trained],
+              "predict": model.predict(x[:8], verbose=0).tolist(),
+              "param_types": sorted({type(p).__name__ for p in model.parameters()})}
+    model.save_weights(os.path.join(out, f"{arch}-w.h5"))
+    if arch == "dense":
+        model.save(os.path.join(out, f"{arch}-m.h5"))
+    pattern = [np.arange(w.size, dtype="float32").reshape(w.shape) / 100 for w in trained]
+    model.set_weights(pattern)
+    result["after_set"] = all(np.array_equal(a, b) for a, b in zip(model.get_weights(), pattern))
+    model.load_weights(os.path.join(out, f"{arch}-w.h5"))
+    result["after_load"] = all(np.array_equal(a, b) for a, b in zip(model.get_weights(), trained))
+    result["param_types_after"] = sorted({type(p).__name__ for p in model.parameters()})
+    try:
+        model.save_weights(os.path.join(out, f"{arch}-w.pt"))
+    except ValueError as err:
+        result["pt_error"] = str(err)
+    return result
+
+
 def main():
     out = sys.argv[1]
     results = {f"{arch}-{opt}-{engine}": train_case(arch, opt, engine, batch_size=16)
                for arch, opt in CASES for engine in ("fsdp", "ddp")}
+    results.update({f"weights-{arch}": weights_case(out, arch) for arch in ("dense", "module")})
     results["world_size"] = distributed.world_size()
     with open(os.path.join(out, f"rank{distributed.rank()}.json"), "w") as f:
         json.dump(results, f)
