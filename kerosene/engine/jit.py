@@ -3,11 +3,23 @@
 ``train_step`` as written (forward, loss, backward, clipping, the optimizer's update,
 constraints, metrics; a user's override just the same) is compiled into one graph:
 ``loss.backward()`` is traced (dynamo's ``trace_autograd_ops``) instead of breaking the
-graph. With a plain torch optimizer ``train_step`` runs eagerly, with a warning: traced
-with the backward, torch 2.13's own ``step`` computed wrong updates, and compiled with a
-graph break at ``backward`` dynamo failed on it. Kerosene optimizers hold the learning rates and the step count in tensors
+graph. Kerosene optimizers (Nadam too: its momentum-cache product is a tensor) hold the
+learning rates and the step count in tensors
 (:meth:`~kerosene.optimizers.base.Optimizer.use_tensor_hyperparameters`), so LR changes
 from callbacks never recompile.
+
+Two cases run ``train_step`` eagerly, with a warning (test and predict steps are still
+compiled), because every way of compiling them tried on torch 2.13 trains wrongly:
+
+- a plain torch optimizer. Its ``zero_grad`` is on dynamo's skip list, so the graph breaks
+  there and ``backward`` lands in a later graph, cut off from the forward's autograd graph;
+  with a traceable ``zero_grad`` and ``step`` outside the graph (``torch.compiler.disable``,
+  eager or ``torch.compile(opt.step)`` apart, as torch documents) the traced backward
+  assigned gradients to the wrong parameters ("gradient of size [3] to a tensor of size
+  [3, 8]"); traced whole, dynamo breaks at ``backward`` and the resumed ``step`` fails.
+- ``mixed_float16``/``float16`` (a GradScaler): ``scaler.step`` reads its inf checks
+  with ``.item()``, the graph breaks at ``backward`` and the step fails ("No inf checks were
+  recorded"). ``mixed_bfloat16`` needs no scaler and is compiled.
 
 Batch sizes: each step is compiled with static shapes for the first batch size it
 meets in a loop; a batch of another size (an epoch's last, smaller batch) runs the
@@ -146,12 +158,14 @@ class JitSteps:
         optimizer = model._compile_state.optimizer
         use_tensors = getattr(optimizer, "use_tensor_hyperparameters", None)
         sync = None
-        if use_tensors is None:
-            # A torch optimizer: traced with the backward its step computed wrong updates, and
-            # with a graph break at backward dynamo failed on it (torch 2.13); it runs eagerly.
+        if use_tensors is None:   # (why: the module docstring)
             warnings.warn(f"jit_compile: the torch optimizer {type(optimizer).__name__} is not compiled, so "
                           "train_step runs eagerly (test and predict steps are compiled); use a kerosene "
                           "optimizer to compile the whole step", stacklevel=3)
+        elif model._compile_state.loss_scaler is not None:
+            warnings.warn("jit_compile: the float16 loss scaler (GradScaler) cannot be compiled, so train_step "
+                          "runs eagerly (test and predict steps are compiled); mixed_bfloat16 compiles whole",
+                          stacklevel=3)
         elif use_tensors():
             sync = optimizer.sync_hyperparameters
         elif optimizer.built:     # (unbuilt: the model has no trainable weights; nothing to update)

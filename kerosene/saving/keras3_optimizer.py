@@ -83,7 +83,7 @@ def optimizer_to_keras3(model):
                 value = _initial_slot(optimizer, name, param) if value is None else value
                 arrays.append(to_keras(value.detach()).cpu().numpy().copy())
     if groups == [("momentum", "velocity")] and type(optimizer).__name__ == "Nadam":
-        arrays.append(np.asarray(optimizer.param_groups[0].get("u_product", 1.0), dtype="float32"))
+        arrays.append(np.asarray(float(optimizer.param_groups[0].get("u_product", 1.0)), dtype="float32"))
     return arrays
 
 

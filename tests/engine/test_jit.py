@@ -72,8 +72,8 @@ def run(model, epochs, trace=None, **kwargs):
 
 
 @pytest.mark.parametrize("optimizer", [
-    "adam", "rmsprop", lambda: kerosene.optimizers.SGD(0.05, momentum=0.9, nesterov=True, clipnorm=1.0)],
-    ids=["adam", "rmsprop", "sgd-nesterov-clipnorm"])
+    "adam", "rmsprop", "nadam", lambda: kerosene.optimizers.SGD(0.05, momentum=0.9, nesterov=True, clipnorm=1.0)],
+    ids=["adam", "rmsprop", "nadam", "sgd-nesterov-clipnorm"])
 def test_compiled_fit_matches_eager_and_lr_changes_never_recompile(optimizer):
     make = optimizer if callable(optimizer) else (lambda: optimizer)
     eager_losses, eager_history = run(model_for(False, make()), epochs=3)
@@ -172,30 +172,40 @@ def test_cuda_graphs_on_cpu_is_refused_at_compile_naming_the_device():
         model.compile(optimizer="sgd", loss="mse", jit_compile="yes")
 
 
+class FloatOnlySGD(kerosene.optimizers.SGD):
+    """An optimizer whose update needs Python floats (a user's, say)."""
+
+    _tensor_hyperparameters = False
+
+
 def test_an_optimizer_that_needs_float_hyperparameters_trains_eagerly_with_a_warning():
     x, y = data(32)
-    model = model_for(True, "nadam")
-    with pytest.warns(UserWarning, match="Nadam's update needs Python floats, so train_step runs eagerly"):
+    model = model_for(True, FloatOnlySGD(0.01))
+    with pytest.warns(UserWarning, match="FloatOnlySGD's update needs Python floats, so train_step runs eagerly"):
         model.fit(x, y, batch_size=16, epochs=1, verbose=0)
     assert graphs() == 0
     assert model.optimizer.iterations == 2
 
 
-def test_a_plain_torch_optimizer_trains_eagerly_with_a_warning_and_eager_losses():
+@pytest.mark.parametrize("make", [lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9),
+                                  lambda p: torch.optim.Adam(p, lr=0.01),
+                                  lambda p: torch.optim.RMSprop(p, lr=0.01)], ids=["SGD", "Adam", "RMSprop"])
+def test_a_plain_torch_optimizer_trains_eagerly_with_a_warning_and_eager_losses(make):
     x, y = data(48)
     runs = []
     for jit in (False, True):
         torch.manual_seed(0)
         model = kerosene.Sequential([Dense(8, activation="relu", input_dim=6), Dense(3, activation="softmax")])
         model.build((None, 6))
-        model.compile(optimizer=torch.optim.RMSprop(model.parameters(), lr=0.01), loss="categorical_crossentropy",
-                      jit_compile=jit, device="cpu")
+        optimizer = make(model.parameters())
+        model.compile(optimizer=optimizer, loss="categorical_crossentropy", jit_compile=jit, device="cpu")
         got = []
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0,
                       callbacks=[LambdaCallback(on_batch_end=lambda b, logs: got.append(logs["loss"]))])
-        assert any("torch optimizer RMSprop is not compiled" in str(w.message) for w in caught) == jit
+        name = type(optimizer).__name__
+        assert any(f"torch optimizer {name} is not compiled" in str(w.message) for w in caught) == jit
         runs.append(got)
     assert graphs() == 0
     np.testing.assert_allclose(runs[1], runs[0], rtol=1e-6, atol=1e-7)
