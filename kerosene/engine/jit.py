@@ -30,6 +30,11 @@ step a little to save one eager step per epoch.
 Each compiled step runs on its own copy of the step's code object, so dynamo's
 ``recompile_limit`` (counted per code object) never sends the ninth model eagerly.
 
+``train_step`` is compiled with ``fullgraph=True``: a step that would break the graph (a
+user's ``.item()``, a print) is refused while dynamo traces, before anything ran, and then
+runs eagerly with a warning, since a traced backward across a graph break trains wrongly
+(see above). Test and predict steps have no backward and may break the graph.
+
 ``jit_compile='cuda_graphs'`` compiles with ``mode='reduce-overhead'`` (CUDA graphs
 replayed from static buffers); on a CPU it is refused at ``compile()``.
 
@@ -102,10 +107,12 @@ class CompiledStep:
         logs = step((x, y, None))
     """
 
-    def __init__(self, fn, before=None, cuda_graphs=False):
+    def __init__(self, fn, before=None, cuda_graphs=False, fullgraph=False):
         _quiet_profiler_ranges()
         self.eager = fn
-        self.compiled = torch.compile(_own_code(fn), dynamic=False, mode="reduce-overhead" if cuda_graphs else None)
+        self.compiled = torch.compile(_own_code(fn), dynamic=False, fullgraph=fullgraph,
+                                      mode="reduce-overhead" if cuda_graphs else None)
+        self.fullgraph = fullgraph
         self.before = before
         self.cuda_graphs = cuda_graphs
         self.rows = None
@@ -116,13 +123,24 @@ class CompiledStep:
             self.rows = rows
         if self.before is not None:
             self.before()
-        if rows != self.rows:
+        if rows != self.rows or self.compiled is None:
             return self.eager(batch)
         if self.cuda_graphs:
             torch.compiler.cudagraph_mark_step_begin()
-        # The flag is read while dynamo traces (first call, recompiles); setting it per call costs ~1 µs.
-        with torch._dynamo.config.patch(trace_autograd_ops=True):
-            out = self.compiled(batch)
+        try:
+            # The flag is read while dynamo traces (first call, recompiles); setting it per call costs ~1 µs.
+            with torch._dynamo.config.patch(trace_autograd_ops=True):
+                out = self.compiled(batch)
+        except torch._dynamo.exc.Unsupported as error:
+            if not self.fullgraph:
+                raise
+            # fullgraph refuses a graph break while tracing, before anything ran: eager is safe.
+            reason = str(error).strip().splitlines()[0]
+            warnings.warn(f"jit_compile: {getattr(self.eager, '__name__', 'the step')} breaks the graph ({reason}); "
+                          "a backward traced across a graph break trains wrongly on torch 2.13, so it runs "
+                          "eagerly", stacklevel=3)
+            self.compiled = None
+            return self.eager(batch)
         if self.cuda_graphs:  # the next replay overwrites the graph's outputs; logs are read later
             out = map_tensors(torch.Tensor.clone, out)
         return out
@@ -173,7 +191,7 @@ class JitSteps:
                           "train_step runs eagerly (test and predict steps are compiled)", stacklevel=3)
         if cuda_graphs:
             _mark_static(optimizer)
-        self.train = (CompiledStep(model.train_step, before=sync, cuda_graphs=cuda_graphs)
+        self.train = (CompiledStep(model.train_step, before=sync, cuda_graphs=cuda_graphs, fullgraph=True)
                       if sync is not None else model.train_step)
         self.test = CompiledStep(model.test_step, cuda_graphs=cuda_graphs)
         self.predict = CompiledStep(model.predict_step, cuda_graphs=cuda_graphs)

@@ -148,6 +148,10 @@ class Trainer:
         if modules is None:
             modules = [m for m in self.modules() if m is not self and hasattr(m, "regularization_loss")]
         terms = [m.regularization_loss() for m in modules]
+        for m in modules:   # the penalty holds the graph now; a kept copy would leak it out of a compiled step
+            kept = getattr(m, "_activity_losses", None)
+            if kept:
+                m._activity_losses = [t.detach() for t in kept]
         terms = [t for t in terms if t is not None and not (isinstance(t, (int, float)) and t == 0)]
         return sum(terms) if terms else None
 

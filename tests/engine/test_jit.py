@@ -220,7 +220,7 @@ for i in range(12):
     model = kerosene.Sequential([Dense(1, input_dim=4)])
     model.compile(optimizer="sgd", loss="mse", jit_compile=True, device="cpu")
     model.fit(x, x[:, :1], batch_size=16, epochs=1, verbose=0)
-print("frames", counters["frames"]["total"], counters["frames"]["ok"], "graphs", counters["stats"]["unique_graphs"])
+print("graphs", counters["stats"]["unique_graphs"], "breaks", len(counters["graph_break"]))
 """
 
 
@@ -231,5 +231,5 @@ def test_twelve_models_in_one_process_are_all_compiled_and_fit_prints_nothing():
     proc = subprocess.run([sys.executable, "-c", TWELVE_MODELS], env=env, capture_output=True, text=True,
                           timeout=600)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == "frames 12 12 graphs 12\n"
+    assert proc.stdout == "graphs 12 breaks 0\n"   # (train_step is compiled with fullgraph=True)
     assert proc.stderr == ""

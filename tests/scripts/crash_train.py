@@ -4,7 +4,7 @@ BackupAndRestore crash tests and benchmarks/crash_resume.py.
 Usage::
 
     python tests/scripts/crash_train.py WORKDIR [--backup epoch|N|none] [--kill batch:K|write:K|val:E]
-                                        [--epochs N] [--monitors] [--case CASE] [--batch-size B]
+                                        [--epochs N] [--monitors] [--case CASE] [--batch-size B] [--jit]
 
 ``--kill batch:K`` kills before absolute batch K (epoch * steps + batch) runs,
 ``write:K`` kills half-way through the first backup write at or after batch K, and
@@ -225,6 +225,7 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=10)
     parser.add_argument("--csv-append", action="store_true", help="CSVLogger(append=True)")
     parser.add_argument("--tensorboard", action="store_true", help="add TensorBoard(WORKDIR/tb)")
+    parser.add_argument("--jit", action="store_true", help="compile(jit_compile=True)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     torch.manual_seed(1234)
@@ -234,7 +235,7 @@ def main(argv=None):
     model = kerosene.Sequential([Dense(32, input_dim=6, activation="relu"), Dropout(0.3),
                                  Dense(3, activation="softmax")])
     model.compile(optimizer=kerosene.optimizers.Adam(learning_rate=0.03), loss="categorical_crossentropy",
-                  metrics=["accuracy"])
+                  metrics=["accuracy"], jit_compile=args.jit)
 
     callbacks = []
     if args.backup != "none":
