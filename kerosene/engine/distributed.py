@@ -115,6 +115,9 @@ class DistributedContext:
         self._ddp = ddp
         self._saved_forward = model.__dict__.get("forward")
         plain_forward = self._saved_forward or type(model).forward.__get__(model)
+        steps = getattr(getattr(model, "_compile_state", None), "steps", None)
+        if steps is not None:   # jit_compile: DDP wraps the compiled forward; the step runs eagerly
+            plain_forward = steps.inside_ddp(plain_forward)
         route = self._route
 
         def forward(*args, **kwargs):
@@ -127,6 +130,9 @@ class DistributedContext:
     def unwrap_model(self, model):
         if self._ddp is None:
             return model
+        steps = getattr(getattr(model, "_compile_state", None), "steps", None)
+        if steps is not None:
+            steps.outside_ddp()
         if self._saved_forward is not None:
             object.__setattr__(model, "forward", self._saved_forward)
         else:

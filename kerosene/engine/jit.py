@@ -35,6 +35,8 @@ user's ``.item()``, a print) is refused while dynamo traces, before anything ran
 runs eagerly with a warning, since a traced backward across a graph break trains wrongly
 (see above). Test and predict steps have no backward and may break the graph.
 
+Under DDP only the model's forward is compiled, inside DDP (:meth:`JitSteps.inside_ddp`).
+
 ``jit_compile='cuda_graphs'`` compiles with ``mode='reduce-overhead'`` (CUDA graphs
 replayed from static buffers); on a CPU it is refused at ``compile()``.
 
@@ -114,6 +116,7 @@ class CompiledStep:
                                       mode="reduce-overhead" if cuda_graphs else None)
         self.fullgraph = fullgraph
         self.before = before
+        self.paused = False    # True: every batch runs eagerly (the step around DDP's compiled forward)
         self.cuda_graphs = cuda_graphs
         self.rows = None
 
@@ -123,7 +126,7 @@ class CompiledStep:
             self.rows = rows
         if self.before is not None:
             self.before()
-        if rows != self.rows or self.compiled is None:
+        if rows != self.rows or self.compiled is None or self.paused:
             return self.eager(batch)
         if self.cuda_graphs:
             torch.compiler.cudagraph_mark_step_begin()
@@ -195,6 +198,26 @@ class JitSteps:
                       if sync is not None else model.train_step)
         self.test = CompiledStep(model.test_step, cuda_graphs=cuda_graphs)
         self.predict = CompiledStep(model.predict_step, cuda_graphs=cuda_graphs)
+        self._ddp_forward = None
+
+    def inside_ddp(self, forward):
+        """``forward`` compiled, for DDP to wrap; ``train`` runs eagerly around it until :meth:`outside_ddp`.
+
+        DDP all-reduces from hooks its reducer puts on each parameter's gradient accumulator;
+        a backward traced into the step's graph never runs them, so under DDP the backward
+        stays eager and only the model's forward is compiled (the compiled module inside DDP).
+        """
+        func = getattr(forward, "__func__", forward)
+        if self._ddp_forward is None or self._ddp_forward[0] is not func:
+            self._ddp_forward = (func, torch.compile(_own_code(forward), dynamic=False))
+        if isinstance(self.train, CompiledStep):
+            self.train.paused = True
+        return self._ddp_forward[1]
+
+    def outside_ddp(self):
+        """The whole train step compiled again (DDP unwrapped at the end of ``fit``)."""
+        if isinstance(self.train, CompiledStep):
+            self.train.paused = False
 
 
 def _mark_static(optimizer):

@@ -3,11 +3,11 @@
 Usage::
 
     python -m torch.distributed.run --nproc_per_node=2 --standalone tests/scripts/ddp_train.py OUT
-        [--scenario callbacks|stop_on_rank1|fail_on_rank1] [--batch-size 16] [--epochs 6]
+        [--scenario callbacks|stop_on_rank1|fail_on_rank1] [--batch-size 16] [--epochs 6] [--jit]
 
 ``callbacks`` trains with ModelCheckpoint, CSVLogger, EarlyStopping and a user
 callback; ``stop_on_rank1`` has a callback that sets ``stop_training`` on rank 1 only,
-mid-epoch; ``fail_on_rank1`` raises on rank 1 only. Every rank writes
+mid-epoch; ``fail_on_rank1`` raises on rank 1 only; ``--jit`` compiles with ``jit_compile=True``. Every rank writes
 ``OUT/rank{R}.json`` (epochs and steps it ran, its history, its final weights) when
 fit returns. ``train()`` is imported by the tests for the single-process baseline.
 """
@@ -37,14 +37,14 @@ def make_data():
     return (x[:SAMPLES], y[:SAMPLES]), (x[SAMPLES:], y[SAMPLES:])
 
 
-def make_model():
+def make_model(jit=False):
     torch.manual_seed(0)
     model = kerosene.Sequential([
         kerosene.layers.Dense(16, activation="relu", input_dim=FEATURES),
         kerosene.layers.Dense(CLASSES, activation="softmax"),
     ])
     model.compile(optimizer=kerosene.optimizers.SGD(learning_rate=0.1, momentum=0.9),
-                  loss="categorical_crossentropy", metrics=["accuracy"], device="cpu")
+                  loss="categorical_crossentropy", metrics=["accuracy"], device="cpu", jit_compile=jit)
     return model
 
 
@@ -79,9 +79,9 @@ class FailOnRank1(cbs.Callback):
             raise ValueError("boom from rank 1")
 
 
-def train(out, scenario="callbacks", batch_size=16, epochs=6):
+def train(out, scenario="callbacks", batch_size=16, epochs=6, jit=False):
     (x, y), val = make_data()
-    model = make_model()
+    model = make_model(jit)
     recorder = RunRecorder(out)
     callbacks = [recorder]
     if scenario == "callbacks":
@@ -108,7 +108,16 @@ def train(out, scenario="callbacks", batch_size=16, epochs=6):
         "state_dict_keys": sorted(model.state_dict()),
         "stop_reason": model.stop_reason,
         "evaluate": model.evaluate(val[0], val[1], batch_size=8, verbose=0, return_dict=True),
+        "graphs": compiled_graphs(),
     }
+
+
+def compiled_graphs():
+    """The graphs torch.compile built in this process (0 if dynamo was never imported)."""
+    if "torch._dynamo" not in sys.modules:
+        return 0
+    from torch._dynamo.utils import counters  # noqa: E402  (deferred: only a jit run imports dynamo)
+    return counters["stats"]["unique_graphs"]
 
 
 def main():
@@ -117,8 +126,9 @@ def main():
     parser.add_argument("--scenario", default="callbacks", choices=["callbacks", "stop_on_rank1", "fail_on_rank1"])
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--jit", action="store_true")
     args = parser.parse_args()
-    result = train(args.out, args.scenario, args.batch_size, args.epochs)
+    result = train(args.out, args.scenario, args.batch_size, args.epochs, args.jit)
     with open(os.path.join(args.out, f"rank{result['rank']}.json"), "w") as f:
         json.dump(result, f)
 
