@@ -125,6 +125,36 @@ def keras_cce(pred, target):
 
 
 # --- runners (each in its own process) ----------------------------------------------------
+_WINDOW = {}
+
+
+def _timed_begin():
+    """Start of the timed epochs: the machine's busy seconds and this process's CPU seconds now."""
+    _WINDOW.update(busy0=_machine_busy_seconds(), cpu0=time.process_time(), wall0=time.perf_counter())
+    return _WINDOW["wall0"]
+
+
+def _timed_end():
+    """End of the timed epochs (returns the wall clock, as ``time.perf_counter``)."""
+    _WINDOW.update(busy1=_machine_busy_seconds(), cpu1=time.process_time(), wall1=time.perf_counter())
+    return _WINDOW["wall1"]
+
+
+def _timed_window_shares():
+    """(this process's CPU share, other processes' share of the machine) over the timed epochs only.
+
+    Measured inside the child around the timed epochs, so the compile before them (inductor's
+    compile workers are processes of their own, not counted as the child's) is not taken for
+    contention. ``None`` for the second where /proc/stat cannot be read.
+    """
+    wall = max(_WINDOW["wall1"] - _WINDOW["wall0"], 1e-9)
+    cpu = _WINDOW["cpu1"] - _WINDOW["cpu0"]
+    others = None
+    if _WINDOW["busy0"] is not None and _WINDOW["busy1"] is not None:
+        others = max(0.0, (_WINDOW["busy1"] - _WINDOW["busy0"]) - cpu) / (wall * (os.cpu_count() or 1))
+    return cpu / wall, others
+
+
 def _sync(device):
     if device.type == "cuda":
         torch.cuda.synchronize(device)
@@ -173,11 +203,11 @@ def run_torch(workload, read_loss, device, compiled=False):
     epoch(0)
     _sync(device)
     warmup_s = time.perf_counter() - warm
-    start = time.perf_counter()
+    start = _timed_begin()
     for k in range(1, epochs + 1):
         last = epoch(k)
     _sync(device)
-    elapsed = time.perf_counter() - start
+    elapsed = _timed_end() - start
     return elapsed / (steps * epochs), float(last.item()), warmup_s
 
 
@@ -203,11 +233,11 @@ def run_kerosene(workload, read_loss, device, jit=False):
     _sync(device)
     warmup_s = time.perf_counter() - warm
     gc.collect()   # compiling leaves a large heap: its next full collection would land in the timed run
-    start = time.perf_counter()
+    start = _timed_begin()
     # Like the torch loop, the timed run starts from arrays already converted (and, on CUDA, on the card).
     history = model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0, callbacks=callbacks)
     _sync(device)
-    elapsed = time.perf_counter() - start
+    elapsed = _timed_end() - start
     steps = (samples + batch - 1) // batch
     return elapsed / (steps * epochs), history.history["loss"][-1], warmup_s
 
@@ -231,9 +261,9 @@ def run_keras3(workload, read_loss, jit=False):
     model.fit(x, y, batch_size=batch, epochs=1, verbose=0, callbacks=callbacks)
     warmup_s = time.perf_counter() - warm
     gc.collect()
-    start = time.perf_counter()
+    start = _timed_begin()
     history = model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0, callbacks=callbacks)
-    elapsed = time.perf_counter() - start
+    elapsed = _timed_end() - start
     steps = (samples + batch - 1) // batch
     return elapsed / (steps * epochs), float(history.history["loss"][-1]), warmup_s
 
@@ -271,9 +301,9 @@ def run_lightning(workload, read_loss):
     warm = time.perf_counter()
     trainer(1).fit(module, loader)
     warmup_s = time.perf_counter() - warm
-    start = time.perf_counter()
+    start = _timed_begin()
     trainer(epochs).fit(module, loader)
-    elapsed = time.perf_counter() - start
+    elapsed = _timed_end() - start
     steps = (samples + batch - 1) // batch
     return (elapsed / (steps * epochs), float(module.losses[-1]) if module.losses else float("nan"),
             warmup_s)
@@ -305,8 +335,9 @@ def child(runner, workload, threads, device="cpu"):
     steps = (WORKLOADS[workload][0] + WORKLOADS[workload][1] - 1) // WORKLOADS[workload][1]
     # Compile time: the warm-up epoch's time beyond what a warm epoch takes.
     compile_s = max(0.0, warmup_s - per_step * steps)
-    print(json.dumps({"ms_per_step": per_step * 1e3, "final_loss": loss, "cpu_share": cpu_share,
-                      "compile_s": compile_s}))
+    timed_share, timed_others = _timed_window_shares()
+    print(json.dumps({"ms_per_step": per_step * 1e3, "final_loss": loss, "cpu_share_run": cpu_share,
+                      "cpu_share": timed_share, "others_timed": timed_others, "compile_s": compile_s}))
 
 
 # --- parent: interleaved repeats and the table --------------------------------------------
@@ -364,9 +395,13 @@ def run_child(runner, workload, threads, retries=2, device="cpu"):
             raise RuntimeError(f"{runner}/{workload} failed:\n{out.stderr[-3000:]}")
         result = json.loads(out.stdout.strip().splitlines()[-1])
         result["load_before"] = load_before
-        others = None
+        others_run = None
         if busy0 is not None and busy1 is not None:
-            others = max(0.0, (busy1 - busy0) - (mine1 - mine0)) / (wall * cores)
+            others_run = max(0.0, (busy1 - busy0) - (mine1 - mine0)) / (wall * cores)
+        # Contention is judged over the timed epochs (measured by the child): over the whole run,
+        # inductor's compile worker processes (not the child's own CPU time) looked like others' load.
+        result["others_run"] = others_run
+        others = result.get("others_timed", others_run)
         result["others_share"] = others
         result["attempts"] = attempt + 1
         if device != "cpu":   # waiting on the card lowers the CPU share; it says nothing about contention

@@ -85,3 +85,17 @@ def test_reading_batch_logs_is_what_syncs(sync_guard):
 
     with pytest.raises(RuntimeError, match="synchroniz"):
         model.fit(x, y, batch_size=64, epochs=1, verbose=0, callbacks=[LossHistory()])
+
+
+@pytest.mark.parametrize("jit", [True, "cuda_graphs"], ids=["jit", "cuda_graphs"])
+def test_compiled_fit_does_not_sync_per_step_after_its_compile(sync_guard, jit):
+    # 520 rows in batches of 64: eight compiled steps and a last, smaller batch run eagerly.
+    x, y = _data((784,), samples=520)
+    model = Sequential([Dense(64, activation="relu", input_dim=784), Dense(10), Activation("softmax")])
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", device="cuda", jit_compile=jit)
+    model.fit(x, y, batch_size=64, epochs=1, verbose=0)   # compiles (and captures): allowed to sync
+    guard = SyncErrorsDuringSteps()
+    history = model.fit(x, y, batch_size=64, epochs=2, verbose=0, callbacks=[guard],
+                        validation_data=(x[:128], y[:128]))
+    assert guard.epochs == 2
+    assert all(type(v) is float for v in history.history["loss"] + history.history["val_loss"])
