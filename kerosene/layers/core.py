@@ -301,8 +301,8 @@ class Lambda(Layer):
 
     ``output_shape`` (a shape without batch, or a function of the input shape)
     answers ``compute_output_shape``; otherwise the function is probed.
-    The function is serialised by name only: loading a model with a Lambda
-    needs it in ``custom_objects`` (code is never loaded from files).
+    ``get_config`` names the function (``custom_objects`` gives it back); a ``.h5`` model
+    file holds its byte code, as Keras 2's does (see docs/saving.md for when that runs).
 
     >>> import torch
     >>> Lambda(lambda x: x * 2)(torch.ones(1, 2))
@@ -333,6 +333,13 @@ class Lambda(Layer):
             return normalize_shape(self._output_shape(input_shape))
         batch = input_shape[0][0] if isinstance(input_shape, list) else input_shape[0]
         return (batch,) + tuple(normalize_shape(self._output_shape))
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """As :meth:`Layer.from_config`; the ``module`` a by-reference config names is not imported."""
+        config = dict(config)
+        config.pop("module", None)
+        return super().from_config(config, custom_objects=custom_objects)
 
     def get_config(self):
         config = super().get_config()

@@ -28,6 +28,7 @@ __all__ = ["Model", "Sequential", "Functional", "load_model", "NotCompiledError"
 MODEL_CLASSES.update({"Sequential": Sequential, "Functional": Functional, "Model": Functional})
 
 
-def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
-    """Load a model saved by :meth:`Model.save` (never runs code from the file)."""
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=None):
+    """Load a model saved by :meth:`Model.save`. A ``.h5`` file's Lambda byte code is run unless
+    ``safe_mode=True``, as in Keras 2; a ``.keras`` archive's only with ``safe_mode=False``."""
     return _load_model(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)

@@ -252,7 +252,7 @@ class Functional(Model):
             if spec["class_name"] == "Lambda" and "Lambda" not in custom_objects:
                 layer_cfg["function"] = _resolve_lambda(name, layer_cfg.pop("function"), layer_cfg.pop("module", None),
                                                         custom_objects, safe_mode)
-                made[name] = layers_module.Lambda.from_config(layer_cfg)
+                made[name] = layers_module.Lambda.from_config(layer_cfg, custom_objects=custom_objects)
                 continue
             made[name] = layers_module.deserialize({"class_name": spec["class_name"], "config": layer_cfg},
                                                    custom_objects=custom_objects)

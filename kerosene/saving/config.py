@@ -3,9 +3,9 @@
 ``Sequential`` gives ``{"class_name": "Sequential", "config": {"name": ..., "layers":
 [{"class_name": "Dense", "config": {...}}, ...]}}``. Other models are described only
 when their class defines ``get_config``/``from_config`` (a functional model, or a
-subclass that opts in); a layer that cannot be described (a raw ``nn.Module``, a
-``Lambda`` around a Python function) is refused with a message suggesting
-``save_weights``.
+subclass that opts in); a layer that cannot be described (a raw ``nn.Module``) is refused with a message suggesting
+``save_weights``. A ``Lambda`` is described by reference (its function's name and module);
+Keras 2's ``.h5`` writer turns that into byte code (:mod:`.keras2_lambda`).
 
 Example::
 
@@ -40,8 +40,9 @@ def layer_config(layer, model=None):
         raise _refuse(model, f"layer {layer_name(layer)!r} is a plain torch module "
                              f"({type(layer).__module__}.{type(layer).__qualname__}) with no get_config")
     if isinstance(layer, Lambda):
-        raise _refuse(model, f"layer {layer_name(layer)!r} is a Lambda around a Python function, which a "
-                             "config cannot hold safely")
+        config = layer.get_config()
+        config["module"] = getattr(layer.function, "__module__", None)
+        return {"class_name": "Lambda", "config": config}
     try:
         config = layer.get_config()
     except NotImplementedError as err:

@@ -219,7 +219,8 @@ def model_to_keras3(model):
         inner = base["config"]
         specs = []
         for spec, layer in zip(inner["layers"][-len(model.layers):] if model.layers else [], model.layers):
-            specs.append(layer_to_keras3(spec, getattr(layer, "input_shape", None)))
+            specs.append(_lambda_to_keras3(spec) if spec["class_name"] == "Lambda" else
+                         layer_to_keras3(spec, getattr(layer, "input_shape", None)))
         if inner["layers"] and inner["layers"][0]["class_name"] == "InputLayer":
             specs.insert(0, layer_to_keras3(inner["layers"][0]))
         config = {"name": model.name, "trainable": True, "dtype": "float32", "layers": specs}

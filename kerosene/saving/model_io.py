@@ -27,6 +27,7 @@ from .errors import file_error
 from .formats import check_overwrite, model_format
 from .hdf5_weights import KERAS_LAYOUT_VERSION, match_weights, read_saved_layers, write_weights_group
 from .integrity import DIGEST_ATTR, verify_digest, write_digest
+from .keras2_lambda import decode_keras2_lambdas, keras2_model_config
 from .keras_model_io import load_keras_model, save_keras_model
 from .layer_weights import refuse_sharded, writing_file_of
 from .sharded_weights import full_tree
@@ -72,7 +73,8 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, save_for
 
 
 def _model_parts(model, include_optimizer):
-    config_json = to_json(model_config(model))   # refuses undescribable models before any file work
+    # refuses undescribable models before any file work; Lambda functions go in as Keras 2 byte code
+    config_json = to_json(keras2_model_config(model_config(model), model))
     require_built(model, "be saved")
     train_config = training_config(model)
     optimizer_state = None
@@ -132,12 +134,6 @@ def _json_attr(f, name, path):
         raise file_error(path, f"its {name} is not valid JSON", err) from None
 
 
-def _check_hdf5_safe_mode(safe_mode):
-    if safe_mode is not True:
-        raise ValueError("kerosene loads HDF5 models in safe mode only: `safe_mode` must be True, got "
-                         f"{safe_mode!r} (safe_mode=False is for Lambda layers in .keras archives)")
-
-
 def _read_model(f, path):
     verify_digest(f, path)
     if "model_config" not in f.attrs or "model_weights" not in f:
@@ -151,22 +147,25 @@ def _read_model(f, path):
     return config, train_config, saved, optimizer_state
 
 
-def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=None):
     """Rebuild a model saved by :func:`save_model` (or Keras 2's ``model.save('m.h5')``, or Keras 3's
     ``model.save('m.keras')``).
 
-    Only kerosene's classes, registered ones and ``custom_objects`` are resolved; nothing
-    in the file is executed (``safe_mode=False`` lets a ``.keras`` archive's Lambda layers
-    load their Python code).
+    Only kerosene's classes, registered ones and ``custom_objects`` are resolved. The one
+    exception is a Lambda layer's Python byte code: an ``.h5`` file's is run unless
+    ``safe_mode=True`` (Keras 2's behaviour, and Keras 3's for ``.h5``); a ``.keras``
+    archive's only with ``safe_mode=False``.
     """
     if not isinstance(compile, bool):
         raise TypeError(f"`compile` must be True or False, got {compile!r}")
-    if not isinstance(safe_mode, bool):
-        raise TypeError(f"`safe_mode` must be True or False, got {safe_mode!r}")
+    if safe_mode is not None and not isinstance(safe_mode, bool):
+        raise TypeError(f"`safe_mode` must be True, False or None (the format's default), got {safe_mode!r}")
+    if custom_objects is not None and not isinstance(custom_objects, dict):
+        raise TypeError(f"`custom_objects` must be a dict of name -> class or function, got "
+                        f"{type(custom_objects).__name__}")
     if isinstance(filepath, h5py.Group):
         if not filepath:
             raise ValueError(f"`filepath` is a closed h5py object: {filepath!r}; pass an open h5py.File or Group")
-        _check_hdf5_safe_mode(safe_mode)
         path = _group_label(filepath)
         with reading_errors(path):
             config, train_config, saved, optimizer_state = _read_model(filepath, path)
@@ -174,11 +173,12 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         fmt = model_format(filepath)
         path = os.fspath(filepath)
         if fmt == "keras":
-            return load_keras_model(path, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)
-        _check_hdf5_safe_mode(safe_mode)
+            return load_keras_model(path, custom_objects=custom_objects, compile=compile,
+                                    safe_mode=safe_mode is not False)
         with reading_errors(path), open_hdf5(path) as f:
             config, train_config, saved, optimizer_state = _read_model(f, path)
-    model = model_from_config(config, custom_objects=custom_objects)
+    config, lambda_objects = decode_keras2_lambdas(config, custom_objects, safe_mode)
+    model = model_from_config(config, custom_objects=lambda_objects)
     require_built(model, "receive the saved weights")
     apply_plan(model, match_weights(model, saved, path))
     if compile and train_config is not None:

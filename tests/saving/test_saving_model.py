@@ -161,7 +161,6 @@ def test_lambda_loss_saves_without_compile_settings(tmp_path):
 
 @pytest.mark.parametrize("bad_layer, what", [
     (lambda: nn.Linear(3, 3), "plain torch module"),
-    (lambda: L.Lambda(lambda t: t * 2), "Lambda"),
 ])
 def test_undescribable_layers_refuse_save(tmp_path, bad_layer, what):
     model = Sequential([L.Dense(3, input_dim=5), bad_layer()])

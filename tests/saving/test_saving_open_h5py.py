@@ -67,8 +67,8 @@ def test_bad_open_h5py_objects_get_clear_errors(tmp_path):
             models.save_model(model, f)
         with pytest.raises(SavedFileError, match=r"m\.h5:/empty.*not a whole-model file"):
             models.load_model(f["empty"])
-        with pytest.raises(ValueError, match="safe mode only"):
-            models.load_model(f, safe_mode=False)
+        with pytest.raises(TypeError, match="`safe_mode` must be True, False or None"):
+            models.load_model(f, safe_mode="no")
     closed = h5py.File(path, "r")
     closed.close()
     for call in (lambda: models.save_model(model, closed), lambda: models.load_model(closed)):
