@@ -200,6 +200,14 @@ def _log_key(output, name):
     return name if output is None else output_key(output, name)
 
 
+def stateful_metrics(state):
+    """``(log key, metric)`` of each stateful metric (Keras 2.2: a running value it keeps itself)."""
+    if state is None or not state.metrics:
+        return []
+    return [(_log_key(out, m.name), m) for i, out in enumerate(state.output_names or [None])
+            for m in state.metrics[i] if getattr(m, "stateful", False)]
+
+
 def metric_logs(state, i, output, y, y_pred, sample_weight):
     """Output ``i``'s metric values on a batch: each metric under its name, and each of
     ``weighted_metrics`` under ``weighted_<name>``, weighed as Keras 2 weighs a loss

@@ -118,7 +118,8 @@ class BatchLogs(AliasedLogs):
 
 
 class EpochAggregator:
-    """Size-weighted means of batch values over an epoch, reduced without per-step syncs.
+    """Size-weighted means of batch values over an epoch, reduced without per-step syncs
+    (the last value for ``last_value_keys``, the running values of stateful metrics).
 
     ``update`` only appends the step's tensors; ``result`` (and the progress bar's
     ``running``) reduce what has accumulated in one stacked operation.
@@ -131,7 +132,9 @@ class EpochAggregator:
         agg.result()   # {'loss': 2.0}
     """
 
-    def __init__(self):
+    def __init__(self, last_value_keys=()):
+        # stateful metrics log a running value: the epoch's is the last batch's, not a mean
+        self.last_value_keys = frozenset(last_value_keys)
         self.reset()
 
     def reset(self):
@@ -182,6 +185,12 @@ class EpochAggregator:
             return
         keys = dict.fromkeys(key for values in self._pending for key in values)
         for key in keys:
+            if key in self.last_value_keys:
+                last = next(values[key] for values in reversed(self._pending) if key in values)
+                last = last.detach().reshape(()).to(torch.float64) if isinstance(last, torch.Tensor) else \
+                    torch.tensor(float(last), dtype=torch.float64)
+                self._totals[key] = (last, 1.0)
+                continue
             numbers, weights = [], []
             for values, size in zip(self._pending, self._pending_sizes):
                 if key in values:

@@ -26,6 +26,7 @@ from ..callbacks.progbar import ProgbarLogger
 from ..utils.progbar import Progbar
 from ..utils.tree import flatten
 from .arguments import validation_due
+from .compile import stateful_metrics
 from .jit import batch_rows
 from .logs import AliasedLogs, BatchLogs, EpochAggregator
 
@@ -121,6 +122,7 @@ def _run_epochs(model, callbacks, val_adapter, loop_state, validation_freq, dist
         start_step = loop_state.start_step if epoch == loop_state.start_epoch else 0
         if start_step == 0:
             aggregator.reset()
+            model.reset_metrics()   # Keras 2.2's stateful metrics count from zero each epoch
         model.train()
         loop_state.epoch_resumed = start_step > 0
         callbacks.on_epoch_begin(epoch, {})
@@ -190,7 +192,8 @@ def run_test(model, adapter, callbacks, dist):
     """Run the test loop over ``adapter`` firing ``on_test_*`` hooks; returns float means."""
     was_training = model.training
     model.eval()
-    aggregator = EpochAggregator()
+    aggregator = EpochAggregator(key for key, _ in stateful_metrics(model._compile_state))
+    model.reset_metrics()   # Keras 2.2's stateful metrics count from zero in each evaluation
     has_begin = callbacks.has("on_test_batch_begin")
     has_end = callbacks.has("on_test_batch_end")
     test_step = _step(model, "test")

@@ -23,7 +23,7 @@ from . import loop
 from .arguments import (check_epochs, check_kwargs, check_validation_freq, check_validation_split, check_verbose,
                         class_weights_to_sample_weights, first_batch, unpack_validation)
 from .compile import (COMPILE_KWARGS_IGNORED, bind_optimizer, check_trainable_consistency, log_names, loss_dtype,
-                      make_compile_state, metric_logs, model_device, output_key, prepare)
+                      make_compile_state, metric_logs, model_device, output_key, prepare, stateful_metrics)
 from .input_checks import check_targets_given
 from .input_casts import cast_adapter_inputs, float_input_policy
 from .targets import fixed_targets, normalize_target_tensors, output_weights
@@ -271,7 +271,7 @@ class Trainer:
             "metrics": names + (["val_" + n for n in names] if do_validation else []),
         }
         params.update(dist.params(params))
-        aggregator = EpochAggregator()
+        aggregator = EpochAggregator(key for key, _ in stateful_metrics(state))
         callback_list, history = loop.configure_callbacks(self, callbacks, verbose if dist.is_main else 0,
                                                           params, aggregator)
         # Keras 2's callback.validation_data: arrays only (None for generators, and without validation).
@@ -330,12 +330,19 @@ class Trainer:
             cb_list.append(loop.ProgbarCallback(adapter.steps, verbose, False))
         return loop.run_predict(self, adapter, cb_list)
 
+    def reset_metrics(self):
+        """Reset the stateful metrics (Keras 2.2: a metric Layer with ``stateful=True``)."""
+        for _, metric in stateful_metrics(self._compile_state):
+            metric.reset_states()
+
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, reset_metrics=True,
                        return_dict=False):
         """One step on one batch; returns the loss (or ``[loss, metric...]``)."""
         require_compiled(self, "training")
         batch = self._single_batch(x, fixed_targets(self._compile_state, y), sample_weight, class_weight)
         check_trainable_consistency(self)
+        if reset_metrics:    # Keras 2.3: a stateful metric's value is then this batch's alone
+            self.reset_metrics()
         self.train()
         with loop.autocast(self)():
             logs = self.train_step(batch)
@@ -344,6 +351,8 @@ class Trainer:
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True, return_dict=False):
         require_compiled(self, "evaluating")
         batch = self._single_batch(x, fixed_targets(self._compile_state, y), sample_weight)
+        if reset_metrics:
+            self.reset_metrics()
         was_training = self.training
         self.eval()
         with torch.no_grad():

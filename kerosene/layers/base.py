@@ -73,6 +73,8 @@ class Layer(LayerWeights, nn.Module):
     # Axis of the input whose size is checked against ``input_shape``; None
     # turns the check off (e.g. Embedding, merge layers).
     _checked_axis = -1
+    # Keras 2.2: a layer that keeps state between calls (a stateful RNN, a stateful metric)
+    stateful = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -292,6 +294,27 @@ class Layer(LayerWeights, nn.Module):
     def compute_mask(self, inputs, mask=None):
         """The mask to pass on: by default the incoming one."""
         return mask
+
+    def add_update(self, updates, inputs=None):
+        """Keras 2's ``add_update``. Tensors made by ``K.update``/``K.update_add``/... are already
+        applied (kerosene runs eagerly), so they need nothing more; a callable is called now
+        (as tf.keras does in eager mode). ``inputs`` is accepted for Keras 2 and unused.
+
+        >>> import torch
+        >>> from kerosene import backend as K
+        >>> count = K.variable(0.0)
+        >>> Layer().add_update(K.update_add(count, 1.0)); float(count)
+        1.0
+        """
+        for update in updates if isinstance(updates, (list, tuple)) else [updates]:
+            if callable(update) and not isinstance(update, torch.Tensor):
+                update()
+            elif not isinstance(update, torch.Tensor) and update is not None:
+                raise TypeError(f"add_update: `updates` must be tensors from K.update*/K.update_add or "
+                                f"callables, got {type(update).__name__}")
+
+    def reset_states(self):
+        """Reset a stateful layer's state (nothing for a layer without state)."""
 
     def get_config(self):
         """Keras 2 config: ``name``, ``trainable``, ``dtype`` (plus

@@ -1,8 +1,11 @@
-"""Keras metrics as stateless batch functions.
+"""Keras metrics as stateless batch functions, and Keras 2.2's stateful metrics.
 
 A :class:`Metric` is a callable ``metric(y_true, y_pred) -> scalar tensor``: the mean
 of its per-sample values over the batch. The engine aggregates epoch values as
 size-weighted means of batch values (Keras 2 semantics), so metrics keep no state.
+A :class:`StatefulMetric` (any object with ``stateful = True`` and ``reset_states()``,
+e.g. a ``Layer``) returns a running value instead: that is logged as it is, and fit and
+evaluate reset it at the start of each epoch and evaluation.
 
 ``get('accuracy')`` (or ``'acc'``) resolves from the loss as Keras does:
 categorical_crossentropy -> categorical accuracy, sparse_categorical_crossentropy ->
@@ -27,7 +30,7 @@ from .._naming import to_snake_case
 from .._custom_objects import get_custom_objects
 from .._registry import serialize_keras2, split_config
 from ..errors import UninterpretableError
-from .classes import (Metric, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
+from .classes import (Metric, StatefulMetric, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
                       TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, MeanSquaredError,
                       MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
                       CosineSimilarity, _CLASSES, _FUNCTIONS, _NAMES, _accuracy, _crossentropy)
@@ -41,7 +44,7 @@ from .functions import (binary_crossentropy, categorical_crossentropy, categoric
 from .direction import direction_of
 
 __all__ = [
-    "Metric", "get", "serialize", "deserialize", "direction_of",
+    "Metric", "StatefulMetric", "get", "serialize", "deserialize", "direction_of",
     "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "SparseCategoricalAccuracy",
     "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy", "MeanSquaredError",
     "MeanAbsoluteError", "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError",
@@ -109,6 +112,8 @@ def get(identifier, loss=None, output_shape=None, custom_objects=None):
             return get(identifier())
         raise TypeError(f"Could not interpret metric class {identifier.__name__}: "
                         f"expected a kerosene Metric or Loss subclass.")
+    if callable(identifier) and getattr(identifier, "stateful", False) is True:
+        return StatefulMetric(identifier)          # Keras 2.2: a Layer with stateful=True
     if callable(identifier):
         cls = _FUNCTIONS.get(identifier)
         if cls is not None:

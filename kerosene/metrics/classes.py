@@ -18,7 +18,7 @@ from .functions import (accuracy, binary_accuracy, categorical_accuracy, cosine_
                         top_k_categorical_accuracy, top_k_per_sample)
 
 __all__ = [
-    "Metric", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "SparseCategoricalAccuracy",
+    "Metric", "StatefulMetric", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "SparseCategoricalAccuracy",
     "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy", "MeanSquaredError",
     "MeanAbsoluteError", "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError",
     "CosineSimilarity",
@@ -46,6 +46,7 @@ class Metric:
     _default_name = None
     _default_direction = None
     _options = {}
+    stateful = False   # True: the value is a running one the metric keeps; fit/evaluate reset it
 
     def __init__(self, fn=None, name=None, direction=None, **kwargs):
         if fn is not None and not callable(fn):
@@ -85,6 +86,9 @@ class Metric:
             values = values.mean()
         return values
 
+    def reset_states(self):
+        """Start a stateful metric's running value again (nothing for a batch metric)."""
+
     def get_config(self):
         return {"name": self.name, **{k: self._kwargs[k] for k in self._options}}
 
@@ -94,6 +98,43 @@ class Metric:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r} direction={self.direction!r}>"
+
+
+class StatefulMetric(Metric):
+    """Keras 2.2's stateful metric: an object (usually a ``Layer``) with ``stateful = True``,
+    ``reset_states()`` and ``__call__(y_true, y_pred)`` returning its running value, which is
+    what fit and evaluate log; they call ``reset_states()`` at each epoch's (and evaluation's) start.
+
+    Example:
+        >>> import torch
+        >>> class Count:
+        ...     stateful, name, seen = True, "seen", 0
+        ...     def reset_states(self):
+        ...         self.seen = 0
+        ...     def __call__(self, y_true, y_pred):
+        ...         self.seen += len(y_true)
+        ...         return torch.tensor(float(self.seen))
+        >>> m = StatefulMetric(Count())
+        >>> _ = m(torch.zeros(2, 1), torch.zeros(2, 1)); float(m(torch.zeros(3, 1), torch.zeros(3, 1)))
+        5.0
+        >>> m.reset_states(); m.keeper.seen
+        0
+    """
+
+    stateful = True
+
+    def __init__(self, keeper, name=None, direction=None):
+        if not callable(getattr(keeper, "reset_states", None)):
+            raise TypeError(f"a stateful metric needs a reset_states() method; {type(keeper).__name__} has none")
+        own = getattr(keeper, "name", None)
+        super().__init__(keeper, name=name or (own if isinstance(own, str) else None), direction=direction)
+        self.keeper = keeper
+
+    def call(self, y_true, y_pred):
+        return self.keeper(y_true, y_pred)
+
+    def reset_states(self):
+        self.keeper.reset_states()
 
 
 def _metric_class(class_name, fn, name, direction, doc, **options):
