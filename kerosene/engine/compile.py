@@ -20,6 +20,7 @@ from .. import optimizers
 from ..utils.tree import map_tensors, per_output
 from .distribute_option import check_distribute
 from .jit import JitSteps, check_jit_compile
+from .targets import sample_weight_modes
 from .training_utils import weighted_masked_objective
 
 __all__ = ["CompileState", "resolve_device", "make_compile_state", "log_names", "output_key",
@@ -81,7 +82,7 @@ class CompileState:
 
 
 def make_compile_state(optimizer, loss, metrics, loss_weights, device, jit_compile, precision, output_names,
-                       single_name=None, weighted_metrics=None, distribute="auto"):
+                       single_name=None, weighted_metrics=None, distribute="auto", sample_weight_mode=None):
     """Check ``compile``'s arguments and resolve them into a :class:`CompileState`.
 
     ``single_name``: a single-output model's output name, which a ``loss``/``metrics``
@@ -110,12 +111,14 @@ def make_compile_state(optimizer, loss, metrics, loss_weights, device, jit_compi
     weighted_specs = _metrics_per_output(
         _listify(single_weighted) if single_weighted is not weighted_metrics else weighted_metrics, output_names,
         "weighted_metrics")
+    modes = sample_weight_modes(sample_weight_mode, output_names or [single_name])
     device = resolve_device(device)
     state = CompileState(opt, resolved_losses, weights, metric_specs, device,
                          jit_compile=check_jit_compile(jit_compile, device), precision=precision,
                          output_names=output_names, loss_spec=loss, metrics_spec=metrics,
                          distribute=distribute)
     state.weighted_specs, state.weighted_spec = weighted_specs, weighted_metrics
+    state.sample_weight_modes = modes
     return state
 
 

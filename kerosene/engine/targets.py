@@ -8,6 +8,13 @@ Keras 2.2 ignores them)::
 
     targets = normalize_target_tensors([K.variable(y)], ['dense'])
     output_weights([None, w], ['a', 'b'], 2)   # [None, w]
+
+``compile(sample_weight_mode=...)`` (``None`` or ``'temporal'``; one for all outputs, a
+list or a dict by output name) says how each output's weights are shaped: ``(samples,)``
+or, with ``'temporal'``, ``(samples, timesteps)`` for a 3-D output. Arrays given to fit,
+evaluate and the ``*_on_batch`` methods are checked against it before any step::
+
+    sample_weight_modes({'a': None, 'b': 'temporal'}, ['a', 'b'])   # [None, 'temporal']
 """
 from __future__ import annotations
 
@@ -15,7 +22,10 @@ import warnings
 
 import torch
 
-__all__ = ["normalize_target_tensors", "fixed_targets", "output_weights"]
+__all__ = ["normalize_target_tensors", "fixed_targets", "output_weights", "sample_weight_modes",
+           "check_sample_weights"]
+
+SAMPLE_WEIGHT_MODES = (None, "temporal")
 
 
 def _is_placeholder(value):
@@ -82,3 +92,74 @@ def output_weights(sample_weight, output_names, count):
             raise ValueError(f"`sample_weight` has {len(sample_weight)} entries but the model has {count} outputs")
         return list(sample_weight)
     return [sample_weight] * count
+
+
+def sample_weight_modes(spec, names):
+    """compile(sample_weight_mode=...) as one mode per output (``None`` or ``'temporal'``)."""
+    if isinstance(spec, dict):
+        unknown = sorted(str(k) for k in spec if k not in names)
+        if unknown:
+            raise ValueError(f"`sample_weight_mode` names unknown outputs {unknown}; outputs: {names}")
+        missing = [n for n in names if n not in spec]
+        if missing:
+            raise ValueError(f"`sample_weight_mode` is a dict without an entry for the outputs {missing} (give "
+                             f"None for those); outputs: {names}")
+        modes = [spec[n] for n in names]
+    elif isinstance(spec, (list, tuple)):
+        if len(spec) != len(names):
+            raise ValueError(f"`sample_weight_mode` has {len(spec)} entries but the model has {len(names)} outputs "
+                             f"{names}; give one mode per output")
+        modes = list(spec)
+    else:
+        modes = [spec] * len(names)
+    for mode in modes:
+        if mode not in SAMPLE_WEIGHT_MODES:
+            raise ValueError(f"`sample_weight_mode` must be None or 'temporal' (per output), got {mode!r}")
+    return modes
+
+
+def _rank_and_shape(value):
+    shape = getattr(value, "shape", None)
+    return (len(shape), tuple(int(d) for d in shape)) if shape is not None else (None, None)
+
+
+def check_sample_weights(state, y, sample_weight):
+    """Keras 2's checks of the weight arrays against the targets and ``sample_weight_mode``:
+    'temporal' needs a target of rank 3 or more and 2-D weights; weights never have a higher
+    rank than their target, and their shape is the start of its shape (sample counts aside)."""
+    modes = getattr(state, "sample_weight_modes", None)
+    if state is None or modes is None or y is None:
+        return
+    names = state.output_names
+    try:
+        ys = [y] if names is None else [y.get(n) for n in names] if isinstance(y, dict) else list(y)
+    except TypeError:
+        return
+    if isinstance(sample_weight, dict):
+        sws = [sample_weight.get(n) for n in names or []] or [None]
+    elif isinstance(sample_weight, list):
+        sws = sample_weight
+    else:
+        sws = [sample_weight] * len(ys)
+    for i, (target, weights, mode) in enumerate(zip(ys, sws, modes)):
+        where = f" of output {names[i]!r}" if names else ""
+        y_rank, y_shape = _rank_and_shape(target)
+        w_rank, w_shape = _rank_and_shape(weights)
+        if y_rank is None:
+            continue
+        if mode == "temporal" and y_rank < 3:
+            raise ValueError(f"sample_weight_mode='temporal'{where} needs targets of rank 3 or more (samples, "
+                             f"timesteps, ...), got targets of shape {y_shape}; use None for per-sample weights")
+        if w_rank is None:
+            continue
+        if mode == "temporal" and w_rank != 2:
+            raise ValueError(f"sample_weight{where} has shape {w_shape}; with sample_weight_mode='temporal' give a "
+                             "2-D array (samples, timesteps)")
+        if w_rank > 1 and not (w_rank == 2 and w_shape[1] == 1) and y_rank < 3:
+            raise ValueError(f"sample_weight{where} has shape {w_shape} for targets of shape {y_shape}; give a "
+                             "1-D array (samples,), or 2-D (samples, timesteps) weights with "
+                             "compile(sample_weight_mode='temporal') and 3-D targets")
+        # the samples axis is left to the data's own cardinality check, which names every array
+        if w_rank > y_rank or (w_shape[1:] != (1,) and y_shape[1:w_rank] != w_shape[1:]):
+            raise ValueError(f"sample_weight{where} has shape {w_shape}, which does not fit targets of shape "
+                             f"{y_shape}: its shape must be the start of theirs")

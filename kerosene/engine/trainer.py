@@ -26,7 +26,7 @@ from .compile import (COMPILE_KWARGS_IGNORED, bind_optimizer, check_trainable_co
                       make_compile_state, metric_logs, model_device, output_key, prepare, stateful_metrics)
 from .input_checks import check_targets_given
 from .input_casts import cast_adapter_inputs, float_input_policy
-from .targets import fixed_targets, normalize_target_tensors, output_weights
+from .targets import check_sample_weights, fixed_targets, normalize_target_tensors, output_weights
 from .data import make_adapter, split_tail
 from .distributed import NULL_CONTEXT
 from .logs import EpochAggregator, to_floats
@@ -98,7 +98,7 @@ class Trainer:
         self._compile_state = make_compile_state(optimizer, loss, metrics, loss_weights, device, jit_compile,
                                                  precision, names, single_name=None if names else
                                                  self._single_output_name(), weighted_metrics=weighted_metrics,
-                                                 distribute=distribute)
+                                                 distribute=distribute, sample_weight_mode=kwargs.get("sample_weight_mode"))
         self._compile_state.target_tensors = targets
         if self.built:
             self.to(self._compile_state.device)
@@ -339,10 +339,8 @@ class Trainer:
                        return_dict=False):
         """One step on one batch; returns the loss (or ``[loss, metric...]``)."""
         require_compiled(self, "training")
-        batch = self._single_batch(x, fixed_targets(self._compile_state, y), sample_weight, class_weight)
+        batch = self._single_batch(x, fixed_targets(self._compile_state, y), sample_weight, class_weight, reset_metrics)
         check_trainable_consistency(self)
-        if reset_metrics:    # Keras 2.3: a stateful metric's value is then this batch's alone
-            self.reset_metrics()
         self.train()
         with loop.autocast(self)():
             logs = self.train_step(batch)
@@ -350,9 +348,7 @@ class Trainer:
 
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True, return_dict=False):
         require_compiled(self, "evaluating")
-        batch = self._single_batch(x, fixed_targets(self._compile_state, y), sample_weight)
-        if reset_metrics:
-            self.reset_metrics()
+        batch = self._single_batch(x, fixed_targets(self._compile_state, y), sample_weight, None, reset_metrics)
         was_training = self.training
         self.eval()
         with torch.no_grad():
@@ -377,9 +373,10 @@ class Trainer:
         return log_names(self._compile_state)
 
     # --- helpers of the single-batch and predict paths ------------------------------
-    def _make_adapter(self, x, *args, **kwargs):
+    def _make_adapter(self, x, y=None, sample_weight=None, **kwargs):
         """The adapter for ``x``, its integer/boolean inputs cast to floats where Keras 2 casts them."""
-        return cast_adapter_inputs(make_adapter(x, *args, **kwargs), float_input_policy(self))
+        check_sample_weights(self._compile_state, y, sample_weight)
+        return cast_adapter_inputs(make_adapter(x, y, sample_weight, **kwargs), float_input_policy(self))
 
     def _data_device(self):
         return self._compile_state.device if self._compile_state is not None else model_device(self)
@@ -394,7 +391,9 @@ class Trainer:
         if not self.built:
             self._build_from_sample(map_tensors(torch.Tensor.cpu, x))
 
-    def _single_batch(self, x, y, sample_weight, class_weight=None):
+    def _single_batch(self, x, y, sample_weight, class_weight=None, reset_metrics=False):
+        if reset_metrics:    # Keras 2.3: a stateful metric's value is then this batch's alone
+            self.reset_metrics()
         if class_weight is not None:
             sample_weight = class_weights_to_sample_weights(y, class_weight, sample_weight)
         adapter = self._make_adapter(x, y, sample_weight, batch_size=max(1, _rows(x)), shuffle=False,

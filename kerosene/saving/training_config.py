@@ -75,6 +75,7 @@ def training_config(model):
             "metrics": _serialize_item(state.metrics_spec, metrics, "metric"),
             "loss_weights": state.loss_weights if state.loss_weights is None else list(state.loss_weights),
             "weighted_metrics": _serialize_item(state.weighted_spec, metrics, "metric"),
+            "sample_weight_mode": _sample_weight_mode(state),
             "jit_compile": bool(state.jit_compile),
             "precision": state.precision,
         }
@@ -125,6 +126,14 @@ def make_optimizer(config, model, objects):
     return optimizers.deserialize(config, custom_objects=objects)
 
 
+def _sample_weight_mode(state):
+    """Keras 2's form: None, one mode for the single output, or a list of modes per output."""
+    modes = list(getattr(state, "sample_weight_modes", None) or [])
+    if not any(modes):
+        return None
+    return modes[0] if len(modes) == 1 else modes
+
+
 def compile_from_config(model, config, custom_objects=None):
     """``model.compile(...)`` with the settings :func:`training_config` saved."""
     objects = lookup_objects(custom_objects)
@@ -139,6 +148,6 @@ def compile_from_config(model, config, custom_objects=None):
         raise ValueError(f"Cannot restore the compile settings ({err}). Pass the custom loss, metric or "
                          "optimizer in custom_objects, or load with compile=False.") from None
     model.compile(optimizer=optimizer, loss=loss, metrics=metric_specs, loss_weights=config.get("loss_weights"),
-                  weighted_metrics=weighted_specs,
+                  weighted_metrics=weighted_specs, sample_weight_mode=config.get("sample_weight_mode"),
                   jit_compile=bool(config.get("jit_compile", False)), precision=config.get("precision"))
     return model
