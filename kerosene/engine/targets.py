@@ -23,7 +23,7 @@ import warnings
 import torch
 
 __all__ = ["normalize_target_tensors", "fixed_targets", "output_weights", "sample_weight_modes",
-           "check_sample_weights"]
+           "check_sample_weights", "masked_weights"]
 
 SAMPLE_WEIGHT_MODES = (None, "temporal")
 
@@ -163,3 +163,20 @@ def check_sample_weights(state, y, sample_weight):
         if w_rank > y_rank or (w_shape[1:] != (1,) and y_shape[1:w_rank] != w_shape[1:]):
             raise ValueError(f"sample_weight{where} has shape {w_shape}, which does not fit targets of shape "
                              f"{y_shape}: its shape must be the start of theirs")
+def masked_weights(sample_weight, y_pred):
+    """The sample weights of one output with the mask its model attached to ``y_pred`` applied
+    (Keras 2's weighted_masked_objective): masked steps weigh 0 and the rest ``1 / mean(mask)``,
+    so the loss is the mean over the unmasked steps. ``sample_weight`` as given without a mask."""
+    mask = getattr(y_pred, "_keras_mask", None) if isinstance(y_pred, torch.Tensor) else None
+    if mask is None:
+        return sample_weight
+    mask = mask.to(torch.float32)
+    weights = mask / mask.mean().clamp_min(torch.finfo(torch.float32).tiny)
+    if sample_weight is None:
+        return weights
+    sw = torch.as_tensor(sample_weight, dtype=torch.float32, device=mask.device)
+    if sw.dim() > mask.dim() and sw.shape[-1] == 1:
+        sw = sw.squeeze(-1)
+    while 0 < sw.dim() < mask.dim():
+        sw = sw.unsqueeze(-1)
+    return weights * sw

@@ -26,7 +26,7 @@ from .compile import (COMPILE_KWARGS_IGNORED, bind_optimizer, check_trainable_co
                       make_compile_state, metric_logs, model_device, output_key, prepare, stateful_metrics)
 from .input_checks import check_targets_given
 from .input_casts import cast_adapter_inputs, float_input_policy
-from .targets import check_sample_weights, fixed_targets, normalize_target_tensors, output_weights
+from .targets import check_sample_weights, fixed_targets, masked_weights, normalize_target_tensors, output_weights
 from .data import make_adapter, split_tail
 from .distributed import NULL_CONTEXT
 from .logs import EpochAggregator, to_floats
@@ -123,12 +123,14 @@ class Trainer:
         if len(losses) == 1:
             if losses[0] is None:
                 raise ValueError("compile() was given no loss; pass loss=... to train or evaluate")
-            total = losses[0](y, loss_dtype(y_pred), output_weights(sample_weight, None, 1)[0])
+            total = losses[0](y, loss_dtype(y_pred), masked_weights(output_weights(sample_weight, None, 1)[0], y_pred))
         else:
-            total, preds = 0.0, [loss_dtype(p) for p in per_output(y_pred, state.output_names)]
+            raw = per_output(y_pred, state.output_names)
+            total, preds = 0.0, [loss_dtype(p) for p in raw]
             ys = [None] * len(preds) if y is None else per_output(y, state.output_names)
             weights = state.loss_weights
-            sws = output_weights(sample_weight, state.output_names, len(losses))
+            sws = [masked_weights(w, p) for w, p in zip(output_weights(sample_weight, state.output_names, len(losses)),
+                                                         raw)]
             for i, loss_fn in enumerate(losses):
                 if loss_fn is None:
                     continue

@@ -23,6 +23,7 @@ from .pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, AvgP
                       MaxPool3D, MaxPooling1D, MaxPooling2D, MaxPooling3D)
 from .normalization import BatchNormalization, LayerNormalization
 from .embedding import Embedding
+from .masking import Masking
 from .recurrent import GRU, LSTM, SimpleRNN
 from .cudnn_recurrent import CuDNNGRU, CuDNNLSTM
 

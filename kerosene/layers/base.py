@@ -75,6 +75,8 @@ class Layer(LayerWeights, nn.Module):
     _checked_axis = -1
     # Keras 2.2: a layer that keeps state between calls (a stateful RNN, a stateful metric)
     stateful = False
+    # Keras 2: whether the layer passes an incoming mask on (compute_mask); those that do not refuse one.
+    supports_masking = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -292,7 +294,13 @@ class Layer(LayerWeights, nn.Module):
         return (batch,) + tuple(int(s) for s in out.shape[1:])
 
     def compute_mask(self, inputs, mask=None):
-        """The mask to pass on: by default the incoming one."""
+        """The mask to pass on (Keras 2): the incoming one when the layer ``supports_masking``;
+        a layer that does not refuses a mask with a TypeError."""
+        if not self.supports_masking:
+            if mask is not None and not (isinstance(mask, (list, tuple)) and all(m is None for m in mask)):
+                raise TypeError(f"Layer {self.name!r} ({type(self).__name__}) does not support masking, but was "
+                                "passed an input mask (from a Masking or Embedding(mask_zero=True) layer before it)")
+            return None
         return mask
 
     def add_update(self, updates, inputs=None):

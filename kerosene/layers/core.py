@@ -38,6 +38,8 @@ class Dense(Layer):
     [(3, 4), (4,)]
     """
 
+    supports_masking = True
+
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
@@ -92,6 +94,8 @@ class Activation(Layer):
     tensor([[0., 2.]])
     """
 
+    supports_masking = True
+
     _checked_axis = None
 
     def __init__(self, activation, **kwargs):
@@ -125,6 +129,8 @@ class Dropout(Layer):
     >>> layer(torch.ones(2, 3)).sum().item()
     6.0
     """
+
+    supports_masking = True
 
     _checked_axis = None
 
@@ -324,6 +330,12 @@ class Lambda(Layer):
 
     def call(self, inputs):
         return self.function(inputs, **self.arguments)
+
+    def compute_mask(self, inputs, mask=None):
+        """Keras 2: ``mask`` given to Lambda (a function of inputs and mask, or a fixed mask); else none."""
+        if callable(self.mask):
+            return self.mask(inputs, mask)
+        return self.mask
 
     def compute_output_shape(self, input_shape):
         input_shape = normalize_shape(input_shape)

@@ -23,7 +23,8 @@ Gates are ``i, f, c, o`` (LSTM) and ``z, r, h`` (GRU), as in Keras.
 import torch
 
 from .. import initializers
-from .recurrent import GRU, LSTM, _swap_rz
+from .recurrent import GRU, LSTM
+from .recurrent_weights import swap_rz as _swap_rz
 
 __all__ = ["CuDNNLSTM", "CuDNNGRU"]
 

@@ -43,6 +43,14 @@ def _broadcast_shape(a, b, name):
 class _Merge(Layer):
     _checked_axis = None
     _min_inputs = 2
+    supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        """A step is kept when every masked input keeps it (inputs without a mask keep all)."""
+        if mask is None:
+            return None
+        masks = [m for m in (mask if isinstance(mask, (list, tuple)) else [mask]) if m is not None]
+        return functools.reduce(torch.logical_and, masks) if masks else None
 
     def _check_inputs(self, shapes):
         if not isinstance(shapes, list) or len(shapes) < self._min_inputs:

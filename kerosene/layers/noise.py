@@ -16,6 +16,7 @@ __all__ = ["AlphaDropout", "GaussianNoise", "GaussianDropout", "SpatialDropout1D
 
 class _Noise(Layer):
     _checked_axis = None
+    supports_masking = True
 
     def compute_output_shape(self, input_shape):
         return normalize_shape(input_shape)

@@ -38,6 +38,8 @@ class BatchNormalization(Layer):
     torch.Size([8, 4])
     """
 
+    supports_masking = True
+
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones",
                  moving_mean_initializer="zeros", moving_variance_initializer="ones",
@@ -140,6 +142,8 @@ class LayerNormalization(Layer):
     >>> LayerNormalization()(torch.randn(2, 5, 8)).shape
     torch.Size([2, 5, 8])
     """
+
+    supports_masking = True
 
     _checked_axis = None
 

@@ -21,43 +21,17 @@ import torch.nn.functional as F
 from .. import activations, initializers
 from ._utils import (check_positive_int, check_rate, get_constraint, get_regularizer,
                      weight_options_config)
+from ..symbolic import is_symbolic
 from .base import Layer, normalize_shape
+from .recurrent_weights import (UnitForgetBias as _UnitForgetBias, gru_kernel_from_keras as _gru_kernel_from_keras,
+                                gru_kernel_to_keras as _gru_kernel_to_keras, identity_map as _identity_map,
+                                swap_rz as _swap_rz, transpose as _transpose)
 
 __all__ = ["SimpleRNN", "LSTM", "GRU"]
 
 # Weights passed to the fused kernel are not one flat cuDNN buffer; torch
 # then copies them per call (cheap next to the recurrence) and warns.
 warnings.filterwarnings("ignore", message="RNN module weights are not part of single")
-
-
-def _transpose(t):
-    return t.t()
-
-
-def _swap_rz(t, dim):
-    """Swap the first two of three gate blocks along ``dim`` (r,z,n <-> z,r,h)."""
-    a, b, c = t.chunk(3, dim)
-    return torch.cat([b, a, c], dim)
-
-
-def _gru_kernel_to_keras(t):
-    return _swap_rz(t, 0).t()
-
-
-def _gru_kernel_from_keras(t):
-    return _swap_rz(t.t(), 0)
-
-
-class _UnitForgetBias:
-    """LSTM bias: ``bias_initializer`` everywhere but ones on the forget gate."""
-
-    def __init__(self, base, units):
-        self.base, self.units = base, units
-
-    def __call__(self, shape, dtype=None):
-        u = self.units
-        return torch.cat([self.base((u,), dtype=dtype), torch.ones(u, dtype=dtype),
-                          self.base((2 * u,), dtype=dtype)])
 
 
 def _is(fn, *candidates):
@@ -125,7 +99,20 @@ class _RNN(Layer):
     def _bias_maps(self):
         return _identity_map, _identity_map
 
+    def __call__(self, inputs, *args, initial_state=None, **kwargs):
+        # Symbolic initial states are inputs of the call (as in Keras 2): the graph then
+        # resolves them like any input, and the saved config lists them in the node.
+        if initial_state is not None and is_symbolic(inputs) and not isinstance(inputs, list):
+            states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+            if is_symbolic(states):
+                return super().__call__([inputs] + states, *args, **kwargs)
+        if initial_state is not None:
+            kwargs["initial_state"] = initial_state
+        return super().__call__(inputs, *args, **kwargs)
+
     def build(self, input_shape):
+        if isinstance(input_shape, list):  # [inputs, *initial states]
+            input_shape = input_shape[0]
         if len(input_shape) != 3:
             raise ValueError(f"Layer {self.name!r} expects inputs of shape (batch, steps, "
                              f"features), got {input_shape}.")
@@ -178,11 +165,21 @@ class _RNN(Layer):
             return self._states
         return self._zero_states(x)
 
+    def compute_mask(self, inputs, mask=None):
+        """The sequence mask goes on with ``return_sequences`` only; the states carry none."""
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        out = mask if self.return_sequences else None
+        return [out] + [None] * self._n_states if self.return_state else out
+
     def reset_states(self, states=None):
         """Clear (or set) the carried states of a ``stateful`` layer."""
         self._states = None if states is None else [s.detach() for s in states]
 
     def call(self, inputs, mask=None, training=None, initial_state=None):
+        if isinstance(inputs, (list, tuple)):  # [inputs, *initial states] (a graph's call)
+            inputs, initial_state = inputs[0], list(inputs[1:])
+            mask = mask[0] if isinstance(mask, (list, tuple)) else mask
         if training is None:
             training = self.training
         x = inputs
@@ -238,6 +235,8 @@ class _RNN(Layer):
 
     def compute_output_shape(self, input_shape):
         input_shape = normalize_shape(input_shape)
+        if isinstance(input_shape, list):
+            input_shape = input_shape[0]
         batch = input_shape[0]
         out = (batch, input_shape[1], self.units) if self.return_sequences else (
             batch, self.units)
@@ -256,10 +255,6 @@ class _RNN(Layer):
             "unroll": self.unroll,
         })
         return config
-
-
-def _identity_map(t):
-    return t
 
 
 class SimpleRNN(_RNN):

@@ -56,6 +56,13 @@ class Bidirectional(Layer):
             if not sub.built:
                 sub.build(input_shape)
 
+    def compute_mask(self, inputs, mask=None):
+        """As the wrapped layer: the mask goes on with ``return_sequences`` only."""
+        out = mask if self.return_sequences else None
+        if self.return_state:
+            return [out] * (1 if self.merge_mode else 2) + [None] * (2 * getattr(self.forward_layer, "_n_states", 1))
+        return [out, out] if self.merge_mode is None else out
+
     def _merge(self, y, y_rev):
         mode = self.merge_mode
         if mode == "concat":
@@ -132,6 +139,8 @@ class TimeDistributed(Layer):
     torch.Size([2, 5, 8])
     """
 
+    supports_masking = True
+
     def __init__(self, layer, **kwargs):
         if not isinstance(layer, torch.nn.Module):
             raise ValueError(f"Argument 'layer' of TimeDistributed must be a layer, got "
@@ -146,7 +155,8 @@ class TimeDistributed(Layer):
         if isinstance(self.layer, Layer) and not self.layer.built:
             self.layer.build((input_shape[0],) + tuple(input_shape[2:]))
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
+        # The mask is passed on (compute_mask), not into the wrapped layer, which sees single steps.
         b, t = inputs.shape[0], inputs.shape[1]
         flat = inputs.reshape((b * t,) + tuple(inputs.shape[2:]))
         if training is not None and isinstance(self.layer, Layer) and "training" in (

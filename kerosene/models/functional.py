@@ -22,6 +22,7 @@ from torch import nn
 
 from .. import layers as layers_module
 from .._naming import layer_name
+from ..layers.masking import attach_mask, call_with_mask, makes_masks, output_mask
 from ..saving.config import layer_config
 from ..symbolic import as_keras_tensor, call_symbolic, is_symbolic, nodes_between, run_nodes
 from .model import Model  # the one circle: Model() with inputs/outputs makes a Functional
@@ -175,15 +176,44 @@ class Functional(Model):
             raise ValueError(f"Model {self.name!r} expects {n} inputs {self.input_names}, got one tensor")
         return [data]
 
-    def forward(self, *args, **kwargs):
+    _attaches_masks = True  # a model gives its outputs' masks on the output tensors (layers.masking)
+
+    def _makes_masks(self):
+        found = self.__dict__.get("_mask_check")
+        if found is None:
+            found = self.__dict__["_mask_check"] = makes_masks(self._graph_layers)
+        return found
+
+    def forward(self, *args, mask=None, **kwargs):
         values = {id(t): v for t, v in zip(self._inputs, self._bind_inputs(args))}
-        run_nodes(self._nodes, values)
-        results = [values[id(t)] for t in self._outputs]
+        if mask is None and not self._makes_masks():
+            run_nodes(self._nodes, values)
+            results = [values[id(t)] for t in self._outputs]
+        else:
+            results = self._run_masked(values, mask)
         if self._single_output:
             return results[0]
         if self._output_keys is not None:
             return dict(zip(self._output_keys, results))
         return results
+
+    def _run_masked(self, values, mask):
+        """The graph with Keras 2 masks: each call gets its inputs' masks, each output carries the
+        mask its layer passes on; the model's outputs carry theirs (what the loss reads)."""
+        given = mask if isinstance(mask, (list, tuple)) else [mask] * len(self._inputs)
+        masks = {id(t): m for t, m in zip(self._inputs, given)}
+        for node in self._nodes:
+            if isinstance(node.inputs, (list, tuple)):
+                arg, arg_mask = [values[id(t)] for t in node.inputs], [masks.get(id(t)) for t in node.inputs]
+            else:
+                arg, arg_mask = values[id(node.inputs)], masks.get(id(node.inputs))
+            out = call_with_mask(node.layer, arg, arg_mask, **node.kwargs)
+            out_mask = output_mask(node.layer, arg, arg_mask, out)
+            outs = list(out) if isinstance(out, (list, tuple)) else [out]
+            out_masks = list(out_mask) if isinstance(out_mask, (list, tuple)) else [out_mask] * len(outs)
+            for t, value, m in zip(node.outputs, outs, out_masks):
+                values[id(t)], masks[id(t)] = value, m
+        return [attach_mask(values[id(t)], masks.get(id(t))) for t in self._outputs]
 
     def check_input(self, x, samples=None):
         """A clear error when array inputs do not match the declared input shapes."""

@@ -7,6 +7,7 @@ from torch import nn
 from .._naming import layer_name
 from ..layers import Input, InputLayer
 from ..layers import deserialize as deserialize_layer
+from ..layers.masking import attach_mask, call_with_mask, makes_masks, output_mask
 from ..saving.config import layer_config
 from ..saving.registry import MODEL_CLASSES
 from ..symbolic import as_keras_tensor, call_symbolic
@@ -153,10 +154,26 @@ class Sequential(Model):
                 f"Input of model {self.name!r} is incompatible: expected shape {(None,) + expected}, "
                 f"got data of shape {(samples if samples is not None else x.shape[0],) + got}")
 
-    def forward(self, x):
+    _attaches_masks = True  # a model gives its output's mask on the output tensor (layers.masking)
+
+    def _makes_masks(self):
+        key = tuple(id(m) for m in self._stack)
+        cached = self.__dict__.get("_mask_check")
+        if cached is None or cached[0] != key:
+            cached = self.__dict__["_mask_check"] = (key, makes_masks(self._stack))
+        return cached[1]
+
+    def forward(self, x, mask=None):
+        if mask is None and not self._makes_masks():
+            for layer in self._stack:
+                x = layer(x)
+            return x
+        # Keras 2 masks: each layer gets the mask the one before passes on.
         for layer in self._stack:
-            x = layer(x)
-        return x
+            out = call_with_mask(layer, x, mask)
+            mask = output_mask(layer, x, mask, out)
+            x = out
+        return attach_mask(x, mask)
 
     def get_config(self):
         """Keras 2's ``{"name": ..., "layers": [{"class_name", "config"}...], "build_input_shape"}``
