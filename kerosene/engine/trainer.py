@@ -170,7 +170,8 @@ class Trainer:
             for i, name in enumerate(names or [None]):
                 pred = preds[i].detach() if isinstance(preds[i], torch.Tensor) else preds[i]
                 if name is not None and state.losses[i] is not None and len(state.losses) > 1:
-                    logs[output_key(name, "loss")] = state.losses[i](ys[i], pred, sws[i]).detach()
+                    logs[output_key(name, "loss")] = state.losses[i](ys[i], pred,
+                                                                     masked_weights(sws[i], preds[i])).detach()
                 logs.update(metric_logs(state, i, name, ys[i], pred, sws[i]))
         return logs
 

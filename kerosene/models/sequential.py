@@ -97,6 +97,7 @@ class Sequential(Model):
         elif len(self._stack) and shape is not None and hasattr(layer, "_set_input_check"):
             layer._set_input_check(None)  # Keras 2 ignores input_dim/input_shape after the first layer
         self._stack.append(layer)
+        self.__dict__.pop("_mask_check", None)
         if self._input_shape is not None:
             self._build_declared()
             self._symbolic_tensors()  # so layer.input/output exist from here on, as in Keras 2
@@ -107,6 +108,7 @@ class Sequential(Model):
             raise TypeError("There are no layers in the model to pop")
         layer = self._stack[-1]
         del self._stack[-1]
+        self.__dict__.pop("_mask_check", None)
         return layer
 
     def build(self, input_shape=None):
@@ -157,11 +159,10 @@ class Sequential(Model):
     _attaches_masks = True  # a model gives its output's mask on the output tensor (layers.masking)
 
     def _makes_masks(self):
-        key = tuple(id(m) for m in self._stack)
-        cached = self.__dict__.get("_mask_check")
-        if cached is None or cached[0] != key:
-            cached = self.__dict__["_mask_check"] = (key, makes_masks(self._stack))
-        return cached[1]
+        found = self.__dict__.get("_mask_check")  # cleared by add() and pop()
+        if found is None:
+            found = self.__dict__["_mask_check"] = makes_masks(self._stack)
+        return found
 
     def forward(self, x, mask=None):
         if mask is None and not self._makes_masks():

@@ -140,3 +140,27 @@ def test_lambda_mask_argument():
     assert L.Lambda(lambda t: t).compute_mask(torch.zeros(1, 2, 1), fixed) is None
     keep_first = L.Lambda(lambda t: t, mask=lambda inputs, mask: mask[:, :1])
     assert keep_first.compute_mask(None, fixed).tolist() == [[True]]
+
+
+def test_adding_a_mask_layer_after_a_call_turns_masks_on():
+    model = Sequential([L.Dense(3, input_shape=(5, 3), bias_initializer="zeros")])
+    x = torch.tensor(_padded())
+    assert mask_of(model(x)) is None
+    model.add(L.Masking(0.0))
+    assert mask_of(model(x)).tolist() == (x != 0).any(-1).tolist()
+
+
+def test_each_output_is_weighed_by_its_own_mask():
+    x = _padded()
+    inp = L.Input(shape=(5, 3))
+    masked = L.Dense(1, name="masked")(L.Masking(0.0)(inp))
+    plain = L.Dense(1, name="plain")(inp)
+    model = Model(inp, [masked, plain])
+    model.compile(loss="mse", optimizer="sgd")
+    y = [np.ones((4, 5, 1), "float32"), np.ones((4, 5, 1), "float32")]
+    pa, pb = model.predict(x)
+    mask = (x != 0).any(-1).astype("float32")
+    logs = model.evaluate(x, y, verbose=0, return_dict=True)
+    assert logs["masked_loss"] == pytest.approx(float(_masked_mse(pa, y[0], mask)), rel=1e-5)
+    assert logs["plain_loss"] == pytest.approx(float(((pb - y[1]) ** 2).mean()), rel=1e-5)
+    assert logs["loss"] == pytest.approx(logs["masked_loss"] + logs["plain_loss"], rel=1e-5)
