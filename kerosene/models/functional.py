@@ -24,6 +24,7 @@ from .. import layers as layers_module
 from .._naming import layer_name
 from ..layers.masking import attach_mask, call_with_mask, makes_masks, output_mask
 from ..saving.config import layer_config
+from ..saving.registry import MODEL_CLASSES
 from ..symbolic import as_keras_tensor, call_symbolic, is_symbolic, nodes_between, run_nodes
 from .model import Model  # the one circle: Model() with inputs/outputs makes a Functional
 
@@ -178,6 +179,12 @@ class Functional(Model):
 
     _attaches_masks = True  # a model gives its outputs' masks on the output tensors (layers.masking)
 
+    def __call__(self, *args, **kwargs):
+        # Called on symbolic tensors, the model is one layer of the new graph (Keras 2), not inlined.
+        if args and not isinstance(args[0], torch.Tensor) and is_symbolic(args[0]):
+            return call_symbolic(self, *args, **kwargs)
+        return nn.Module.__call__(self, *args, **kwargs)
+
     def _makes_masks(self):
         found = self.__dict__.get("_mask_check")
         if found is None:
@@ -283,6 +290,12 @@ class Functional(Model):
                 layer_cfg["function"] = _resolve_lambda(name, layer_cfg.pop("function"), layer_cfg.pop("module", None),
                                                         custom_objects, safe_mode)
                 made[name] = layers_module.Lambda.from_config(layer_cfg, custom_objects=custom_objects)
+                continue
+            nested = MODEL_CLASSES.find(spec["class_name"]) if spec["class_name"] in MODEL_CLASSES else None
+            if isinstance(nested, type) and issubclass(nested, Model):  # a model used as a layer
+                made[name] = (nested.from_config(layer_cfg, custom_objects=custom_objects, safe_mode=safe_mode)
+                              if issubclass(nested, Functional) else
+                              nested.from_config(layer_cfg, custom_objects=custom_objects))
                 continue
             made[name] = layers_module.deserialize({"class_name": spec["class_name"], "config": layer_cfg},
                                                    custom_objects=custom_objects)

@@ -10,7 +10,7 @@ from ..layers import deserialize as deserialize_layer
 from ..layers.masking import attach_mask, call_with_mask, makes_masks, output_mask
 from ..saving.config import layer_config
 from ..saving.registry import MODEL_CLASSES
-from ..symbolic import as_keras_tensor, call_symbolic
+from ..symbolic import as_keras_tensor, call_symbolic, is_symbolic
 from .model import Model
 
 __all__ = ["Sequential"]
@@ -157,6 +157,12 @@ class Sequential(Model):
                 f"got data of shape {(samples if samples is not None else x.shape[0],) + got}")
 
     _attaches_masks = True  # a model gives its output's mask on the output tensor (layers.masking)
+
+    def __call__(self, *args, **kwargs):
+        # Called on symbolic tensors, the model is one layer of the new graph (Keras 2), not inlined.
+        if args and not isinstance(args[0], torch.Tensor) and is_symbolic(args[0]):
+            return call_symbolic(self, *args, **kwargs)
+        return nn.Module.__call__(self, *args, **kwargs)
 
     def _makes_masks(self):
         found = self.__dict__.get("_mask_check")  # cleared by add() and pop()
