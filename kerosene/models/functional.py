@@ -179,11 +179,6 @@ class Functional(Model):
 
     _attaches_masks = True  # a model gives its outputs' masks on the output tensors (layers.masking)
 
-    def __call__(self, *args, **kwargs):
-        # Called on symbolic tensors, the model is one layer of the new graph (Keras 2), not inlined.
-        if args and not isinstance(args[0], torch.Tensor) and is_symbolic(args[0]):
-            return call_symbolic(self, *args, **kwargs)
-        return nn.Module.__call__(self, *args, **kwargs)
 
     def _makes_masks(self):
         found = self.__dict__.get("_mask_check")
@@ -192,6 +187,9 @@ class Functional(Model):
         return found
 
     def forward(self, *args, mask=None, **kwargs):
+        if args and not isinstance(args[0], torch.Tensor) and is_symbolic(args[0]):
+            # Called on symbolic tensors, the model is one layer of the new graph (Keras 2), not inlined.
+            return call_symbolic(self, *args, **kwargs)
         values = {id(t): v for t, v in zip(self._inputs, self._bind_inputs(args))}
         if mask is None and not self._makes_masks():
             run_nodes(self._nodes, values)

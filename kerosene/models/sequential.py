@@ -158,11 +158,6 @@ class Sequential(Model):
 
     _attaches_masks = True  # a model gives its output's mask on the output tensor (layers.masking)
 
-    def __call__(self, *args, **kwargs):
-        # Called on symbolic tensors, the model is one layer of the new graph (Keras 2), not inlined.
-        if args and not isinstance(args[0], torch.Tensor) and is_symbolic(args[0]):
-            return call_symbolic(self, *args, **kwargs)
-        return nn.Module.__call__(self, *args, **kwargs)
 
     def _makes_masks(self):
         found = self.__dict__.get("_mask_check")  # cleared by add() and pop()
@@ -171,6 +166,9 @@ class Sequential(Model):
         return found
 
     def forward(self, x, mask=None):
+        if not isinstance(x, torch.Tensor) and is_symbolic(x):
+            # Called on symbolic tensors, the model is one layer of the new graph (Keras 2), not inlined.
+            return call_symbolic(self, x)
         if mask is None and not self._makes_masks():
             for layer in self._stack:
                 x = layer(x)
