@@ -102,9 +102,14 @@ class _RNN(Layer):
     def __call__(self, inputs, *args, initial_state=None, **kwargs):
         # Symbolic initial states are inputs of the call (as in Keras 2): the graph then
         # resolves them like any input, and the saved config lists them in the node.
-        if initial_state is not None and is_symbolic(inputs) and not isinstance(inputs, list):
+        if initial_state is not None and not isinstance(inputs, list):
             states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
-            if is_symbolic(states):
+            symbolic = [is_symbolic(s) for s in states]
+            if any(symbolic) and not (all(symbolic) and is_symbolic(inputs)):
+                raise ValueError(f"Layer {self.name!r}: `initial_state` must be all symbolic tensors (Input() or "
+                                 "layer outputs) on symbolic inputs, or all tensors on tensor inputs; got "
+                                 f"{[type(s).__name__ for s in states]} on {type(inputs).__name__} inputs")
+            if any(symbolic):
                 return super().__call__([inputs] + states, *args, **kwargs)
         if initial_state is not None:
             kwargs["initial_state"] = initial_state

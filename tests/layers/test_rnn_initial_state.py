@@ -1,5 +1,6 @@
 """RNN ``initial_state`` given as symbolic tensors: inputs of the layer's call in the graph."""
 import numpy as np
+import pytest
 import torch
 
 from kerosene import layers as L
@@ -50,3 +51,17 @@ def test_symbolic_initial_state_trains():
     before = model.get_weights()
     model.train_on_batch([x, s], np.zeros((2, 6, 4), "float32"))
     assert any(np.abs(a - b).max() > 0 for a, b in zip(before, model.get_weights()))
+
+
+def test_initial_state_mixing_symbolic_and_real_tensors_is_refused():
+    seq, state = L.Input(shape=(6, 3)), L.Input(shape=(4,))
+    with pytest.raises(ValueError, match=r"`initial_state` must be all symbolic.*InputLayer.*Tensor"):
+        L.LSTM(4)(seq, initial_state=[state, torch.zeros(1, 4)])
+    with pytest.raises(ValueError, match=r"`initial_state` must be all symbolic"):
+        L.GRU(4)(torch.zeros(2, 6, 3), initial_state=[state])
+
+
+def test_wrong_number_of_symbolic_states_is_a_clear_error():
+    seq, state = L.Input(shape=(6, 3)), L.Input(shape=(4,))
+    with pytest.raises(ValueError, match=r"expects 2 initial state tensor\(s\), got 1"):
+        L.LSTM(4)(seq, initial_state=[state])
