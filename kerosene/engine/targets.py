@@ -22,8 +22,8 @@ import warnings
 
 import torch
 
-__all__ = ["normalize_target_tensors", "fixed_targets", "output_weights", "sample_weight_modes",
-           "check_sample_weights", "masked_weights"]
+__all__ = ["normalize_target_tensors", "fixed_targets", "targets_per_output", "output_weights",
+           "sample_weight_modes", "check_sample_weights", "masked_weights"]
 
 SAMPLE_WEIGHT_MODES = (None, "temporal")
 
@@ -74,6 +74,34 @@ def fixed_targets(state, y):
         raise ValueError("compile(target_tensors=...) mixes fixed tensors with placeholders/None; give a tensor "
                          "for every output, or placeholders and pass y")
     return targets[0] if state.output_names is None else list(targets)
+
+
+def targets_per_output(state, y):
+    """``y`` with one entry per output, where Keras 2's form lists only the outputs that have a loss.
+
+    In Keras 2 a model whose outputs do not all have a loss is given targets for those that
+    do: a list of them in output order, or one array when only one output has a loss. They
+    are spread here into one entry per output (None for an output without a loss). Any other
+    form is returned as given (a dict is keyed by output name already).
+    """
+    names = None if state is None else state.output_names
+    if not names or y is None or isinstance(y, dict):
+        return y
+    with_loss = [i for i, loss in enumerate(state.losses or []) if loss is not None]
+    if len(with_loss) in (0, len(names)):
+        return y
+    if isinstance(y, (list, tuple)):
+        if len(y) != len(with_loss):
+            return y  # one entry per output, or a length the data checks report
+        entries = list(y)
+    elif hasattr(y, "shape") and len(with_loss) == 1:
+        entries = [y]
+    else:
+        return y
+    full = [None] * len(names)
+    for i, entry in zip(with_loss, entries):
+        full[i] = entry
+    return full
 
 
 def output_weights(sample_weight, output_names, count):

@@ -24,9 +24,10 @@ from .arguments import (check_epochs, check_kwargs, check_validation_freq, check
                         class_weights_to_sample_weights, first_batch, unpack_validation)
 from .compile import (COMPILE_KWARGS_IGNORED, bind_optimizer, check_trainable_consistency, log_names, loss_dtype,
                       make_compile_state, metric_logs, model_device, output_key, prepare, stateful_metrics)
-from .input_checks import check_targets_given
+from .input_checks import check_data_keys, check_target_shapes, check_targets_given
 from .input_casts import cast_adapter_inputs, float_input_policy
-from .targets import check_sample_weights, fixed_targets, masked_weights, normalize_target_tensors, output_weights
+from .targets import (check_sample_weights, fixed_targets, masked_weights, normalize_target_tensors, output_weights,
+                      targets_per_output)
 from .data import make_adapter, split_tail
 from .distributed import NULL_CONTEXT
 from .logs import EpochAggregator, to_floats
@@ -168,6 +169,8 @@ class Trainer:
             ys, preds = ([y], [y_pred]) if names is None else (per_output(y, names), per_output(y_pred, names))
             sws = output_weights(sample_weight, names, len(preds))
             for i, name in enumerate(names or [None]):
+                if ys[i] is None:
+                    continue  # an output without a loss, given no target (Keras 2's form)
                 pred = preds[i].detach() if isinstance(preds[i], torch.Tensor) else preds[i]
                 if name is not None and state.losses[i] is not None and len(state.losses) > 1:
                     logs[output_key(name, "loss")] = state.losses[i](ys[i], pred,
@@ -258,6 +261,7 @@ class Trainer:
         sample = first_batch(adapter)
         check_targets_given(self, sample, "fit", Trainer.train_step)
         prepare(self, sample[0], sample[1], adapter.samples)
+        check_target_shapes(self, sample)
         check_trainable_consistency(self)
         dist.wrap_model(self)
 
@@ -308,6 +312,7 @@ class Trainer:
         sample = first_batch(adapter)
         check_targets_given(self, sample, "evaluate", Trainer.test_step)
         prepare(self, sample[0], sample[1], adapter.samples)
+        check_target_shapes(self, sample)
         names = log_names(self._compile_state)
         params = {"batch_size": batch_size, "steps": adapter.steps, "samples": adapter.samples,
                   "verbose": verbose, "metrics": names}
@@ -378,6 +383,8 @@ class Trainer:
     # --- helpers of the single-batch and predict paths ------------------------------
     def _make_adapter(self, x, y=None, sample_weight=None, **kwargs):
         """The adapter for ``x``, its integer/boolean inputs cast to floats where Keras 2 casts them."""
+        y = targets_per_output(self._compile_state, y)
+        check_data_keys(self, x, y)
         check_sample_weights(self._compile_state, y, sample_weight)
         return cast_adapter_inputs(make_adapter(x, y, sample_weight, **kwargs), float_input_policy(self))
 
