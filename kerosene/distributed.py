@@ -23,11 +23,11 @@ from __future__ import annotations
 import atexit
 import datetime
 import os
-import warnings
 
 import torch
 import torch.distributed as torch_dist
 
+from ._user_warning import warn_user
 from .engine.distribute_option import FSDP
 from .engine.distributed import DistributedContext
 from .engine.fsdp import FSDPContext
@@ -226,8 +226,8 @@ def _single_process(model, training):
     state = model._compile_state
     if training and state.distribute.kind == "fsdp" and not state.fsdp_notice_given:
         state.fsdp_notice_given = True
-        warnings.warn("distribute='fsdp' outside a torch.distributed launch: training as one process, unsharded",
-                      UserWarning, stacklevel=4)
+        warn_user("distribute='fsdp' outside a torch.distributed launch: training as one process, unsharded",
+                  UserWarning)
     return None
 
 

@@ -9,11 +9,10 @@ losses and metrics, the names the logs use, and getting a model ready for its fi
 """
 from __future__ import annotations
 
-import warnings
-
 import torch
 from torch import nn
 
+from .._user_warning import warn_user
 from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .. import optimizers
@@ -254,8 +253,8 @@ def bind_optimizer(model, compiling=False):
         state.bound_ids = {id(p) for p in trainable}
     elif not state.warned_no_trainable:
         state.warned_no_trainable = True
-        warnings.warn(f"Model {getattr(model, 'name', type(model).__name__)!r} has no trainable weights: fit and "
-                      "train_on_batch run it and compute the losses but change no weight", UserWarning, stacklevel=4)
+        warn_user(f"Model {getattr(model, 'name', type(model).__name__)!r} has no trainable weights: fit and "
+                  "train_on_batch run it and compute the losses but change no weight", UserWarning)
 
 
 def check_trainable_consistency(model):
@@ -265,8 +264,8 @@ def check_trainable_consistency(model):
     if state is None or state.bound_ids is None:
         return
     if {id(p) for p in model.parameters() if p.requires_grad} != state.bound_ids:
-        warnings.warn("Discrepancy between trainable weights and collected trainable weights, did you set "
-                      "`model.trainable` without calling `model.compile` after ?", UserWarning, stacklevel=4)
+        warn_user("Discrepancy between trainable weights and collected trainable weights, did you set "
+                  "`model.trainable` without calling `model.compile` after ?", UserWarning)
 
 
 def prepare(model, x_sample, y_sample=None, samples=None):

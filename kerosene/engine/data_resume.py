@@ -14,9 +14,9 @@ Example::
 """
 from __future__ import annotations
 
-import warnings
-
 import torch
+
+from .._user_warning import warn_user
 
 __all__ = ["fast_forward", "sequence_state", "restore_sequence", "warn_generator_resume"]
 
@@ -79,25 +79,25 @@ def restore_sequence(sequence, state, epochs_ended):
         sequence.load_state_dict(state["sequence"])
         return saved
     if "sequence" in state:
-        warnings.warn(f"The backup holds the state of the Sequence {name} but this {name} has no "
-                      "load_state_dict(); it starts from its initial state", RuntimeWarning, stacklevel=5)
+        warn_user(f"The backup holds the state of the Sequence {name} but this {name} has no "
+                  "load_state_dict(); it starts from its initial state", RuntimeWarning)
         return saved
     if not _shuffles(sequence) or saved <= epochs_ended:
         return saved
     for _ in range(saved - epochs_ended):
         sequence.on_epoch_end()
-    warnings.warn(
+    warn_user(
         f"The Sequence {name} changes in on_epoch_end but has no state_dict()/load_state_dict(): the resumed "
         f"run replayed its on_epoch_end {saved - epochs_ended} time(s) to catch up with the interrupted run. "
         "That is exact only when on_epoch_end draws no global random numbers; give the Sequence "
         "state_dict() and load_state_dict() (returning and taking its shuffled indices) for an exact resume",
-        RuntimeWarning, stacklevel=5)
+        RuntimeWarning)
     return saved
 
 
 def warn_generator_resume(consumed):
-    warnings.warn(
+    warn_user(
         "BackupAndRestore cannot save a Python generator's position: the resumed run reads and drops the "
         f"{consumed} batch(es) the interrupted run had taken from it, from the generator given now. That is exact "
         "only when this generator yields the same batches in the same order as the first one did (no global random "
-        "state); use a kerosene.utils.Sequence or a DataLoader for an exact resume", RuntimeWarning, stacklevel=5)
+        "state); use a kerosene.utils.Sequence or a DataLoader for an exact resume", RuntimeWarning)

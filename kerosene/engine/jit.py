@@ -47,10 +47,10 @@ from __future__ import annotations
 
 import logging
 import types
-import warnings
 
 import torch
 
+from .._user_warning import warn_user
 from ..utils.tree import flatten, map_tensors
 
 __all__ = ["JitSteps", "CompiledStep", "batch_rows", "check_jit_compile"]
@@ -139,9 +139,8 @@ class CompiledStep:
                 raise
             # fullgraph refuses a graph break while tracing, before anything ran: eager is safe.
             reason = str(error).strip().splitlines()[0]
-            warnings.warn(f"jit_compile: {getattr(self.eager, '__name__', 'the step')} breaks the graph ({reason}); "
-                          "a backward traced across a graph break trains wrongly on torch 2.13, so it runs "
-                          "eagerly", stacklevel=3)
+            warn_user(f"jit_compile: {getattr(self.eager, '__name__', 'the step')} breaks the graph ({reason}); "
+                      "a backward traced across a graph break trains wrongly on torch 2.13, so it runs eagerly")
             self.compiled = None
             return self.eager(batch)
         if self.cuda_graphs:  # the next replay overwrites the graph's outputs; logs are read later
@@ -180,18 +179,17 @@ class JitSteps:
         use_tensors = getattr(optimizer, "use_tensor_hyperparameters", None)
         sync = None
         if use_tensors is None:   # (why: the module docstring)
-            warnings.warn(f"jit_compile: the torch optimizer {type(optimizer).__name__} is not compiled, so "
-                          "train_step runs eagerly (test and predict steps are compiled); use a kerosene "
-                          "optimizer to compile the whole step", stacklevel=3)
+            warn_user(f"jit_compile: the torch optimizer {type(optimizer).__name__} is not compiled, so "
+                      "train_step runs eagerly (test and predict steps are compiled); use a kerosene "
+                      "optimizer to compile the whole step")
         elif model._compile_state.loss_scaler is not None:
-            warnings.warn("jit_compile: the float16 loss scaler (GradScaler) cannot be compiled, so train_step "
-                          "runs eagerly (test and predict steps are compiled); mixed_bfloat16 compiles whole",
-                          stacklevel=3)
+            warn_user("jit_compile: the float16 loss scaler (GradScaler) cannot be compiled, so train_step "
+                      "runs eagerly (test and predict steps are compiled); mixed_bfloat16 compiles whole")
         elif use_tensors():
             sync = optimizer.sync_hyperparameters
         elif optimizer.built:     # (unbuilt: the model has no trainable weights; nothing to update)
-            warnings.warn(f"jit_compile: {type(optimizer).__name__}'s update needs Python floats, so "
-                          "train_step runs eagerly (test and predict steps are compiled)", stacklevel=3)
+            warn_user(f"jit_compile: {type(optimizer).__name__}'s update needs Python floats, so "
+                      "train_step runs eagerly (test and predict steps are compiled)")
         if cuda_graphs:
             _mark_static(optimizer)
         self.train = (CompiledStep(model.train_step, before=sync, cuda_graphs=cuda_graphs, fullgraph=True)

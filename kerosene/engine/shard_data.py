@@ -11,10 +11,10 @@ Example::
 from __future__ import annotations
 
 import math
-import warnings
 
 from torch.utils.data import DataLoader, DistributedSampler, IterableDataset, RandomSampler, Sampler
 
+from .._user_warning import warn_user
 from .adapter_wrapper import WrappingAdapter
 from .data import ArrayAdapter, GeneratorAdapter, LoaderAdapter, SequenceAdapter
 
@@ -72,8 +72,8 @@ class ShardedArrayAdapter(WrappingAdapter):
             # Some rank would get no row at all, yet every rank must take part in each step.
             steps -= 1
             if rank == 0:
-                warnings.warn(f"The last {remainder} sample(s) are skipped each epoch: a final global batch "
-                              f"smaller than the {world} processes cannot be shared among them", stacklevel=3)
+                warn_user(f"The last {remainder} sample(s) are skipped each epoch: a final global batch "
+                          f"smaller than the {world} processes cannot be shared among them")
         self.global_steps = steps
         self.steps = steps if not evaluation else sum(1 for s in range(steps) if self._share(s)[1])
         self.step_fraction = 1.0 / world

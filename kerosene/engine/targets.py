@@ -18,9 +18,9 @@ evaluate and the ``*_on_batch`` methods are checked against it before any step::
 """
 from __future__ import annotations
 
-import warnings
-
 import torch
+
+from .._user_warning import warn_user
 
 __all__ = ["normalize_target_tensors", "fixed_targets", "targets_per_output", "output_weights",
            "sample_weight_modes", "check_sample_weights", "masked_weights"]
@@ -112,8 +112,8 @@ def output_weights(sample_weight, output_names, count):
         if unknown:
             # Keras 2.2 ignores such keys (its own tests key weights by placeholders); say so, as a
             # misspelt output name would otherwise silently train unweighted.
-            warnings.warn(f"`sample_weight` names unknown outputs {unknown}, which are ignored; outputs: "
-                          f"{output_names}", UserWarning, stacklevel=2)
+            warn_user(f"`sample_weight` names unknown outputs {unknown}, which are ignored; outputs: "
+                      f"{output_names}", UserWarning)
         return [sample_weight.get(name) for name in output_names or [None]]
     if isinstance(sample_weight, (list, tuple)):
         if len(sample_weight) != count:

@@ -11,11 +11,11 @@ Each public argument list is written here once; the loops are in :mod:`.loop`.
 """
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 import torch
 
+from .._user_warning import warn_user
 from .. import distributed, optimizers
 from ..errors import NotCompiledError
 from ..utils.tree import flatten, map_tensors, per_output
@@ -429,10 +429,10 @@ class Trainer:
         ``use_multiprocessing`` are accepted and change nothing.
         """
         if use_multiprocessing and workers > 1 and not any(c.__name__ == "Sequence" for c in type(generator).__mro__):
-            warnings.warn("fit_generator(use_multiprocessing=True, workers>1): kerosene reads a generator in "
-                          "this process, one batch at a time, so no worker runs (unlike a Keras Sequence, a "
-                          "generator cannot be shared safely); to load in parallel, use a torch DataLoader "
-                          "with num_workers", UserWarning, stacklevel=2)
+            warn_user("fit_generator(use_multiprocessing=True, workers>1): kerosene reads a generator in "
+                      "this process, one batch at a time, so no worker runs (unlike a Keras Sequence, a "
+                      "generator cannot be shared safely); to load in parallel, use a torch DataLoader "
+                      "with num_workers", UserWarning)
         return self.fit(generator, steps_per_epoch=steps_per_epoch, epochs=epochs, verbose=verbose,
                         callbacks=callbacks, validation_data=validation_data, validation_steps=validation_steps,
                         validation_freq=validation_freq, class_weight=class_weight, shuffle=shuffle,

@@ -15,10 +15,10 @@ Example::
 """
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 
+from .._user_warning import warn_user
 from .._naming import layer_name, to_snake_case
 from .errors import file_error
 from .keras2_conversion import preprocess_weights_for_loading
@@ -239,8 +239,8 @@ def match_weights(model, saved, path, by_name=False, skip_mismatch=False, reshap
             message = (f"Cannot load layer {layer_name(layer)!r} from {str(path)!r} (saved as {s.name!r}): "
                        f"{problem}")
             if skip_mismatch:
-                warnings.warn(f"Skipping loading of weights for layer {layer_name(layer)!r} due to mismatch in weights: "
-                              f"{message}; skipped (skip_mismatch=True)", WeightsSkippedWarning, stacklevel=4)
+                warn_user(f"Skipping loading of weights for layer {layer_name(layer)!r} due to mismatch in weights: "
+                          f"{message}; skipped (skip_mismatch=True)", WeightsSkippedWarning)
                 continue
             raise ValueError(message + ". Pass skip_mismatch=True to skip such layers.")
         plan.append((layer, s.arrays))

@@ -1,0 +1,66 @@
+"""Engine warnings point at the user's line (this file), not at the kerosene frame that noticed."""
+import warnings
+
+import numpy as np
+import pytest
+
+from kerosene.layers import Activation, Dense, Input
+from kerosene.models import Model, Sequential
+
+X = np.random.RandomState(0).rand(8, 4).astype("float32")
+Y = np.random.RandomState(1).rand(8, 1).astype("float32")
+
+
+def two_outputs():
+    a = Input((4,), name="a")
+    m = Model(a, [Dense(1, name="o1")(a), Dense(1, name="o2")(a)])
+    m.compile("sgd", "mse")
+    return m
+
+
+def no_weights():
+    m = Sequential([Activation("relu", input_shape=(4,))])
+    m.compile("sgd", "mse")
+    return m
+
+
+def fsdp_alone():
+    m = Sequential([Dense(1, input_shape=(4,))])
+    m.compile("sgd", "mse", distribute="fsdp")
+    return m
+
+
+def batches():
+    while True:
+        yield X, Y
+
+
+def skip_mismatch(tmp_path):
+    small = Sequential([Dense(2, input_shape=(4,), name="d")])
+    small.save_weights(str(tmp_path / "w.h5"))
+    big = Sequential([Dense(3, input_shape=(4,), name="d")])
+    big.load_weights(str(tmp_path / "w.h5"), by_name=True, skip_mismatch=True)
+
+
+def plain():
+    m = Sequential([Dense(1, input_shape=(4,))])
+    m.compile("sgd", "mse")
+    return m
+
+
+@pytest.mark.parametrize("text, action", [
+    ("names unknown outputs", lambda tmp: two_outputs().fit(X, [Y, Y], sample_weight={"o1": np.ones(8), "o3": np.ones(8)},
+                                                            verbose=0)),
+    ("has no trainable weights", lambda tmp: no_weights().fit(X, X, verbose=0)),
+    ("outside a torch.distributed launch", lambda tmp: fsdp_alone().fit(X, Y, verbose=0)),
+    ("kerosene reads a generator in this process", lambda tmp: plain().fit_generator(
+        batches(), steps_per_epoch=1, verbose=0, workers=2, use_multiprocessing=True)),
+    ("Skipping loading of weights", skip_mismatch),
+], ids=["sample_weight-keys", "no-trainable", "fsdp-alone", "fit_generator-workers", "skip_mismatch"])
+def test_engine_warnings_name_this_file(text, action, tmp_path):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        action(tmp_path)
+    ours = [w for w in caught if text in str(w.message)]
+    assert ours, [str(w.message) for w in caught]
+    assert {w.filename for w in ours} == {__file__}, [(w.filename, w.lineno) for w in ours]
