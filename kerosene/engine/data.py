@@ -119,10 +119,9 @@ class GeneratorAdapter(DataAdapter):
         return _to_device(x, self.device), _to_device(y, self.device), _to_device(sw, self.device)
 
     def _next(self):
+        batch = self._peeked.pop() if self._peeked else next(self.iterator)
         self.consumed += 1
-        if self._peeked:
-            return self._peeked.pop()
-        return next(self.iterator)
+        return batch
 
     def state_dict(self):
         return {"consumed": self.consumed}
@@ -135,8 +134,15 @@ class GeneratorAdapter(DataAdapter):
     def epoch_batches(self, epoch, start_step=0, positioned=None):
         step = start_step
         skip, self._skip = max(self._skip, 0), 0
-        for _ in range(skip):
-            self._next()
+        for skipped in range(skip):
+            try:
+                self._next()
+            except StopIteration:
+                raise ValueError(
+                    f"The generator ran out after {skipped} batch(es) while the resumed run was dropping the {skip} "
+                    f"the interrupted run had used (to resume at step {start_step} of steps_per_epoch="
+                    f"{self.steps}, epoch {epoch + 1}); pass a generator that yields at least as many batches as "
+                    "the first run read") from None
         if positioned is not None:
             positioned()
         while self.steps is None or step < self.steps:
@@ -145,8 +151,8 @@ class GeneratorAdapter(DataAdapter):
             except StopIteration:
                 if self.steps is not None and step < self.steps:
                     raise ValueError(
-                        f"The generator ran out of data after {step} steps but steps_per_epoch="
-                        f"{self.steps}; make it loop forever or lower steps_per_epoch") from None
+                        f"The generator ran out after {step} of steps_per_epoch={self.steps} steps (epoch "
+                        f"{epoch + 1}); make it loop forever or lower steps_per_epoch") from None
                 return
             x, y, sw = _batch_tuple(batch, "The generator")
             step += 1
