@@ -13,7 +13,7 @@ from ..saving.atomic import check_destination
 from ..saving.sharded_weights import is_sharded
 from .base import Callback
 from .._log_keys import AliasedLogs, resolve_log_key
-from .monitor import improvement_op, read_monitor, resolve_mode, validate_mode
+from .monitor import close_log_key, improvement_op, misspelt_monitor_error, read_monitor, resolve_mode, validate_mode
 
 __all__ = ["ModelCheckpoint"]
 
@@ -50,6 +50,14 @@ class ModelCheckpoint(Callback):
     folders are created as needed. Whole models go to ``.h5``/``.hdf5`` or Keras 3's ``.keras``
     archive; weights alone (``save_weights_only=True``) to ``.h5``/``.hdf5`` (Keras 2's layout),
     ``.weights.h5`` (Keras 3's) or ``.pt``/``.pth``. Every write is atomic.
+
+    A ``monitor`` the logs lack (with ``save_best_only``): ``val_acc`` and ``val_accuracy`` (and Keras 2's other
+    short names) find the same entry. A name no compiled metric logs is said at train begin,
+    since another callback may still write it. If it is still absent at the end of the
+    first epoch and looks like a misspelt logged key (``'vall_loss'``, ``'los'``), that is a
+    ``ValueError``; any other absent name (``val_loss`` without validation, say) is skipped
+    with Keras 2's warning each epoch, and a ``val_*`` name logged only on validation
+    epochs (``validation_freq`` > 1) skips the others quietly.
 
     Example (the Keras spec's)::
 
@@ -113,6 +121,7 @@ class ModelCheckpoint(Callback):
         self.epochs_since_last_save = 0
         self._batches_seen_since_last_saving = 0
         self._current_epoch = 0
+        self._monitor_never = self._monitor_read = False
         self.last_saved_path = None
 
     def _initial_best(self):
@@ -130,6 +139,7 @@ class ModelCheckpoint(Callback):
         else:
             check_destination(self.filepath, "ModelCheckpoint `filepath`")
         names = list((self.params or {}).get("metrics") or [])
+        self._monitor_never, self._monitor_read = False, False
         if not names:
             return
         known = set(names) | {"epoch"} | ({"batch"} if self.save_freq != "epoch" else set())
@@ -140,8 +150,12 @@ class ModelCheckpoint(Callback):
                 f"this run never logs; available keys: epoch{', batch' if self.save_freq != 'epoch' else ''}, "
                 f"{', '.join(names)}")
         if self.save_best_only and resolve_log_key(self.monitor, names) is None:
+            self._monitor_never = True
+            close = close_log_key(self.monitor, names, self.params)
+            then = (f"did you mean {close!r}? Unless a callback logs {self.monitor!r}, the end of the first epoch "
+                    "raises an error" if close else "no checkpoint will be saved")
             warn_user(f"ModelCheckpoint monitors {self.monitor!r}, which this run never logs (available: "
-                      f"{', '.join(names)}); no checkpoint will be saved", RuntimeWarning)
+                      f"{', '.join(names)}); {then}", RuntimeWarning)
 
     # --- hooks ----------------------------------------------------------------------
     def on_epoch_begin(self, epoch, logs=None):
@@ -182,7 +196,14 @@ class ModelCheckpoint(Callback):
         logs = logs or {}
         if self.save_best_only:
             current = read_monitor(logs, self.monitor)
+            first = batch is None and not self._monitor_read
+            if batch is None:
+                self._monitor_read = True
             if current is None:
+                error = misspelt_monitor_error(self.monitor, logs, self.params, "ModelCheckpoint") \
+                    if first and self._monitor_never else None
+                if error is not None:
+                    raise error
                 warn_user(f"Can save best model only with {self.monitor} available, skipping.",
                           RuntimeWarning)
                 return

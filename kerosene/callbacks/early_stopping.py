@@ -8,7 +8,8 @@ import numpy as np
 from .. import distributed
 from .base import Callback
 from .monitor import (Improvement, check_monitor_name, check_non_negative_int, check_number,
-                      monitor_presence, read_monitor, resolve_mode, warn_monitor_missing)
+                      misspelt_monitor_error, monitor_presence, read_monitor, resolve_mode,
+                      warn_monitor_missing)
 
 __all__ = ["EarlyStopping"]
 
@@ -32,6 +33,14 @@ class EarlyStopping(Callback):
     error/interrupt ended it (Keras 2 restored only when EarlyStopping itself stopped).
     It works with any model that has ``get_weights``/``set_weights``. The best epoch is the one with the best monitored value, even when that
     value never beat ``baseline``.
+
+    A ``monitor`` the logs lack: ``val_acc`` and ``val_accuracy`` (and Keras 2's other
+    short names) find the same entry. A name no compiled metric logs is said at train begin,
+    since another callback may still write it. If it is still absent at the end of the
+    first epoch and looks like a misspelt logged key (``'vall_loss'``, ``'los'``), that is a
+    ``ValueError``; any other absent name (``val_loss`` without validation, say) is skipped
+    with Keras 2's warning each epoch, and a ``val_*`` name logged only on validation
+    epochs (``validation_freq`` > 1) skips the others quietly.
 
     ``stopped_epoch`` (0-based, 0 when it did not stop training), ``best``, ``wait`` and
     ``best_epoch`` are readable; :meth:`state_dict` holds them and the best weights so
@@ -60,6 +69,7 @@ class EarlyStopping(Callback):
         self.start_from_epoch = check_non_negative_int("start_from_epoch", start_from_epoch, owner)
         self._improves = Improvement(self.mode, self.min_delta)
         self._presence = "unknown"
+        self._monitor_read = False
         self._reset()
 
     def _reset(self):
@@ -76,12 +86,18 @@ class EarlyStopping(Callback):
     def on_train_begin(self, logs=None):
         self._reset()
         self._presence = monitor_presence(self.monitor, self.params, "EarlyStopping")
+        self._monitor_read = False
 
     def on_epoch_end(self, epoch, logs=None):
         if epoch < self.start_from_epoch:
             return
         current = read_monitor(logs, self.monitor)
+        first, self._monitor_read = not self._monitor_read, True
         if current is None:
+            error = misspelt_monitor_error(self.monitor, logs, self.params, "EarlyStopping") \
+                if first and self._presence == "never" else None
+            if error is not None:
+                raise error
             warn_monitor_missing("Early stopping", self.monitor, logs, self._presence)
             return
         if self._improves(current, self._best_seen):

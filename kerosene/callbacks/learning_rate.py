@@ -17,7 +17,8 @@ from .._user_warning import warn_user
 from .. import distributed
 from .base import Callback
 from .monitor import (Improvement, check_monitor_name, check_non_negative_int, check_number,
-                      monitor_presence, read_monitor, resolve_mode, warn_monitor_missing)
+                      misspelt_monitor_error, monitor_presence, read_monitor, resolve_mode,
+                      warn_monitor_missing)
 
 __all__ = ["ReduceLROnPlateau", "LearningRateScheduler", "get_learning_rate", "set_learning_rate"]
 
@@ -119,6 +120,14 @@ class ReduceLROnPlateau(Callback):
 
     ``state_dict()`` holds ``wait``, ``cooldown_counter`` and ``best``.
 
+    A ``monitor`` the logs lack: ``val_acc`` and ``val_accuracy`` (and Keras 2's other
+    short names) find the same entry. A name no compiled metric logs is said at train begin,
+    since another callback may still write it. If it is still absent at the end of the
+    first epoch and looks like a misspelt logged key (``'vall_loss'``, ``'los'``), that is a
+    ``ValueError``; any other absent name (``val_loss`` without validation, say) is skipped
+    with Keras 2's warning each epoch, and a ``val_*`` name logged only on validation
+    epochs (``validation_freq`` > 1) skips the others quietly.
+
     Example::
 
         reduce_lr = ReduceLROnPlateau(monitor='val_loss', factor=0.2, patience=5, min_lr=0.001)
@@ -150,6 +159,7 @@ class ReduceLROnPlateau(Callback):
         self.min_lr = check_number("min_lr", min_lr, owner, low=0.0)
         self._improves = Improvement(self.mode, self.min_delta)
         self._presence = "unknown"
+        self._monitor_read = False
         self._reset()
 
     def _reset(self):
@@ -164,6 +174,7 @@ class ReduceLROnPlateau(Callback):
         _optimizer_of(self.model, "ReduceLROnPlateau")
         self._reset()
         self._presence = monitor_presence(self.monitor, self.params, "ReduceLROnPlateau")
+        self._monitor_read = False
         warn_on_rival_lr_setters(self)
 
     def lr_setting_time(self):
@@ -177,7 +188,12 @@ class ReduceLROnPlateau(Callback):
             logs["lr"] = rate
             logs["learning_rate"] = rate
         current = read_monitor(logs, self.monitor)
+        first, self._monitor_read = not self._monitor_read, True
         if current is None:
+            error = misspelt_monitor_error(self.monitor, logs, self.params, "ReduceLROnPlateau") \
+                if first and self._presence == "never" else None
+            if error is not None:
+                raise error
             warn_monitor_missing("Learning rate reduction is", self.monitor, logs, self._presence)
             return
         if self.in_cooldown():

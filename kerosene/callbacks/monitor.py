@@ -7,6 +7,7 @@ all call :func:`resolve_mode`, so they always agree.
 """
 from __future__ import annotations
 
+import difflib
 import operator
 
 from .._user_warning import warn_user
@@ -14,7 +15,8 @@ from ..metrics import direction_of
 from .._log_keys import resolve_log_key
 
 __all__ = ["resolve_mode", "improvement_op", "check_monitor", "MODES", "monitor_presence", "read_monitor",
-           "check_non_negative_int", "check_number", "check_monitor_name", "Improvement"]
+           "check_non_negative_int", "check_number", "check_monitor_name", "Improvement", "close_log_key",
+           "misspelt_monitor_error"]
 
 MODES = ("auto", "min", "max")
 
@@ -51,11 +53,43 @@ def check_monitor(monitor, params, owner):
     """Warn at train begin when ``monitor`` is not among the keys the logs can hold."""
     names = list((params or {}).get("metrics") or [])
     if names and resolve_log_key(monitor, names) is None:
-        warn_user(
-            f"{owner} monitors {monitor!r}, which this run never logs (available: {', '.join(names)}); "
-            "it will be skipped on every epoch", RuntimeWarning)
+        close = close_log_key(monitor, names, params)
+        then = (f"did you mean {close!r}? Unless a callback logs {monitor!r}, the end of the first epoch raises "
+                "an error" if close else "it will be skipped on every epoch")
+        warn_user(f"{owner} monitors {monitor!r}, which this run never logs (available: {', '.join(names)}); "
+                  f"{then}", RuntimeWarning)
         return False
     return True
+
+
+def close_log_key(monitor, keys, params):
+    """The key of ``keys`` that ``monitor`` looks like a misspelling of (``'vall_loss'`` for
+    ``'val_loss'``), or None. A ``val_*`` monitor in a run without validation is no misspelling:
+    Keras 2 only warns that it is missing."""
+    if monitor.startswith("val_") and not (params or {}).get("do_validation"):
+        return None
+    close = difflib.get_close_matches(monitor, sorted(set(keys)), n=1, cutoff=0.8)
+    return close[0] if close else None
+
+
+def misspelt_monitor_error(monitor, logs, params, owner):
+    """The error for a monitor missing from the first epoch's logs that looks like a misspelt
+    logged key, or None (then the callback warns and skips the epoch, as Keras 2 does).
+
+    The rule the monitor callbacks share: a monitor that ``params['metrics']`` does not hold
+    may still be written by another callback, so nothing is decided at ``on_train_begin``
+    (a warning says what will happen). At the first epoch end, a monitor still absent whose
+    name is close to a key the run logs is an error; any other absent monitor keeps Keras 2's
+    warning on each epoch. A monitor logged only on some epochs (``val_*`` with
+    ``validation_freq`` > 1) is never an error.
+    """
+    keys = set(logs or {}) | set((params or {}).get("metrics") or [])
+    close = close_log_key(monitor, keys, params)
+    if close is None:
+        return None
+    return ValueError(
+        f"{owner} monitors {monitor!r}, which the first epoch did not log; did you mean {close!r}? "
+        f"The epoch logged: {', '.join(sorted(logs or {}))}")
 
 
 # --- shared by EarlyStopping and ReduceLROnPlateau (and usable by any monitor callback) ----
