@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import collections.abc
 import csv
-import io
 import os
 
 import numpy as np

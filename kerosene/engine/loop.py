@@ -24,7 +24,6 @@ from ..callbacks.base_logger import BaseLogger
 from ..callbacks.history import History
 from ..callbacks.progbar import ProgbarLogger
 from ..utils.progbar import Progbar
-from ..utils.tree import flatten
 from .arguments import validation_due
 from .compile import stateful_metrics
 from .jit import batch_rows

@@ -15,7 +15,6 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .._user_warning import warn_user
 from .. import distributed, optimizers
 from ..errors import NotCompiledError
 from ..utils.tree import flatten, map_tensors, per_output
@@ -30,6 +29,7 @@ from .targets import (check_sample_weights, fixed_targets, masked_weights, norma
                       targets_per_output)
 from .data import make_adapter, split_tail
 from .distributed import NULL_CONTEXT
+from .keras2_names import Keras2TrainingNames
 from .logs import EpochAggregator, to_floats
 from .run import RunState
 
@@ -42,7 +42,7 @@ def require_compiled(model, what):
             f"You must compile your model before {what}: call model.compile(optimizer=..., loss=...) first")
 
 
-class Trainer:
+class Trainer(Keras2TrainingNames):
     """Keras's training API; mix it in before ``torch.nn.Module``.
 
     Example::
@@ -418,44 +418,6 @@ class Trainer:
             return values
         ordered = [values[n] for n in log_names(self._compile_state) if n in values]
         return ordered[0] if len(ordered) == 1 else ordered
-
-    # --- Keras 2 names --------------------------------------------------------------
-    def fit_generator(self, generator, steps_per_epoch=None, epochs=1, verbose=1, callbacks=None,
-                      validation_data=None, validation_steps=None, validation_freq=1, class_weight=None,
-                      max_queue_size=10, workers=1, use_multiprocessing=False, shuffle=True, initial_epoch=0):
-        """Keras 2's generator training: the same as ``fit(generator, ...)``.
-
-        The generator is read in this process, one batch at a time: ``workers`` and
-        ``use_multiprocessing`` are accepted and change nothing.
-        """
-        if use_multiprocessing and workers > 1 and not any(c.__name__ == "Sequence" for c in type(generator).__mro__):
-            warn_user("fit_generator(use_multiprocessing=True, workers>1): kerosene reads a generator in "
-                      "this process, one batch at a time, so no worker runs (unlike a Keras Sequence, a "
-                      "generator cannot be shared safely); to load in parallel, use a torch DataLoader "
-                      "with num_workers", UserWarning)
-        return self.fit(generator, steps_per_epoch=steps_per_epoch, epochs=epochs, verbose=verbose,
-                        callbacks=callbacks, validation_data=validation_data, validation_steps=validation_steps,
-                        validation_freq=validation_freq, class_weight=class_weight, shuffle=shuffle,
-                        initial_epoch=initial_epoch)
-
-    def evaluate_generator(self, generator, steps=None, callbacks=None, max_queue_size=10, workers=1,
-                           use_multiprocessing=False, verbose=0):
-        return self.evaluate(generator, steps=steps, callbacks=callbacks, verbose=verbose)
-
-    def predict_generator(self, generator, steps=None, callbacks=None, max_queue_size=10, workers=1,
-                          use_multiprocessing=False, verbose=0):
-        return self.predict(generator, steps=steps, callbacks=callbacks, verbose=verbose)
-
-    def predict_proba(self, x, batch_size=32, verbose=0):
-        """Keras 2 Sequential: the predicted probabilities (the same as ``predict``)."""
-        return self.predict(x, batch_size=batch_size, verbose=verbose)
-
-    def predict_classes(self, x, batch_size=32, verbose=0):
-        """Keras 2 Sequential: class indices (argmax, or a 0.5 threshold for one output unit)."""
-        proba = self.predict(x, batch_size=batch_size, verbose=verbose)
-        if proba.shape[-1] > 1:
-            return proba.argmax(axis=-1)
-        return (proba > 0.5).astype("int32")
 
 
 def _rows(x):

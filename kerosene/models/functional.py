@@ -277,7 +277,7 @@ class Functional(Model):
         ``safe_mode=False`` it may instead be imported from the module it was saved from.
         """
         custom_objects = dict(custom_objects or {})
-        made, calls = {}, {}
+        made = {}
         for spec in config["layers"]:
             name = spec.get("name") or spec["config"]["name"]
             layer_cfg = dict(spec.get("config") or {})
