@@ -14,7 +14,6 @@ import torch
 
 from ..losses.classes import SparseCategoricalCrossentropy, _Builtin
 from ..utils.tree import per_output
-from .targets import output_weights
 
 __all__ = ["check_targets_given", "check_data_keys", "check_target_shapes"]
 
@@ -99,8 +98,8 @@ def check_target_shapes(model, sample):
 
     Only outputs trained with a built-in loss are checked, against the output shape the model
     declares: a sparse crossentropy expects one class index per sample (``(N,)`` or ``(N, 1)``),
-    every other built-in loss the output's own shape (``(N,)`` counts as ``(N, 1)``). A sample
-    weight must match the leading axes of its target: ``(N,)``, or ``(N, T)`` per time step.
+    every other built-in loss the output's own shape (``(N,)`` counts as ``(N, 1)``). Sample
+    weights are checked against the targets by ``targets.check_sample_weights``.
     """
     _, y, sample_weight = sample
     state = getattr(model, "_compile_state", None)
@@ -113,7 +112,6 @@ def check_target_shapes(model, sample):
     except (KeyError, TypeError):
         return  # a structure check_data_keys or the step reports
     shapes = _output_shapes(model, count)
-    weights = output_weights(sample_weight, names, count)
     for i, loss in enumerate(state.losses):
         target = ys[i] if i < len(ys) else None
         if not isinstance(target, torch.Tensor):
@@ -124,10 +122,6 @@ def check_target_shapes(model, sample):
         if shapes is not None and isinstance(loss, _Builtin):
             _check_target(loss, shapes[i], target_shape, tuple(target.shape), _argument("y", i, names),
                           _output_label(model, names, i))
-        weight = weights[i] if i < len(weights) else None
-        if isinstance(weight, torch.Tensor) and weight.dim() > 0:
-            _check_weight(weight, target_shape, tuple(target.shape), _argument("sample_weight", i, names),
-                          _argument("y", i, names))
 
 
 def _output_label(model, names, i):
@@ -151,15 +145,6 @@ def _check_target(loss, output_shape, target_shape, given_shape, argument, outpu
             f"Error when checking target: {argument} holds targets of shape {_show(given_shape[1:])} per sample, "
             f"but output {output} with loss {loss.name!r} expects {kind} {_show(expected)} per sample "
             f"(output shape {_show(output_shape)})")
-
-
-def _check_weight(weight, target_shape, given_shape, argument, target_argument):
-    shape = tuple(weight.shape)
-    if len(shape) > len(target_shape) or target_shape[:len(shape)] != shape:
-        raise ValueError(
-            f"{argument} has shape {_show(shape[1:])} per sample, which cannot weight {target_argument} of shape "
-            f"{_show(given_shape[1:])} per sample: accepted are one weight per sample (shape (N,)) or one per "
-            f"sample and time step (shape (N, T): the leading axes of the targets)")
 
 
 def _show(shape):

@@ -66,8 +66,8 @@ def test_sample_weight_that_cannot_weight_the_targets():
     m = dense_model(10, "categorical_crossentropy")
     m.predict(X[:1])
     before = weights(m)
-    with pytest.raises(ValueError, match=r"`sample_weight` has shape \(2,\) per sample, which cannot weight `y` of "
-                                         r"shape \(10,\) per sample: accepted are one weight per sample"):
+    with pytest.raises(ValueError, match=r"sample_weight has shape \(12, 2\) for targets of shape \(12, 10\); give a "
+                                         r"1-D array \(samples,\)"):
         m.fit(X, np.eye(10, dtype="float32")[np.arange(12) % 10], sample_weight=np.ones((12, 2)), verbose=0)
     assert_untouched(m, before)
     m.fit(X, np.eye(10, dtype="float32")[np.arange(12) % 10], sample_weight=np.ones((12, 1)), verbose=0)
