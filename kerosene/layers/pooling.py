@@ -173,13 +173,26 @@ class _GlobalPooling(Layer):
 
 
 class GlobalAveragePooling1D(_GlobalPooling):
-    """Mean over the steps axis: ``(batch, steps, ch)`` -> ``(batch, ch)``.
+    """Mean over the steps axis: ``(batch, steps, ch)`` -> ``(batch, ch)``; with a mask
+    (Keras 2), the mean over the unmasked steps, and no mask passed on.
 
     >>> import torch
     >>> GlobalAveragePooling1D()(torch.zeros(2, 10, 3)).shape
     torch.Size([2, 3])
     """
     rank, mode = 1, "avg"
+    supports_masking = True
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return super().call(inputs)
+        steps = self._dims[0]
+        weights = mask.to(inputs.dtype).unsqueeze(2 if steps == 1 else 1)
+        total = (inputs * weights).sum(dim=steps, keepdim=self.keepdims)
+        return total / weights.sum(dim=steps, keepdim=self.keepdims)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
 
 
 class GlobalAveragePooling2D(_GlobalPooling):

@@ -164,3 +164,13 @@ def test_each_output_is_weighed_by_its_own_mask():
     assert logs["masked_loss"] == pytest.approx(float(_masked_mse(pa, y[0], mask)), rel=1e-5)
     assert logs["plain_loss"] == pytest.approx(float(((pb - y[1]) ** 2).mean()), rel=1e-5)
     assert logs["loss"] == pytest.approx(logs["masked_loss"] + logs["plain_loss"], rel=1e-5)
+
+
+def test_global_average_pooling_1d_averages_the_unmasked_steps_only():
+    x = _padded()
+    model = Sequential([L.Masking(0.0, input_shape=(5, 3)), L.GlobalAveragePooling1D()])
+    out = model.predict(x)
+    for i, n in enumerate((5, 3, 2, 1)):
+        np.testing.assert_allclose(out[i], x[i, :n].mean(0), rtol=1e-6)
+    assert mask_of(model(torch.tensor(x))) is None
+    np.testing.assert_allclose(L.GlobalAveragePooling1D()(torch.tensor(x)).numpy(), x.mean(1), rtol=1e-6)
