@@ -66,16 +66,22 @@ _ACCEPTS = {}
 
 
 def accepts_mask(layer):
-    """Whether ``layer.call`` takes a ``mask`` argument (as Keras 2 checks before passing one)."""
+    """Whether ``layer`` takes a ``mask`` argument: a kerosene layer whose ``call`` has one (as Keras 2
+    checks before passing one), or a model. A plain torch module's ``mask`` (an attention mask, say)
+    means something else, so it never gets one."""
     cls = type(layer)
     known = _ACCEPTS.get(cls)
     if known is None:
-        fn = getattr(layer, "call", None) if isinstance(layer, Layer) else getattr(layer, "forward", None)
-        try:
-            params = inspect.signature(fn).parameters
-        except (TypeError, ValueError):
-            params = {}
-        known = _ACCEPTS[cls] = "mask" in params
+        if getattr(layer, "_attaches_masks", False):
+            known = True
+        elif isinstance(layer, Layer):
+            try:
+                known = "mask" in inspect.signature(layer.call).parameters
+            except (TypeError, ValueError):
+                known = False
+        else:
+            known = False
+        _ACCEPTS[cls] = known
     return known
 
 
@@ -86,8 +92,17 @@ def _no_mask(mask):
 
 
 def call_with_mask(layer, inputs, mask, **kwargs):
-    """``layer(inputs, **kwargs)``, with ``mask=`` added when there is one and the layer's call takes it."""
-    if not _no_mask(mask) and accepts_mask(layer):
+    """``layer(inputs, **kwargs)``, with ``mask=`` added when there is one and the layer's call takes it.
+
+    A plain torch module (no kerosene layer, no model) refuses a mask before it runs, as a Keras 2
+    layer without ``supports_masking`` does."""
+    if _no_mask(mask):
+        return layer(inputs, **kwargs)
+    if not isinstance(layer, Layer) and not getattr(layer, "_attaches_masks", False):
+        raise TypeError(f"Layer {getattr(layer, 'name', type(layer).__name__)!r} ({type(layer).__name__}, a "
+                        "torch module) does not support masking, but was passed an input mask; put it before "
+                        "the Masking/Embedding(mask_zero=True) layer or wrap it in a kerosene Layer")
+    if accepts_mask(layer):
         kwargs["mask"] = mask
     return layer(inputs, **kwargs)
 
@@ -96,21 +111,14 @@ def output_mask(layer, inputs, mask, output=None):
     """The mask ``layer`` passes on for ``inputs`` carrying ``mask``.
 
     A model (which attaches its output masks) gives the one on ``output``; a torch module
-    that is no kerosene layer passes no mask and refuses one, as a Keras 2 layer without
-    ``supports_masking`` does.
+    that is no kerosene layer passes none (:func:`call_with_mask` refused an incoming one).
     """
     if getattr(layer, "_attaches_masks", False) and output is not None:
         outs = output if isinstance(output, (list, tuple)) else [output]
         masks = [mask_of(o) for o in outs]
         return masks if isinstance(output, (list, tuple)) else masks[0]
     compute = getattr(layer, "compute_mask", None)
-    if compute is not None:
-        return compute(inputs, mask)
-    if _no_mask(mask):
-        return None
-    raise TypeError(f"Layer {getattr(layer, 'name', type(layer).__name__)!r} ({type(layer).__name__}, a torch "
-                    "module) does not support masking, but was passed an input mask; put it before the "
-                    "Masking/Embedding(mask_zero=True) layer or wrap it in a kerosene Layer")
+    return compute(inputs, mask) if compute is not None else None
 
 
 def makes_masks(modules):

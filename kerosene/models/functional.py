@@ -179,7 +179,6 @@ class Functional(Model):
 
     _attaches_masks = True  # a model gives its outputs' masks on the output tensors (layers.masking)
 
-
     def _makes_masks(self):
         found = self.__dict__.get("_mask_check")
         if found is None:

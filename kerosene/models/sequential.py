@@ -158,7 +158,6 @@ class Sequential(Model):
 
     _attaches_masks = True  # a model gives its output's mask on the output tensor (layers.masking)
 
-
     def _makes_masks(self):
         found = self.__dict__.get("_mask_check")  # cleared by add() and pop()
         if found is None:

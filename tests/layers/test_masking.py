@@ -174,3 +174,13 @@ def test_global_average_pooling_1d_averages_the_unmasked_steps_only():
         np.testing.assert_allclose(out[i], x[i, :n].mean(0), rtol=1e-6)
     assert mask_of(model(torch.tensor(x))) is None
     np.testing.assert_allclose(L.GlobalAveragePooling1D()(torch.tensor(x)).numpy(), x.mean(1), rtol=1e-6)
+
+
+def test_a_torch_module_after_a_mask_is_refused_before_it_runs():
+    encoder = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(4, 1, 8, batch_first=True), 1,
+                                          enable_nested_tensor=False)  # its forward has its own `mask`
+    model = Sequential([L.Embedding(10, 4, mask_zero=True, input_length=5), encoder])
+    with pytest.raises(TypeError, match=r"torch module\) does not support masking"):
+        model(torch.ones(2, 5, dtype=torch.long))
+    plain = Sequential([L.Embedding(10, 4, input_length=5), encoder])
+    assert plain(torch.ones(2, 5, dtype=torch.long)).shape == (2, 5, 4)
