@@ -11,8 +11,6 @@ model's output weighs the loss (masked steps count for nothing)::
 A model runs its layers through :func:`call_with_mask` / :func:`output_mask` only when
 one of them can make a mask (:func:`makes_masks`), so models without masks pay nothing.
 """
-import inspect
-
 import torch
 
 from .base import Layer
@@ -62,27 +60,18 @@ class Masking(Layer):
         return config
 
 
-_ACCEPTS = {}
-
-
 def accepts_mask(layer):
-    """Whether ``layer`` takes a ``mask`` argument: a kerosene layer whose ``call`` has one (as Keras 2
+    """Whether ``layer`` takes a ``mask`` argument: a kerosene layer whose ``call`` names one (as Keras 2
     checks before passing one), or a model. A plain torch module's ``mask`` (an attention mask, say)
     means something else, so it never gets one."""
-    cls = type(layer)
-    known = _ACCEPTS.get(cls)
-    if known is None:
-        if getattr(layer, "_attaches_masks", False):
-            known = True
-        elif isinstance(layer, Layer):
-            try:
-                known = "mask" in inspect.signature(layer.call).parameters
-            except (TypeError, ValueError):
-                known = False
-        else:
-            known = False
-        _ACCEPTS[cls] = known
-    return known
+    if getattr(layer, "_attaches_masks", False):
+        return True
+    if not isinstance(layer, Layer):
+        return False
+    # Read from the code object, not cached in a dict: torch.compile would guard on such a
+    # dict and recompile every compiled step each time another layer class is added to it.
+    code = getattr(type(layer).call, "__code__", None)
+    return code is not None and "mask" in code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
 
 
 def _no_mask(mask):

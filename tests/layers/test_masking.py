@@ -184,3 +184,33 @@ def test_a_torch_module_after_a_mask_is_refused_before_it_runs():
         model(torch.ones(2, 5, dtype=torch.long))
     plain = Sequential([L.Embedding(10, 4, input_length=5), encoder])
     assert plain(torch.ones(2, 5, dtype=torch.long)).shape == (2, 5, 4)
+
+
+def test_masks_under_jit_compile_match_eager_without_graph_breaks():
+    pytest.importorskip("torch._inductor")
+    import torch._dynamo
+    from torch._dynamo.utils import counters
+    x = _padded(batch=8, lengths=(5, 3, 2, 1, 5, 4, 3, 2))
+    y = np.random.default_rng(3).uniform(size=(8, 5, 1)).astype("float32")
+
+    class Halve(L.Layer):  # a class first seen inside the compiled step
+        supports_masking = True
+
+        def call(self, inputs, mask=None):
+            return inputs / 2
+
+    def fit(jit):
+        torch.manual_seed(0)
+        model = Sequential([L.Masking(0.0, input_shape=(5, 3)), Halve(), L.Dense(1)])
+        model.compile(loss="mse", optimizer="sgd", jit_compile=jit, device="cpu")
+        return model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0).history["loss"]
+
+    torch._dynamo.reset()
+    counters.clear()
+    try:
+        compiled = fit(True)
+        assert not counters["graph_break"], dict(counters["graph_break"])
+        assert counters["stats"]["unique_graphs"] == 1  # the train step, compiled once: no recompile
+    finally:
+        torch._dynamo.reset()
+    np.testing.assert_allclose(compiled, fit(False), rtol=2e-5)
