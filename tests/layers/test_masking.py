@@ -214,3 +214,16 @@ def test_masks_under_jit_compile_match_eager_without_graph_breaks():
     finally:
         torch._dynamo.reset()
     np.testing.assert_allclose(compiled, fit(False), rtol=2e-5)
+
+
+def test_a_masked_model_round_trips_through_h5(tmp_path):
+    from kerosene.models import load_model
+    model = Sequential([L.Masking(0.5, input_shape=(5, 3)), L.LSTM(2, return_sequences=True), L.Dense(1)])
+    path = str(tmp_path / "masked.h5")
+    model.save(path)
+    loaded = load_model(path)
+    assert loaded.layers[0].mask_value == 0.5
+    x = _padded()
+    x[:, 3:] = 0.5
+    np.testing.assert_allclose(loaded.predict(x), model.predict(x), atol=1e-6)
+    assert mask_of(loaded(torch.tensor(x)))[:, 3:].any().item() is False
