@@ -65,3 +65,13 @@ def test_wrong_number_of_symbolic_states_is_a_clear_error():
     seq, state = L.Input(shape=(6, 3)), L.Input(shape=(4,))
     with pytest.raises(ValueError, match=r"expects 2 initial state tensor\(s\), got 1"):
         L.LSTM(4)(seq, initial_state=[state])
+
+
+@pytest.mark.parametrize("cls,n_states", [(L.SimpleRNN, 1), (L.GRU, 1), (L.CuDNNLSTM, 2), (L.CuDNNGRU, 1)])
+def test_every_recurrent_layer_takes_symbolic_initial_states(cls, n_states):
+    seq, state = L.Input(shape=(6, 3)), L.Input(shape=(4,))
+    layer = cls(4)
+    model = Model([seq, state], layer(seq, initial_state=[state] * n_states))
+    x, s = _data()
+    direct = layer(torch.tensor(x), initial_state=[torch.tensor(s)] * n_states).detach().numpy()
+    np.testing.assert_allclose(model.predict([x, s]), direct, atol=1e-6)
