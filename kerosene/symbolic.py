@@ -13,13 +13,15 @@ the package: it imports only :mod:`kerosene._naming`.
 """
 from __future__ import annotations
 
+import operator
+
 import torch
 from torch import nn
 
-from ._naming import layer_name
+from ._naming import layer_name, uniquify
 
 __all__ = ["KerasTensor", "Node", "is_symbolic", "as_keras_tensor", "call_symbolic", "nodes_between",
-           "run_nodes", "single_node"]
+           "run_nodes", "single_node", "SymbolicOp", "apply_symbolic", "has_symbolic"]
 
 
 class Node:
@@ -76,6 +78,38 @@ class KerasTensor:
     def __iter__(self):
         raise TypeError("A symbolic tensor cannot be iterated; call layers on it instead")
 
+    # Arithmetic records a SymbolicOp node, so Keras 2 expressions such as
+    # model.add_loss(K.mean(a + b)) describe what to compute from each step's tensors.
+    def __add__(self, other):
+        return apply_symbolic(operator.add, (self, other), {}, "add")
+
+    def __radd__(self, other):
+        return apply_symbolic(operator.add, (other, self), {}, "add")
+
+    def __sub__(self, other):
+        return apply_symbolic(operator.sub, (self, other), {}, "subtract")
+
+    def __rsub__(self, other):
+        return apply_symbolic(operator.sub, (other, self), {}, "subtract")
+
+    def __mul__(self, other):
+        return apply_symbolic(operator.mul, (self, other), {}, "multiply")
+
+    def __rmul__(self, other):
+        return apply_symbolic(operator.mul, (other, self), {}, "multiply")
+
+    def __truediv__(self, other):
+        return apply_symbolic(operator.truediv, (self, other), {}, "divide")
+
+    def __rtruediv__(self, other):
+        return apply_symbolic(operator.truediv, (other, self), {}, "divide")
+
+    def __pow__(self, other):
+        return apply_symbolic(operator.pow, (self, other), {}, "power")
+
+    def __neg__(self):
+        return apply_symbolic(operator.neg, (self,), {}, "negative")
+
 
 def _one_symbolic(x):
     # An InputLayer stands for its own output; it says so with a class flag, so this
@@ -124,7 +158,7 @@ def _infer_output_shapes(layer, inputs, kwargs):
     outs = list(out) if isinstance(out, (list, tuple)) else [out]
     shapes = []
     for o in outs:
-        shape = (None,) + tuple(int(s) for s in o.shape[1:])
+        shape = (None,) + tuple(int(s) for s in o.shape[1:]) if o.dim() else ()   # () for a reduction
         shapes.append((shape, str(o.dtype).replace("torch.", "")))
     return shapes, isinstance(out, (list, tuple))
 
@@ -196,3 +230,55 @@ def single_node(layer):
         # nn.Module.__getattr__ replaces this message with its own; the type is what counts.
         raise AttributeError(f"Layer has {len(nodes)} symbolic calls, so its input/output is not one tensor")
     return nodes[0]
+
+
+class SymbolicOp(nn.Module):
+    """A function applied to symbolic tensors, recorded as one node (``K.mean(a + b)``);
+    ``forward`` gets the values of those tensors, in order.
+
+        >>> from kerosene.layers import Input
+        >>> a = Input(shape=(3,))
+        >>> (a * 2).shape
+        (None, 3)
+    """
+
+    def __init__(self, fn, name):
+        super().__init__()
+        self.fn = fn
+        self.name = uniquify(name)
+
+    def forward(self, values):
+        return self.fn(values)
+
+
+def has_symbolic(args):
+    """Whether a symbolic tensor is among ``args`` (or in a list or tuple among them)."""
+    return any(_one_symbolic(a) or isinstance(a, (list, tuple)) and any(_one_symbolic(b) for b in a)
+               for a in args)
+
+
+def apply_symbolic(fn, args, kwargs, name):
+    """``fn(*args, **kwargs)`` with symbolic tensors among ``args`` (or in a list among them):
+    recorded as a :class:`SymbolicOp` node; its symbolic output stands for the result."""
+    slots, tensors = [], []
+    for i, arg in enumerate(args):
+        if _one_symbolic(arg):
+            slots.append((i, None))
+            tensors.append(as_keras_tensor(arg))
+        elif isinstance(arg, (list, tuple)):
+            for j, item in enumerate(arg):
+                if _one_symbolic(item):
+                    slots.append((i, j))
+                    tensors.append(as_keras_tensor(item))
+
+    def apply(values):
+        nested = {i for i, j in slots if j is not None}
+        filled = [list(a) if i in nested else a for i, a in enumerate(args)]
+        for (i, j), value in zip(slots, values):
+            if j is None:
+                filled[i] = value
+            else:
+                filled[i][j] = value
+        return fn(*filled, **kwargs)
+
+    return call_symbolic(SymbolicOp(apply, name), tensors)

@@ -31,7 +31,20 @@ from .arrays import (concatenate, stack, reshape, transpose, permute_dimensions,
                      binary_crossentropy, cos, sin, cumsum, cumprod, logsumexp, one_hot, arange,
                      cast_to_floatx, update, update_add, update_sub, stop_gradient, identity)
 from .graph import (in_train_phase, in_test_phase, eval, placeholder, is_placeholder, function,
-                    GraphFunction, name_scope, get_session, set_session)
+                    GraphFunction, name_scope, get_session, set_session, symbolic_aware)
+
+# Called on symbolic tensors, these record a graph node (Keras 2's model.add_loss(K.mean(a + b))).
+_SYMBOLIC_AWARE = (
+    "sum", "mean", "max", "min", "prod", "std", "var", "any", "all", "argmax", "argmin", "square", "sqrt", "abs",
+    "exp", "log", "pow", "sign", "round", "maximum", "minimum", "relu", "elu", "sigmoid", "hard_sigmoid", "tanh",
+    "softmax", "softplus", "softsign", "clip", "cast", "equal", "not_equal", "greater", "greater_equal", "less",
+    "less_equal", "l2_normalize", "concatenate", "stack", "reshape", "transpose", "permute_dimensions",
+    "expand_dims", "squeeze", "flatten", "batch_flatten", "repeat_elements", "tile", "gather", "dot", "batch_dot",
+    "switch", "categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy", "cos", "sin",
+    "cumsum", "cumprod", "logsumexp", "one_hot", "stop_gradient", "identity")
+for _name in _SYMBOLIC_AWARE:
+    globals()[_name] = symbolic_aware(globals()[_name])
+del _name
 
 __all__ = [
     "image_data_format", "set_image_data_format", "epsilon", "set_epsilon", "floatx", "set_floatx",

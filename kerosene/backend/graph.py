@@ -6,18 +6,31 @@
 """
 from __future__ import annotations
 
+import functools
+
 import contextlib
 
 import numpy as np
 import torch
 
-from ..symbolic import KerasTensor, as_keras_tensor, is_symbolic, nodes_between, run_nodes
+from ..symbolic import KerasTensor, apply_symbolic, as_keras_tensor, has_symbolic, is_symbolic, nodes_between, run_nodes
 from .config import (LearningPhase, _torch_dtype, floatx, get_value, learning_phase)
 from .ops import (_builtin_any)
 from .arrays import (dtype, ndim, shape)
 
 
 # --- learning phase --------------------------------------------------------------------
+def symbolic_aware(fn):
+    """``fn`` that, called on symbolic tensors (``Input()``, a layer's output), records itself in
+    the graph as one node (``K.mean(a + b)`` for ``model.add_loss``) instead of computing."""
+    @functools.wraps(fn)
+    def aware(*args, **kwargs):
+        if has_symbolic(args):
+            return apply_symbolic(fn, args, kwargs, fn.__name__)
+        return fn(*args, **kwargs)
+    return aware
+
+
 def in_train_phase(x, alt, training=None):
     """``x`` when training (``training``, else the learning phase, is 1), else ``alt``;
     either may be a callable."""

@@ -122,9 +122,10 @@ class Trainer(Keras2TrainingNames):
         state = self._compile_state
         losses = state.losses
         if len(losses) == 1:
-            if losses[0] is None:
+            if losses[0] is None and not getattr(self, "_added_losses", None):   # model.add_loss may stand alone
                 raise ValueError("compile() was given no loss; pass loss=... to train or evaluate")
-            total = losses[0](y, loss_dtype(y_pred), masked_weights(output_weights(sample_weight, None, 1)[0], y_pred))
+            total = 0.0 if losses[0] is None else losses[0](
+                y, loss_dtype(y_pred), masked_weights(output_weights(sample_weight, None, 1)[0], y_pred))
         else:
             raw = per_output(y_pred, state.output_names)
             total, preds = 0.0, [loss_dtype(p) for p in raw]

@@ -18,6 +18,7 @@ from ..engine.compile import check_trainable_consistency
 from ..saving.config import model_config, subclassed_model_error, to_json
 from ..utils.summary import format_summary
 from ..utils.tree import map_tensors
+from .added_losses import add_model_loss
 from .weights import expand_containers, module_weights, set_module_weights
 
 __all__ = ["Model"]
@@ -124,6 +125,13 @@ class Model(Trainer, nn.Module):
             raise ValueError(f"Model {self.name!r}.build(): `input_shape` must be a batch-first tuple of sizes, "
                              f"such as (None, 16), got {input_shape!r}")
         return shape
+
+    def add_loss(self, losses, inputs=None):
+        """Keras 2's ``add_loss``: a symbolic expression of a functional model's tensors (computed
+        each step from that step's tensors) or a callable taking no argument, added to the loss
+        of every training and test step (see :mod:`kerosene.models.added_losses`). ``inputs`` is
+        accepted for Keras 2 and unused."""
+        add_model_loss(self, losses)
 
     @property
     def updates(self):
