@@ -131,10 +131,24 @@ class StatefulMetric(Metric):
         self.keeper = keeper
 
     def call(self, y_true, y_pred):
+        _follow_device(self.keeper, y_pred)
         return self.keeper(y_true, y_pred)
 
     def reset_states(self):
         self.keeper.reset_states()
+
+
+def _follow_device(keeper, y_pred):
+    """Move the state tensors a Keras 2 metric keeps as attributes (``K.variable``, made on the
+    CPU) to the data's device, so its in-place ``K.update_add`` works on a GPU."""
+    device = getattr(y_pred, "device", None)
+    if device is None:
+        return
+    for key, value in list(vars(keeper).items()):
+        if isinstance(value, torch.Tensor) and value.device != device:
+            setattr(keeper, key, value.to(device))
+    if isinstance(keeper, torch.nn.Module) and any(t.device != device for t in keeper.buffers()):
+        keeper.to(device)
 
 
 def _metric_class(class_name, fn, name, direction, doc, **options):

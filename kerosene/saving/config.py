@@ -20,6 +20,7 @@ import json
 from .._naming import layer_name
 from ..layers import Lambda
 from ..errors import NotSerializableError
+from .keras2_lambda import decode_keras2_lambdas
 from .registry import MODEL_CLASSES, lookup_objects, registered_name
 from .sharded_weights import unsharded_class
 
@@ -97,6 +98,8 @@ def model_from_config(config, custom_objects=None):
     """Rebuild a model (with fresh weights) from :func:`model_config`'s output."""
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"A model config must be a dict with 'class_name' and 'config', got {config!r:.200}")
+    # a Keras 2 config's Lambda byte code is refused here; only load_model('m.h5') runs it
+    config, custom_objects = decode_keras2_lambdas(config, custom_objects, safe_mode=True)
     objects = lookup_objects(custom_objects)
     class_name = config["class_name"]
     inner = config.get("config") or {}

@@ -128,9 +128,10 @@ def _decode_callable(layer, key, value, kind, objects, safe_mode):
     if kind != "lambda":
         return value
     if safe_mode is True:
-        raise ValueError(f"Lambda layer {layer!r}: its {key} is Python byte code stored in the file, and "
-                         "safe_mode=True refuses to run code from files. Load it with safe_mode left unset (or "
-                         "False) only if you trust the file, or rebuild the model in code and use load_weights.")
+        raise ValueError(f"Lambda layer {layer!r}: its {key} is Python byte code stored in the file or config, and "
+                         "this load runs no code from files (load_model with safe_mode=True, model_from_config, "
+                         "model_from_json). load_model('m.h5') with safe_mode unset (or False) runs it: do that only "
+                         "if you trust the file; or rebuild the model in code and use load_weights.")
     try:
         return func_load(value, globs=_globals(objects))
     except (ValueError, TypeError, EOFError) as err:

@@ -97,3 +97,12 @@ def test_add_update_runs_callables_and_refuses_other_values():
     with pytest.raises(TypeError, match="add_update: `updates`.*str"):
         layer.add_update("x")
     layer.reset_states()       # a layer without state: nothing to do
+
+
+def test_state_tensors_follow_the_data_device():
+    from kerosene.metrics.classes import _follow_device
+    keeper = SeenRows()
+    _follow_device(keeper, torch.zeros(1))
+    assert keeper.count.device.type == "cpu"
+    _follow_device(keeper, torch.zeros(1, device="meta"))      # any other device: the tensors move there
+    assert keeper.count.device.type == "meta"

@@ -114,3 +114,21 @@ def test_bad_byte_code_is_a_clear_error(tmp_path):
             del f.attrs["kerosene_sha256"]
     with pytest.raises(ValueError, match="Lambda layer 'lam'.*byte code cannot be loaded"):
         load_model(path)
+
+
+def test_model_from_json_refuses_byte_code_but_reads_named_functions(tmp_path):
+    from kerosene.models import model_from_json
+    path = str(tmp_path / "m.h5")
+    _functional(lambda t: t * 2).save(path)
+    with h5py.File(path, "r") as f:
+        text = f.attrs["model_config"]
+    with pytest.raises(ValueError, match="Lambda layer 'lam'.*byte code.*model_from_json"):
+        model_from_json(text)
+    config = json.loads(text)
+    spec = next(s for s in config["config"]["layers"] if s["class_name"] == "Lambda")["config"]
+    spec.update(function="offset_fn", function_type="function",
+                arguments={"unused": {"type": "ndarray", "value": [1, 2]}})
+    with pytest.raises(ValueError, match="'lam'.*'offset_fn'.*custom_objects"):
+        model_from_json(json.dumps(config))
+    model = model_from_json(json.dumps(config), custom_objects={"offset_fn": lambda t, unused: t + 1.0})
+    assert isinstance(model.get_layer("lam").arguments["unused"], np.ndarray)
