@@ -222,7 +222,8 @@ class Layer(LayerWeights, nn.Module):
         # forward() takes the cheap path (a bool test, then call) unless the
         # layer must build, check its input or record an activity penalty.
         self._slow = (not self.built) or bool(self._check_dim) or (
-            self.activity_regularizer is not None) or self.__dict__.get("input_spec") is not None
+            self.activity_regularizer is not None) or self.__dict__.get("input_spec") is not None or (
+            self.__dict__.get("_adds_losses", False))
 
     def _build_from(self, inputs):
         shape = _shape_of(inputs)
@@ -254,6 +255,8 @@ class Layer(LayerWeights, nn.Module):
         return self.call(inputs, *args, **kwargs)
 
     def _forward_slow(self, inputs, *args, **kwargs):
+        if self.__dict__.get("_adds_losses"):
+            self._call_losses = []      # add_loss tensors count for the step whose call made them
         if not self.built:
             self._build_from(inputs)
         spec = self.__dict__.get("input_spec")
@@ -320,6 +323,33 @@ class Layer(LayerWeights, nn.Module):
             elif not isinstance(update, torch.Tensor) and update is not None:
                 raise TypeError(f"add_update: `updates` must be tensors from K.update*/K.update_add or "
                                 f"callables, got {type(update).__name__}")
+
+    def add_loss(self, losses, inputs=None):
+        """Keras 2's ``add_loss``, from inside ``call``: a tensor computed from this call's inputs
+        joins the loss of the step that made it (the layer's next call replaces it); a callable
+        taking no argument is called at every step. ``inputs`` is accepted for Keras 2 and unused.
+
+        >>> import torch
+        >>> class Penalised(Layer):
+        ...     def call(self, x):
+        ...         self.add_loss(0.1 * x.abs().mean())
+        ...         return x
+        >>> layer = Penalised()
+        >>> _ = layer(torch.ones(2, 3)); layer.losses
+        [tensor(0.1000)]
+        """
+        for loss in losses if isinstance(losses, (list, tuple)) else [losses]:
+            if isinstance(loss, torch.Tensor):
+                self.__dict__.setdefault("_call_losses", []).append(loss)
+            elif callable(loss) and not is_symbolic(loss):
+                self.__dict__.setdefault("_loss_functions", []).append(loss)
+            else:
+                raise TypeError(f"Layer {self.name!r}.add_loss: `losses` must be tensors computed in call() or "
+                                f"callables taking no argument, got {type(loss).__name__} (for an expression of a "
+                                "functional model's symbolic tensors, use model.add_loss)")
+        if not self.__dict__.get("_adds_losses"):
+            self.__dict__["_adds_losses"] = True
+            self._update_slow()
 
     def reset_states(self):
         """Reset a stateful layer's state (nothing for a layer without state)."""

@@ -220,6 +220,8 @@ class LayerWeights:
             if spec.regularizer is not None:
                 out.append(spec.regularizer(spec.to_keras(getattr(self, spec.attr))))
         out.extend(self._activity_losses)
+        out.extend(self.__dict__.get("_call_losses", ()))       # Layer.add_loss
+        out.extend(fn() for fn in self.__dict__.get("_loss_functions", ()))
         return out
 
     def regularization_loss(self):
