@@ -42,10 +42,9 @@ def func_load(code, defaults=None, closure=None, globs=None):
     if isinstance(code, (list, tuple)):
         code, defaults, closure = code
     try:
-        raw = base64.decodebytes(code.encode("ascii"))
-    except (UnicodeEncodeError, binascii.Error, ValueError):
-        raw = code.encode("raw_unicode_escape")       # Keras before 2.1.2 stored the raw bytes
-    code_object = marshal.loads(raw)
+        code_object = marshal.loads(base64.decodebytes(code.encode("ascii")))
+    except (UnicodeEncodeError, binascii.Error, ValueError, EOFError):
+        code_object = marshal.loads(code.encode("raw_unicode_escape"))   # Keras before 2.1.2: the raw bytes
     if not isinstance(code_object, types.CodeType):
         raise ValueError(f"the marshalled data is a {type(code_object).__name__}, not Python byte code")
     if closure is not None:
