@@ -17,7 +17,7 @@ from .monitor import close_log_key, improvement_op, misspelt_monitor_error, read
 
 __all__ = ["ModelCheckpoint"]
 
-_WEIGHT_SUFFIXES = (".h5", ".hdf5", ".pt", ".pth")
+_WEIGHT_SUFFIXES = (".h5", ".hdf5", ".pt", ".pth", ".dcp")
 _MODEL_SUFFIXES = (".h5", ".hdf5", ".keras")
 
 
@@ -49,7 +49,8 @@ class ModelCheckpoint(Callback):
     integer ``save_freq``) and the log keys, e.g. ``'weights.{epoch:02d}-{val_loss:.2f}.hdf5'``;
     folders are created as needed. Whole models go to ``.h5``/``.hdf5`` or Keras 3's ``.keras``
     archive; weights alone (``save_weights_only=True``) to ``.h5``/``.hdf5`` (Keras 2's layout),
-    ``.weights.h5`` (Keras 3's) or ``.pt``/``.pth``. Every write is atomic.
+    ``.weights.h5`` (Keras 3's), ``.pt``/``.pth`` or ``.dcp`` (a sharded torch.distributed.checkpoint
+    directory, written by every rank together). Every write is atomic.
 
     A ``monitor`` the logs lack (with ``save_best_only``): ``val_acc`` and ``val_accuracy`` (and Keras 2's other
     short names) find the same entry. A name no compiled metric logs is said at train begin,
@@ -133,7 +134,8 @@ class ModelCheckpoint(Callback):
     def on_train_begin(self, logs=None):
         if not _is_main_process():
             pass
-        elif "{" in self.filepath:   # only the folder before the first template key is known yet
+        elif "{" in self.filepath or self.filepath.lower().endswith(".dcp"):
+            # only the folder before the first template key is known yet; a .dcp target is itself a folder
             check_destination(os.path.dirname(self.filepath.split("{", 1)[0]) or ".",
                               "ModelCheckpoint `filepath`", folder=True)
         else:
@@ -221,9 +223,9 @@ class ModelCheckpoint(Callback):
 
     def _write(self, path):
         self.last_saved_path = path
-        # A sharded (FSDP) model is saved by every rank together (each gathers its shards;
-        # rank 0 alone writes), so only an unsharded model skips the other ranks here.
-        if not _is_main_process() and not is_sharded(self.model):
+        # A sharded (FSDP) model and a .dcp checkpoint are saved by every rank together
+        # (collectives), so only other saves skip the other ranks here.
+        if not _is_main_process() and not is_sharded(self.model) and not path.lower().endswith(".dcp"):
             return
         if self.save_weights_only:
             self.model.save_weights(path, overwrite=True)

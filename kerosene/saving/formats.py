@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["HDF5_SUFFIXES", "TORCH_SUFFIXES", "KERAS_SUFFIX", "KERAS3_WEIGHTS_SUFFIX", "weights_format",
+__all__ = ["HDF5_SUFFIXES", "TORCH_SUFFIXES", "KERAS_SUFFIX", "KERAS3_WEIGHTS_SUFFIX", "DCP_SUFFIX", "weights_format",
            "model_format", "check_overwrite"]
 
 HDF5_SUFFIXES = (".h5", ".hdf5", ".hdf", ".weights.h5", ".keras.h5")
 TORCH_SUFFIXES = (".pt", ".pth")
 KERAS_SUFFIX = ".keras"                 # Keras 3's zip archive of a whole model
 KERAS3_WEIGHTS_SUFFIX = ".weights.h5"   # Keras 3's convention: weights in Keras 3's variable layout
+DCP_SUFFIX = ".dcp"                      # a torch.distributed.checkpoint directory (sharded state dict)
 _FORMAT_NAMES = {"h5": "h5", "hdf5": "h5", "keras": "h5", "tf": None, "torch": "torch", "pt": "torch",
                  "pth": "torch"}
 
@@ -24,7 +25,8 @@ def _check_path(filepath, argname="filepath"):
 
 
 def weights_format(filepath, save_format=None, reading=False):
-    """``'h5'`` (Keras 2 layout), ``'keras3'`` (``.weights.h5``, Keras 3's layout), ``'torch'``, or, when
+    """``'h5'`` (Keras 2 layout), ``'keras3'`` (``.weights.h5``, Keras 3's layout), ``'torch'``, ``'dcp'``
+    (a ``torch.distributed.checkpoint`` directory), or, when
     ``reading``, ``'keras'`` (the weights of a ``.keras`` archive); a ``ValueError`` listing accepted suffixes
     otherwise."""
     path = _check_path(filepath)
@@ -42,10 +44,13 @@ def weights_format(filepath, save_format=None, reading=False):
         return "keras"
     if lower.endswith(TORCH_SUFFIXES):
         return "torch"
+    if lower.rstrip("/").endswith(DCP_SUFFIX):
+        return "dcp"
     raise ValueError(
         f"`filepath` {path!r} has a suffix kerosene cannot tell the format from. Accepted suffixes: "
         f"{KERAS3_WEIGHTS_SUFFIX} (HDF5 in Keras 3's layout), {', '.join(HDF5_SUFFIXES)} (HDF5 in Keras 2's "
-        f"layout) and {', '.join(TORCH_SUFFIXES)} (a torch state dict)"
+        f"layout), {', '.join(TORCH_SUFFIXES)} (a torch state dict) and {DCP_SUFFIX} (a sharded "
+        "torch.distributed.checkpoint directory)"
         + (f"; {KERAS_SUFFIX} archives for reading" if reading else "") + "; or pass save_format='h5' or 'torch'.")
 
 

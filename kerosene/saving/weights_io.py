@@ -6,6 +6,7 @@ Example::
     model.save_weights('w.weights.h5')   # Keras 3 layout (Keras 3's own convention)
     model.load_weights('w.h5')      # also reads files Keras 2 or 3 wrote
     model.save_weights('w.pt')      # torch state dict
+    model.save_weights('w.dcp')     # a sharded torch.distributed.checkpoint directory (every rank calls it)
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import os
 import h5py
 
 from .atomic import atomic_write
+from .dcp_weights import load_dcp_weights, save_dcp_weights
 from .formats import check_overwrite, weights_format
 from .hdf5_weights import is_keras3_weights_file, match_weights, read_saved_layers, write_weights_group
 from .hdf5_files import apply_plan, open_hdf5, reading_errors, require_built
@@ -34,6 +36,9 @@ def save_weights(model, filepath, overwrite=True, save_format=None, **kwargs):
     path = os.fspath(filepath)
     check_overwrite(path, overwrite)
     require_built(model, "save its weights")
+    if fmt == "dcp":
+        save_dcp_weights(model, path)
+        return
     if fmt != "h5":
         refuse_sharded(model, "save_weights", path)
     if fmt == "torch":
@@ -74,6 +79,10 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False, **kwargs):
         raise TypeError(f"`skip_mismatch` must be True or False, got {skip_mismatch!r}")
     fmt = weights_format(filepath, reading=True)
     path = os.fspath(filepath)
+    if fmt == "dcp":
+        require_built(model, "load weights")
+        load_dcp_weights(model, path)
+        return
     if fmt != "h5":
         refuse_sharded(model, "load_weights", path)
     if fmt == "torch":

@@ -136,4 +136,15 @@ def test_files_written_under_fsdp_are_one_ordinary_file_that_one_process_loads(r
     checkpoint = kerosene.models.load_model(os.path.join(out, "dense-ckpt.h5"))
     _assert_weights_close(checkpoint.get_weights(), trained, rtol=0, atol=0)
     assert sorted(f for f in os.listdir(out) if not f.endswith(".json")) == [
-        "dense-ckpt.h5", "dense-m.h5", "dense-w.h5", "module-ckpt.h5", "module-w.h5"]
+        "dense-ckpt.h5", "dense-m.h5", "dense-w.dcp", "dense-w.h5", "module-ckpt.h5", "module-w.dcp", "module-w.h5"]
+
+
+@pytest.mark.parametrize("arch", ["dense", "module"])
+def test_a_dcp_checkpoint_of_two_fsdp_ranks_loads_into_one_process(ranks, arch):
+    out = ranks[0]["out"]
+    assert len([f for f in os.listdir(os.path.join(out, f"{arch}-w.dcp")) if f.endswith(".distcp")]) == 2
+    single = fsdp_train.make_model(arch, "adam", "auto")
+    x, _ = fsdp_train.make_data()
+    single.predict(x[:1], verbose=0)
+    single.load_weights(os.path.join(out, f"{arch}-w.dcp"))
+    _assert_weights_close(single.get_weights(), ranks[0][f"weights-{arch}"]["trained"], rtol=0, atol=0)

@@ -104,6 +104,7 @@ def weights_case(out, arch):
               "predict": model.predict(x[:8], verbose=0).tolist(),
               "param_types": sorted({type(p).__name__ for p in model.parameters()})}
     model.save_weights(os.path.join(out, f"{arch}-w.h5"))
+    model.save_weights(os.path.join(out, f"{arch}-w.dcp"))   # each rank writes its own shards
     if arch == "dense":
         model.save(os.path.join(out, f"{arch}-m.h5"))
     pattern = [np.arange(w.size, dtype="float32").reshape(w.shape) / 100 for w in trained]
