@@ -16,7 +16,9 @@ Under torch.distributed the backup is split (see :mod:`.backup_sharded`): rank 0
 what every rank holds alike (weights, optimizer, schedulers, position, seed), each rank
 writes its own RNG states, partial epoch sums, callbacks' state and buffers, and rank 0
 commits the generation once every rank's part is on disk. Every rank restores the
-shared part and its own; a backup written with another world size is refused.
+shared part and its own; a backup written with another world size is refused. Under
+FSDP each rank's part also holds its shards of the weights and optimizer slots
+(:mod:`kerosene.saving.backup_fsdp`).
 
 Order of events, and why (BackupAndRestore is a :class:`~kerosene.callbacks.base.RunRestorer`:
 the loop calls it at two fixed points around ``on_train_begin``):
@@ -58,7 +60,9 @@ from ..saving.backup_format import (LAYOUT_VERSION, CorruptBackup, capture_rng, 
                                     encode, fingerprint, from_storable, restore_rng, same_state, to_storable)
 from ..saving.backup_sharded import ShardedBackupStore, has_sharded_backup, remove_stale_temp_files, shared_name
 from ..saving.atomic import check_destination, naming_errors
+from ..saving.backup_fsdp import fsdp_parts, restore_model_shards, restore_optimizer_state
 from ..saving.backup_store import BackupStore
+from ..saving.sharded_weights import is_sharded
 from ..saving.backup_store import remove_stale_temp_files as remove_single_temp_files
 from .backup_objects import (buffers, named_callbacks, optimizer_of, pin_loader_order, restore_callbacks,
                              schedulers, to_cpu)
@@ -204,11 +208,14 @@ class BackupAndRestore(Callback, RunRestorer):
         stop_training = self._any_rank(self.model.stop_training) if step == 0 else False
         self._generation += 1
         tag = {"generation": self._generation, "world_size": self._store.world}
+        fsdp = fsdp_parts(self.model) if is_sharded(self.model) else None
         shared = None
         if self._store.rank == 0:
-            shared = encode({**self._shared_state(loop_state, epoch, step, stop_training), "sharded": tag})
+            shared = encode({**self._shared_state(loop_state, epoch, step, stop_training, fsdp), "sharded": tag})
         own = {**self._rank_state(loop_state, step), "sharded": {**tag, "rank": self._store.rank},
                "buffers": buffers(self.model)}
+        if fsdp is not None:
+            own["fsdp_shards"] = {"model": fsdp["model_shards"], "optimizer": fsdp["optimizer_shards"]}
         self._store.write(shared, encode(own), self._generation)
 
     def _any_rank(self, flag):
@@ -224,17 +231,26 @@ class BackupAndRestore(Callback, RunRestorer):
         return {**self._shared_state(loop_state, epoch, step, self.model.stop_training),
                 **self._rank_state(loop_state, step)}
 
-    def _shared_state(self, loop_state, epoch, step, stop_training):
-        """What is the same on every rank under DDP: weights, optimizer, schedulers, position, seed."""
+    def _shared_state(self, loop_state, epoch, step, stop_training, fsdp=None):
+        """What is the same on every rank under DDP: weights, optimizer, schedulers, position, seed.
+
+        Under FSDP (``fsdp``: :func:`fsdp_parts`) the weights and optimizer slots that are
+        sharded go to each rank's own part instead.
+        """
         model = self.model
         optimizer = optimizer_of(model)
         callbacks = named_callbacks(loop_state.callbacks, self)
+        if fsdp is not None:
+            weights, optimizer_state = fsdp["model"], fsdp["optimizer"]
+        else:
+            weights = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+            optimizer_state = to_cpu(optimizer.state_dict()) if optimizer is not None else None
         return {
             "layout": LAYOUT_VERSION,
             "fingerprint": fingerprint(model),
-            "model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+            "model": weights,
             "optimizer_class": type(optimizer).__name__ if optimizer is not None else None,
-            "optimizer": to_cpu(optimizer.state_dict()) if optimizer is not None else None,
+            "optimizer": optimizer_state,
             "schedulers": {name: to_storable(s.state_dict()) for name, s in schedulers(callbacks).items()},
             "loss_scaler": dict(loop_state.loss_scaler.state_dict()) if loop_state.loss_scaler is not None else {},
             "loop": {
@@ -351,10 +367,17 @@ class BackupAndRestore(Callback, RunRestorer):
 
     def _restore_model_and_callbacks(self, payload, loop_state):
         model = self.model
-        model.load_state_dict(payload["model"])
+        shards = payload.get("fsdp_shards")
         optimizer = optimizer_of(model)
-        if optimizer is not None and payload["optimizer"] is not None:
-            optimizer.load_state_dict(payload["optimizer"])
+        if shards is not None:
+            model.load_state_dict(payload["model"], strict=False)   # the sharded entries come next
+            restore_model_shards(model, shards["model"])
+            if optimizer is not None and payload["optimizer"] is not None:
+                restore_optimizer_state(optimizer, payload["optimizer"], shards["optimizer"])
+        else:
+            model.load_state_dict(payload["model"])
+            if optimizer is not None and payload["optimizer"] is not None:
+                optimizer.load_state_dict(payload["optimizer"])
         scaler = loop_state.loss_scaler
         if scaler is not None and payload.get("loss_scaler"):
             scaler.load_state_dict(payload["loss_scaler"])

@@ -89,6 +89,7 @@ def main():
     parser.add_argument("--backup", default="3")
     parser.add_argument("--kill", default="")
     parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--distribute", default="auto", choices=["auto", "fsdp"])
     args = parser.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(1234)
@@ -96,7 +97,7 @@ def main():
     model = kerosene.Sequential([Dense(32, input_dim=6, activation="relu"), Dropout(0.3),
                                  Dense(3, activation="softmax")])
     model.compile(optimizer=kerosene.optimizers.Adam(learning_rate=0.03), loss="categorical_crossentropy",
-                  metrics=["accuracy"], device="cpu")
+                  metrics=["accuracy"], device="cpu", distribute=args.distribute)
     # Each rank draws its own dropout masks: a restore that mixed up the ranks' RNG states would show.
     torch.manual_seed(99 + distributed.rank())
     np.random.seed(99 + distributed.rank())
@@ -115,9 +116,12 @@ def main():
     history = model.fit(x, y, batch_size=10, epochs=args.epochs, validation_split=0.2, shuffle=True,
                         callbacks=callbacks, verbose=0)
     me = distributed.rank()
-    torch.save(model.state_dict(), os.path.join(args.workdir, f"rank{me}.pt"))
+    # Under FSDP the parameters are shards: get_weights gathers the whole (every rank takes part).
+    state = model.state_dict() if args.distribute == "auto" else {
+        str(i): torch.from_numpy(w) for i, w in enumerate(model.get_weights())}
+    torch.save(state, os.path.join(args.workdir, f"rank{me}.pt"))
     if me == 0:
-        torch.save(model.state_dict(), os.path.join(args.workdir, "final.pt"))
+        torch.save(state, os.path.join(args.workdir, "final.pt"))
         with open(os.path.join(args.workdir, "history.json"), "w") as handle:
             json.dump({"epoch": history.epoch, "history": history.history, "stop_reason": model.stop_reason},
                       handle)
