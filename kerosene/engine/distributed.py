@@ -13,7 +13,7 @@ import torch
 import torch.distributed as torch_dist
 from torch.nn.parallel import DistributedDataParallel
 
-from .shard_data import shard_adapter
+from .shard_data import EqualStepsAdapter, shard_adapter
 
 __all__ = ["DistributedContext", "NullContext", "NULL_CONTEXT"]
 
@@ -88,7 +88,20 @@ class DistributedContext:
         sharded = shard_adapter(adapter, self.rank, self.world_size, evaluation)
         if not evaluation:
             self._train_adapter = sharded
-        return sharded
+            return sharded
+        return self.equal_steps(sharded)
+
+    def equal_steps(self, adapter):
+        """``adapter`` padded to as many steps as the longest rank's (FSDP: every forward is a collective).
+
+        The ranks' evaluation shares may differ by a batch; the short ones then run forwards
+        on filler batches (``EqualStepsAdapter``) that count for nothing.
+        """
+        steps = adapter.steps
+        if steps is None:   # a per-rank generator without steps: its length is the user's to match
+            return adapter
+        most = self.max_int(steps)
+        return adapter if most == steps else EqualStepsAdapter(adapter, most)
 
     def step_fraction(self):
         adapter = self._train_adapter
@@ -161,6 +174,11 @@ class DistributedContext:
         flag = torch.tensor([1.0 if model.stop_training else 0.0], device=self.comm_device)
         torch_dist.all_reduce(flag, op=torch_dist.ReduceOp.MAX)
         model.stop_training = bool(flag.item())
+
+    def max_int(self, value):
+        holder = torch.tensor([int(value)], dtype=torch.int64, device=self.comm_device)
+        torch_dist.all_reduce(holder, op=torch_dist.ReduceOp.MAX)
+        return int(holder.item())
 
     def broadcast_int(self, value):
         holder = torch.tensor([int(value)], dtype=torch.int64, device=self.comm_device)

@@ -18,6 +18,7 @@ from torch.distributed.fsdp import CPUOffloadPolicy, FSDPModule, MixedPrecisionP
 from torch.distributed.tensor import DTensor, distribute_tensor
 
 from ..layers import Layer
+from ..utils.tree import flatten
 from .distributed import DistributedContext
 
 __all__ = ["FSDPContext", "shard_units"]
@@ -65,11 +66,15 @@ class FSDPContext(DistributedContext):
     def __init__(self, device, option, training=True):
         super().__init__(device, training=training)
         self.option = option
+        self._rows_hook = None
 
     def wrap_model(self, model):
         """Shard the model once (it stays sharded after ``fit``) and re-bind its optimizer."""
         self._model = model
-        if isinstance(model, FSDPModule) or not any(p.requires_grad for p in model.parameters()):
+        if not any(p.requires_grad for p in model.parameters()):
+            return model
+        self._rows_hook = model.register_forward_hook(self._weight_by_rows)
+        if isinstance(model, FSDPModule):
             return model
         before = dict(model.named_parameters())
         mesh = init_device_mesh(self.device.type, (self.world_size,))
@@ -85,7 +90,26 @@ class FSDPContext(DistributedContext):
         return model
 
     def unwrap_model(self, model):
+        if self._rows_hook is not None:
+            self._rows_hook.remove()
+            self._rows_hook = None
         return model
+
+    def _weight_by_rows(self, module, args, output):
+        """Scale the gradient flowing back from the outputs by ``world * rows / global rows``.
+
+        FSDP averages gradients over ranks; in a global batch split unevenly (the last one)
+        the mean loss over all its rows needs each rank weighted by its share, as the DDP
+        comm hook weights it. Penalties on the weights do not pass through the outputs and
+        stay unscaled, which FSDP's mean over ranks leaves counted once, as one process does.
+        """
+        if not (module.training and torch.is_grad_enabled()):
+            return
+        factor = self.step_fraction() * self.world_size
+        if factor != 1.0:
+            for tensor in flatten(output)[0]:
+                if isinstance(tensor, torch.Tensor) and tensor.requires_grad:
+                    tensor.register_hook(lambda grad, factor=factor: grad * factor)
 
 
 def _rebind_optimizer(state, sharded):

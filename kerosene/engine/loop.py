@@ -199,6 +199,9 @@ def run_test(model, adapter, callbacks, dist):
     callbacks.on_test_begin({})
     with torch.no_grad(), autocast(model)():
         for step, batch in enumerate(adapter.epoch_batches(0)):
+            if getattr(adapter, "padding", False):
+                model.predict_step(batch)   # a filler step: the forward the other ranks' collectives need
+                continue
             size = batch_rows(batch[0])
             if has_begin:
                 callbacks.on_test_batch_begin(step, {"batch": step, "size": size})
@@ -246,6 +249,9 @@ def run_predict(model, adapter, cb_list):
     cb_list.on_predict_begin({})
     with torch.no_grad():
         for step, batch in enumerate(adapter.epoch_batches(0)):
+            if getattr(adapter, "padding", False):
+                model.predict_step(batch)   # a filler step (see run_test); its outputs are dropped
+                continue
             if has_begin:
                 cb_list.on_predict_batch_begin(step, {"batch": step, "size": batch_rows(batch[0])})
             out = predict_step(batch)
@@ -255,7 +261,7 @@ def run_predict(model, adapter, cb_list):
                                                     "size": batch_rows(batch[0])})
     cb_list.on_predict_end({})
     model.train(was_training)
-    return _concat(outputs)
+    return _concat(outputs) if outputs else None   # None: a rank whose share of the data is empty
 
 
 def to_numpy(value):

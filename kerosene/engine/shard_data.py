@@ -18,7 +18,8 @@ from .._user_warning import warn_user
 from .adapter_wrapper import WrappingAdapter
 from .data import ArrayAdapter, GeneratorAdapter, LoaderAdapter, SequenceAdapter
 
-__all__ = ["shard_adapter", "share_of", "ShardedArrayAdapter", "ShardedLoaderAdapter", "StridedAdapter"]
+__all__ = ["shard_adapter", "share_of", "ShardedArrayAdapter", "ShardedLoaderAdapter", "StridedAdapter",
+           "EqualStepsAdapter"]
 
 
 def shard_adapter(adapter, rank, world, evaluation):
@@ -191,6 +192,38 @@ class StridedAdapter(WrappingAdapter):
             if taken >= start_step:
                 yield batch
             taken += 1
+
+
+class EqualStepsAdapter(WrappingAdapter):
+    """A rank's evaluation or predict pass lengthened to ``steps`` steps with filler batches.
+
+    Under FSDP every forward gathers parameters from all ranks, so every rank must run as
+    many forwards as the others, even one whose share of the data is shorter. After the
+    rank's own batches this yields its last batch again (or the data's first rows, when it
+    had none) with ``padding`` set: the loops run the forward on it and count nothing.
+
+    Example::
+
+        padded = EqualStepsAdapter(ShardedArrayAdapter(adapter, rank=1, world=2, evaluation=True), steps=4)
+    """
+
+    def __init__(self, inner, steps):
+        self.inner, self.steps = inner, steps
+        self.padding = False
+
+    def epoch_batches(self, epoch, start_step=0, positioned=None):
+        taken, last = start_step, None
+        self.padding = False
+        for batch in self.inner.epoch_batches(epoch, start_step, positioned):
+            taken, last = taken + 1, batch
+            yield batch
+        filler = last if last is not None else self.inner.peek()
+        self.padding = True
+        try:
+            for _ in range(taken, self.steps):
+                yield filler
+        finally:
+            self.padding = False
 
 
 def _loader_is_shardable(loader):

@@ -32,6 +32,7 @@ from .distributed import NULL_CONTEXT
 from .keras2_names import Keras2TrainingNames
 from .logs import EpochAggregator, to_floats
 from .run import RunState
+from .shard_predict import shard_for_predict
 
 __all__ = ["Trainer", "require_compiled"]
 
@@ -330,14 +331,17 @@ class Trainer(Keras2TrainingNames):
         """The model's outputs for ``x`` as numpy arrays."""
         check_kwargs("predict", kwargs)
         verbose = check_verbose(verbose)
+        # Under a launch each rank predicts its share of arrays; every rank gets all outputs back.
+        dist = (self._compile_state is not None and distributed.setup_for_eval(self)) or NULL_CONTEXT
         adapter = self._make_adapter(x, None, None, batch_size=batch_size, shuffle=False, device=self._data_device(),
                                steps=steps)
         self._prepare_for_predict(first_batch(adapter)[0], adapter.samples)
+        adapter, gather = shard_for_predict(dist, adapter)
         params = {"batch_size": batch_size, "steps": adapter.steps, "samples": adapter.samples, "verbose": verbose}
         cb_list = loop.user_callbacks(self, callbacks, params)
-        if verbose:
+        if verbose and dist.is_main:
             cb_list.append(loop.ProgbarCallback(adapter.steps, verbose, False))
-        return loop.run_predict(self, adapter, cb_list)
+        return gather(loop.run_predict(self, adapter, cb_list))
 
     def reset_metrics(self):
         """Reset the stateful metrics (Keras 2.2: a metric Layer with ``stateful=True``)."""

@@ -148,3 +148,60 @@ def test_a_dcp_checkpoint_of_two_fsdp_ranks_loads_into_one_process(ranks, arch):
     single.predict(x[:1], verbose=0)
     single.load_weights(os.path.join(out, f"{arch}-w.dcp"))
     _assert_weights_close(single.get_weights(), ranks[0][f"weights-{arch}"]["trained"], rtol=0, atol=0)
+
+
+# --- uneven data: fit's last global batch split 3/2, evaluate and predict over 101 and 97 rows ----------
+@pytest.mark.parametrize("engine", ["fsdp", "ddp"])
+def test_fit_with_an_unevenly_split_last_global_batch_matches_one_process(ranks, engine):
+    got = ranks[0][f"uneven-{engine}"]
+    single = fsdp_train.train_case("dense", "adam", batch_size=32, samples=fsdp_train.UNEVEN)
+    # Each rank's gradient weighted by its rows of the last global batch (3 and 2 of 5), as one process means them.
+    _assert_weights_close(got["weights"], single["weights"], rtol=1e-5, atol=1e-6)
+    _assert_weights_close(ranks[1][f"uneven-{engine}"]["weights"], got["weights"], rtol=0, atol=0)
+    np.testing.assert_allclose(got["history"]["loss"], single["history"]["loss"], rtol=1e-5)
+
+
+def _single_with(weights, make=lambda: fsdp_train.make_model("dense", "adam", "auto")):
+    model = make()
+    model.set_weights([np.array(w, dtype="float32") for w in weights])
+    return model
+
+
+@pytest.mark.parametrize("engine", ["fsdp", "ddp"])
+@pytest.mark.parametrize("rows", fsdp_train.EVAL_ROWS)
+def test_evaluate_runs_as_many_steps_on_every_rank_and_equals_one_process(ranks, engine, rows):
+    x, y = fsdp_train.make_data(fsdp_train.UNEVEN)
+    single = _single_with(ranks[0][f"uneven-{engine}"]["trained"])
+    want = single.evaluate(x[:rows], y[:rows], batch_size=16, verbose=0, return_dict=True)
+    for r in range(2):
+        got = ranks[r][f"uneven-{engine}"][f"evaluate-{rows}"]
+        assert sorted(got) == sorted(want)
+        for key in want:
+            assert got[key] == pytest.approx(want[key], rel=1e-5, abs=1e-6), (r, key)
+
+
+@pytest.mark.parametrize("engine", ["fsdp", "ddp"])
+@pytest.mark.parametrize("rows", fsdp_train.EVAL_ROWS)
+def test_predict_shards_the_rows_and_gives_every_rank_all_outputs_in_input_order(ranks, engine, rows):
+    x, _ = fsdp_train.make_data(fsdp_train.UNEVEN)
+    want = _single_with(ranks[0][f"uneven-{engine}"]["trained"]).predict(x[:rows], batch_size=16)
+    for r in range(2):
+        np.testing.assert_allclose(ranks[r][f"uneven-{engine}"][f"predict-{rows}"], want, rtol=1e-5, atol=1e-6)
+    sizes = [ranks[r][f"uneven-{engine}"][f"predict-sizes-{rows}"] for r in range(2)]
+    # Global batches of 32 rows split 16/16; the last one's rest 3/2 (101 rows) or 1/0 (97 rows):
+    # rank 1's filler forward for the empty share reaches no callback.
+    last = {101: [3, 2], 97: [1]}[rows]
+    assert sizes == [[16, 16, 16, last[0]], [16, 16, 16] + last[1:]]
+
+
+@pytest.mark.parametrize("engine", ["fsdp", "ddp"])
+def test_predict_of_a_two_output_model_is_gathered_output_by_output(ranks, engine):
+    x, _ = fsdp_train.make_data(fsdp_train.UNEVEN)
+    got = [ranks[r][f"uneven-{engine}"]["multi_output"] for r in range(2)]
+    want = _single_with(got[0]["weights"], lambda: fsdp_train.make_two_output_model("auto")).predict(
+        x[:fsdp_train.EVAL_ROWS[1]], batch_size=16)
+    assert len(want) == 2
+    for r in range(2):
+        assert len(got[r]["predict"]) == 2
+        for part, expected in zip(got[r]["predict"], want):
+            np.testing.assert_allclose(part, expected, rtol=1e-5, atol=1e-6)

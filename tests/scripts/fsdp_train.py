@@ -24,6 +24,7 @@ import kerosene  # noqa: E402
 from kerosene import distributed  # noqa: E402
 
 SAMPLES, FEATURES, CLASSES, EPOCHS = 128, 8, 3, 3
+UNEVEN, EVAL_ROWS = 101, (101, 97)
 CASES = [(arch, opt) for arch in ("dense", "module") for opt in ("sgd", "adam")]
 
 
@@ -39,11 +40,11 @@ class Net(kerosene.Model):
         return torch.softmax(self.out(torch.relu(self.hidden(x))), dim=-1)
 
 
-def make_data():
+def make_data(samples=SAMPLES):
     rng = np.random.default_rng(0)
     centers = rng.normal(size=(CLASSES, FEATURES)) * 2
-    labels = rng.integers(0, CLASSES, size=SAMPLES)
-    x = (centers[labels] + rng.normal(size=(SAMPLES, FEATURES))).astype("float32")
+    labels = rng.integers(0, CLASSES, size=samples)
+    x = (centers[labels] + rng.normal(size=(samples, FEATURES))).astype("float32")
     return x, np.eye(CLASSES, dtype="float32")[labels]
 
 
@@ -80,8 +81,8 @@ def shard_bytes(model):
     return local, whole
 
 
-def train_case(arch, opt, distribute="auto", batch_size=32):
-    x, y = make_data()
+def train_case(arch, opt, distribute="auto", batch_size=32, samples=SAMPLES):
+    x, y = make_data(samples)
     model = make_model(arch, opt, distribute)
     history = model.fit(x, y, batch_size=batch_size, epochs=EPOCHS, shuffle=True, verbose=0)
     local, whole = shard_bytes(model)
@@ -120,11 +121,62 @@ def weights_case(out, arch):
     return result
 
 
+class BatchSizes(kerosene.callbacks.Callback):
+    """The rows of each batch this rank's predict saw."""
+
+    def __init__(self):
+        super().__init__()
+        self.sizes = []
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self.sizes.append(int(np.shape(logs["outputs"])[0]))
+
+
+def uneven_case(engine):
+    """fit over 101 samples (the last global batch split 3/2), then evaluate and predict over 101 and 97 rows.
+
+    With 97 rows and batch 16 on 2 ranks rank 1's share of the last global batch is empty: it runs
+    one forward fewer of its own, which under FSDP would leave rank 0 waiting in a collective.
+    """
+    x, y = make_data(UNEVEN)
+    model = make_model("dense", "adam", engine)
+    history = model.fit(x, y, batch_size=16, epochs=EPOCHS, shuffle=True, verbose=0)
+    result = {"weights": [_full(p.detach()).tolist() for p in model.parameters()],
+              "trained": [w.tolist() for w in model.get_weights()],
+              "history": {k: [float(v) for v in vs] for k, vs in history.history.items()}}
+    for rows in EVAL_ROWS:
+        sizes = BatchSizes()
+        result[f"evaluate-{rows}"] = model.evaluate(x[:rows], y[:rows], batch_size=16, verbose=0, return_dict=True)
+        result[f"predict-{rows}"] = model.predict(x[:rows], batch_size=16, callbacks=[sizes]).tolist()
+        result[f"predict-sizes-{rows}"] = sizes.sizes
+    result["multi_output"] = multi_output_predict(engine, x, y)
+    return result
+
+
+def make_two_output_model(engine):
+    torch.manual_seed(1)
+    inputs = kerosene.layers.Input(shape=(FEATURES,))
+    hidden = kerosene.layers.Dense(16, activation="relu")(inputs)
+    model = kerosene.models.Model(inputs, [kerosene.layers.Dense(CLASSES, activation="softmax", name="c")(hidden),
+                                           kerosene.layers.Dense(1, name="r")(hidden)])
+    model.compile("sgd", ["categorical_crossentropy", "mse"], device="cpu", distribute=engine)
+    return model
+
+
+def multi_output_predict(engine, x, y):
+    """A two-output model trained one epoch (sharded under FSDP), then its list of predictions."""
+    model = make_two_output_model(engine)
+    model.fit(x, [y, x[:, :1]], batch_size=16, epochs=1, verbose=0)
+    return {"weights": [w.tolist() for w in model.get_weights()],
+            "predict": [p.tolist() for p in model.predict(x[:EVAL_ROWS[1]], batch_size=16)]}
+
+
 def main():
     out = sys.argv[1]
     results = {f"{arch}-{opt}-{engine}": train_case(arch, opt, engine, batch_size=16)
                for arch, opt in CASES for engine in ("fsdp", "ddp")}
     results.update({f"weights-{arch}": weights_case(out, arch) for arch in ("dense", "module")})
+    results.update({f"uneven-{engine}": uneven_case(engine) for engine in ("fsdp", "ddp")})
     results["world_size"] = distributed.world_size()
     with open(os.path.join(out, f"rank{distributed.rank()}.json"), "w") as f:
         json.dump(results, f)
