@@ -25,8 +25,9 @@ class FSDP:
 
     ``reshard_after_forward``: free the gathered parameters after each forward (True, the
     memory-lean default), keep them (False), or reshard to groups of that many ranks (an
-    int, as ``fully_shard`` takes it). ``mixed_precision``: ``None`` or a
-    ``torch.distributed.fsdp.MixedPrecisionPolicy``. ``cpu_offload``: keep shards on the CPU
+    int, as ``fully_shard`` takes it). ``mixed_precision``: ``None`` (then
+    ``compile(precision='mixed_bfloat16')`` gathers bfloat16 parameters and reduces float32
+    gradients) or a ``torch.distributed.fsdp.MixedPrecisionPolicy``, used as given. ``cpu_offload``: keep shards on the CPU
     between uses. ``shard``: ``'layer'`` (each kerosene layer with weights, or each top-level
     child of a plain ``nn.Module``, is one unit, then the root), ``'root'`` (the whole model
     one unit), or a function ``module -> bool`` marking the modules to shard.

@@ -80,7 +80,7 @@ class FSDPContext(DistributedContext):
         mesh = init_device_mesh(self.device.type, (self.world_size,))
         option = self.option
         settings = dict(mesh=mesh, reshard_after_forward=option.reshard_after_forward,
-                        mp_policy=option.mixed_precision or MixedPrecisionPolicy(),
+                        mp_policy=_precision_policy(option, model._compile_state.precision),
                         offload_policy=CPUOffloadPolicy() if option.cpu_offload else OffloadPolicy())
         for unit in shard_units(model, option.shard):
             fully_shard(unit, **settings)
@@ -110,6 +110,19 @@ class FSDPContext(DistributedContext):
             for tensor in flatten(output)[0]:
                 if isinstance(tensor, torch.Tensor) and tensor.requires_grad:
                     tensor.register_hook(lambda grad, factor=factor: grad * factor)
+
+
+def _precision_policy(option, precision):
+    """The user's policy; else ``mixed_bfloat16`` gathers bfloat16 parameters and reduces gradients in float32.
+
+    The float32 shards stay the master weights the optimizer updates; autocast still runs
+    around the steps, as it does without FSDP.
+    """
+    if option.mixed_precision is not None:
+        return option.mixed_precision
+    if precision == "mixed_bfloat16":
+        return MixedPrecisionPolicy(param_dtype=torch.bfloat16, reduce_dtype=torch.float32)
+    return MixedPrecisionPolicy()
 
 
 def _rebind_optimizer(state, sharded):

@@ -11,9 +11,12 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
+from torch.distributed.fsdp import MixedPrecisionPolicy
 
 import kerosene
 from kerosene.distributed import FSDP
+from kerosene.engine.fsdp import _precision_policy
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SCRIPT = os.path.join(ROOT, "tests", "scripts", "fsdp_train.py")
@@ -205,3 +208,24 @@ def test_predict_of_a_two_output_model_is_gathered_output_by_output(ranks, engin
         assert len(got[r]["predict"]) == 2
         for part, expected in zip(got[r]["predict"], want):
             np.testing.assert_allclose(part, expected, rtol=1e-5, atol=1e-6)
+
+
+# --- mixed_bfloat16 through FSDP's MixedPrecisionPolicy -----------------------------------------------
+def test_mixed_bfloat16_under_fsdp_gathers_bfloat16_weights_and_trains_as_ddp_does(ranks):
+    fsdp, ddp = ranks[0]["bfloat16-fsdp"], ranks[0]["bfloat16-ddp"]
+    assert fsdp["forward_dtypes"] == ["torch.bfloat16"]    # FSDP's policy, not autocast alone
+    assert ddp["forward_dtypes"] == ["torch.float32"]
+    assert fsdp["master_dtypes"] == ["torch.float32"]      # the shards the optimizer updates stay float32
+    _assert_weights_close(fsdp["weights"], ddp["weights"], rtol=1e-2, atol=1e-3)
+    _assert_weights_close(ranks[1]["bfloat16-fsdp"]["weights"], fsdp["weights"], rtol=0, atol=0)
+    np.testing.assert_allclose(fsdp["history"]["loss"], ddp["history"]["loss"], rtol=1e-2)
+    assert fsdp["history"]["loss"][-1] < fsdp["history"]["loss"][0]
+
+
+def test_the_users_fsdp_mixed_precision_wins_over_the_compile_precision():
+    mine = MixedPrecisionPolicy(param_dtype=torch.float16)
+    assert _precision_policy(FSDP(mixed_precision=mine), "mixed_bfloat16") is mine
+    chosen = _precision_policy(FSDP(), "mixed_bfloat16")
+    assert (chosen.param_dtype, chosen.reduce_dtype) == (torch.bfloat16, torch.float32)
+    assert _precision_policy(FSDP(), None).param_dtype is None
+    assert _precision_policy(FSDP(), "mixed_float16").param_dtype is None   # float16 stays autocast + loss scaling

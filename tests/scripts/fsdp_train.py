@@ -48,7 +48,7 @@ def make_data(samples=SAMPLES):
     return x, np.eye(CLASSES, dtype="float32")[labels]
 
 
-def make_model(arch, opt, distribute):
+def make_model(arch, opt, distribute, precision=None):
     torch.manual_seed(0)
     if arch == "dense":
         model = kerosene.Sequential([kerosene.layers.Dense(32, activation="relu", input_dim=FEATURES),
@@ -59,7 +59,7 @@ def make_model(arch, opt, distribute):
     optimizer = (kerosene.optimizers.SGD(learning_rate=0.1, momentum=0.9) if opt == "sgd"
                  else kerosene.optimizers.Adam(learning_rate=0.01))
     model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"], device="cpu",
-                  distribute=distribute)
+                  distribute=distribute, precision=precision)
     return model
 
 
@@ -171,12 +171,27 @@ def multi_output_predict(engine, x, y):
             "predict": [p.tolist() for p in model.predict(x[:EVAL_ROWS[1]], batch_size=16)]}
 
 
+def bfloat16_case(engine):
+    """mixed_bfloat16 training, with the dtype the first layer's weights have inside its training forward."""
+    x, y = make_data()
+    model = make_model("dense", "sgd", engine, precision="mixed_bfloat16")
+    seen = set()
+    first = model.layers[0]
+    first.register_forward_pre_hook(lambda module, args: seen.add(str(next(module.parameters()).dtype))
+                                    if module.training else None)
+    history = model.fit(x, y, batch_size=16, epochs=EPOCHS, shuffle=True, verbose=0)
+    return {"weights": [w.tolist() for w in model.get_weights()], "forward_dtypes": sorted(seen),
+            "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
+            "master_dtypes": sorted({str(p.dtype) for p in model.parameters()})}
+
+
 def main():
     out = sys.argv[1]
     results = {f"{arch}-{opt}-{engine}": train_case(arch, opt, engine, batch_size=16)
                for arch, opt in CASES for engine in ("fsdp", "ddp")}
     results.update({f"weights-{arch}": weights_case(out, arch) for arch in ("dense", "module")})
     results.update({f"uneven-{engine}": uneven_case(engine) for engine in ("fsdp", "ddp")})
+    results.update({f"bfloat16-{engine}": bfloat16_case(engine) for engine in ("fsdp", "ddp")})
     results["world_size"] = distributed.world_size()
     with open(os.path.join(out, f"rank{distributed.rank()}.json"), "w") as f:
         json.dump(results, f)
