@@ -17,16 +17,21 @@ from torch.utils.data import DataLoader, DistributedSampler, IterableDataset, Ra
 from .._user_warning import warn_user
 from .adapter_wrapper import WrappingAdapter
 from .data import ArrayAdapter, GeneratorAdapter, LoaderAdapter, SequenceAdapter
+from .input_casts import _CastingAdapter, cast_adapter_inputs
 
 __all__ = ["shard_adapter", "share_of", "ShardedArrayAdapter", "ShardedLoaderAdapter", "StridedAdapter",
-           "EqualStepsAdapter"]
+           "EqualStepsAdapter", "loader_is_shardable"]
 
 
 def shard_adapter(adapter, rank, world, evaluation):
     """This rank's share of ``adapter`` (the adapter itself for a per-rank generator in evaluation)."""
+    if isinstance(adapter, _CastingAdapter):
+        # A loader's or Sequence's inputs cast per batch (a Keras model's float inputs): shard what it reads.
+        sharded = shard_adapter(adapter.inner, rank, world, evaluation)
+        return adapter if sharded is adapter.inner else cast_adapter_inputs(sharded, adapter.policy)
     if isinstance(adapter, ArrayAdapter):
         return ShardedArrayAdapter(adapter, rank, world, evaluation)
-    if isinstance(adapter, LoaderAdapter) and _loader_is_shardable(adapter.loader):
+    if isinstance(adapter, LoaderAdapter) and loader_is_shardable(adapter.loader):
         return ShardedLoaderAdapter.from_adapter(adapter, rank, world, evaluation)
     if isinstance(adapter, (LoaderAdapter, SequenceAdapter)) and adapter.steps is not None:
         return StridedAdapter(adapter, rank, world, evaluation)
@@ -226,7 +231,7 @@ class EqualStepsAdapter(WrappingAdapter):
             self.padding = False
 
 
-def _loader_is_shardable(loader):
+def loader_is_shardable(loader):
     try:
         len(loader.dataset)
     except TypeError:

@@ -198,6 +198,37 @@ def test_predict_shards_the_rows_and_gives_every_rank_all_outputs_in_input_order
 
 
 @pytest.mark.parametrize("engine", ["fsdp", "ddp"])
+def test_evaluate_and_predict_over_a_dataloader_and_a_sequence_shard_and_equal_one_process(ranks, engine):
+    x, y = fsdp_train.make_data(fsdp_train.UNEVEN)
+    rows = fsdp_train.EVAL_ROWS[1]
+    single = _single_with(ranks[0][f"uneven-{engine}"]["trained"])
+    want_eval = single.evaluate(x[:rows], y[:rows], batch_size=16, verbose=0, return_dict=True)
+    want = single.predict(x[:rows], batch_size=16)
+    for r in range(2):
+        got = ranks[r][f"uneven-{engine}"]
+        for key in want_eval:
+            assert got["evaluate-loader"][key] == pytest.approx(want_eval[key], rel=1e-5, abs=1e-6), (r, key)
+        np.testing.assert_allclose(got["predict-loader"], want, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(got["predict-sequence"], want, rtol=1e-5, atol=1e-6)
+    sizes = [ranks[r][f"uneven-{engine}"] for r in range(2)]
+    # The loader deals rows 0, 2, 4... to rank 0 (49 rows) and 1, 3... to rank 1 (48); the Sequence
+    # deals batches 0, 2, 4, 6 to rank 0 and 1, 3, 5 to rank 1 (its last batch has 1 row).
+    assert [s["predict-sizes-loader"] for s in sizes] == [[16, 16, 16, 1], [16, 16, 16]]
+    assert [s["predict-sizes-sequence"] for s in sizes] == [[16, 16, 16, 1], [16, 16, 16]]
+
+
+@pytest.mark.parametrize("engine", ["fsdp", "ddp"])
+def test_fit_from_a_dataloader_shards_its_rows_for_a_keras_model_and_equals_one_process(ranks, engine):
+    # A Keras model's loader inputs are cast per batch; the rows under that cast are still sharded.
+    got = [ranks[r][f"loader-fit-{engine}"] for r in range(2)]
+    assert got[0]["steps"] == got[1]["steps"] == fsdp_train.SAMPLES // 32
+    single = fsdp_train.loader_fit_case("auto", batch_size=32)
+    _assert_weights_close(got[0]["weights"], single["weights"], rtol=1e-5, atol=1e-6)
+    _assert_weights_close(got[1]["weights"], got[0]["weights"], rtol=0, atol=0)
+    np.testing.assert_allclose(got[0]["history"]["loss"], single["history"]["loss"], rtol=1e-5)
+
+
+@pytest.mark.parametrize("engine", ["fsdp", "ddp"])
 def test_predict_of_a_two_output_model_is_gathered_output_by_output(ranks, engine):
     x, _ = fsdp_train.make_data(fsdp_train.UNEVEN)
     got = [ranks[r][f"uneven-{engine}"]["multi_output"] for r in range(2)]

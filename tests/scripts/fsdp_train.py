@@ -149,8 +149,35 @@ def uneven_case(engine):
         result[f"evaluate-{rows}"] = model.evaluate(x[:rows], y[:rows], batch_size=16, verbose=0, return_dict=True)
         result[f"predict-{rows}"] = model.predict(x[:rows], batch_size=16, callbacks=[sizes]).tolist()
         result[f"predict-sizes-{rows}"] = sizes.sizes
+    result.update(loader_and_sequence_case(model, x[:EVAL_ROWS[1]], y[:EVAL_ROWS[1]]))
     result["multi_output"] = multi_output_predict(engine, x, y)
     return result
+
+
+class Rows(kerosene.utils.Sequence):
+    """``x`` in batches of 16 rows by index (97 rows: 7 batches, 4 for rank 0 and 3 for rank 1)."""
+
+    def __init__(self, x):
+        self.x = x
+
+    def __len__(self):
+        return -(-len(self.x) // 16)
+
+    def __getitem__(self, index):
+        return self.x[index * 16:(index + 1) * 16]
+
+
+def loader_and_sequence_case(model, x, y):
+    """evaluate and predict over a DataLoader (rows dealt out 49/48) and predict over a Sequence (batches 4/3)."""
+    rows = torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
+    inputs = torch.utils.data.TensorDataset(torch.from_numpy(x))
+    sizes = {"loader": BatchSizes(), "sequence": BatchSizes()}
+    return {"evaluate-loader": model.evaluate(torch.utils.data.DataLoader(rows, batch_size=16), verbose=0,
+                                              return_dict=True),
+            "predict-loader": model.predict(torch.utils.data.DataLoader(inputs, batch_size=16),
+                                            callbacks=[sizes["loader"]]).tolist(),
+            "predict-sequence": model.predict(Rows(x), callbacks=[sizes["sequence"]]).tolist(),
+            "predict-sizes-loader": sizes["loader"].sizes, "predict-sizes-sequence": sizes["sequence"].sizes}
 
 
 def make_two_output_model(engine):
@@ -185,6 +212,17 @@ def bfloat16_case(engine):
             "master_dtypes": sorted({str(p.dtype) for p in model.parameters()})}
 
 
+def loader_fit_case(engine, batch_size=16):
+    """fit from an unshuffled DataLoader: under a launch each rank reads every other row (DistributedSampler)."""
+    x, y = make_data()
+    model = make_model("dense", "sgd", engine)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y)),
+                                         batch_size=batch_size)
+    history = model.fit(loader, epochs=EPOCHS, verbose=0)
+    return {"weights": [w.tolist() for w in model.get_weights()], "steps": history.params["steps"],
+            "history": {k: [float(v) for v in vs] for k, vs in history.history.items()}}
+
+
 def main():
     out = sys.argv[1]
     results = {f"{arch}-{opt}-{engine}": train_case(arch, opt, engine, batch_size=16)
@@ -192,6 +230,7 @@ def main():
     results.update({f"weights-{arch}": weights_case(out, arch) for arch in ("dense", "module")})
     results.update({f"uneven-{engine}": uneven_case(engine) for engine in ("fsdp", "ddp")})
     results.update({f"bfloat16-{engine}": bfloat16_case(engine) for engine in ("fsdp", "ddp")})
+    results.update({f"loader-fit-{engine}": loader_fit_case(engine) for engine in ("fsdp", "ddp")})
     results["world_size"] = distributed.world_size()
     with open(os.path.join(out, f"rank{distributed.rank()}.json"), "w") as f:
         json.dump(results, f)
