@@ -157,11 +157,14 @@ def test_a_dcp_checkpoint_of_two_fsdp_ranks_loads_into_one_process(ranks, arch):
 @pytest.mark.parametrize("engine", ["fsdp", "ddp"])
 def test_fit_with_an_unevenly_split_last_global_batch_matches_one_process(ranks, engine):
     got = ranks[0][f"uneven-{engine}"]
-    single = fsdp_train.train_case("dense", "adam", batch_size=32, samples=fsdp_train.UNEVEN)
+    single = fsdp_train.train_case("dense", "adam", batch_size=32, samples=fsdp_train.UNEVEN,
+                                   validation=fsdp_train.uneven_validation())
     # Each rank's gradient weighted by its rows of the last global batch (3 and 2 of 5), as one process means them.
     _assert_weights_close(got["weights"], single["weights"], rtol=1e-5, atol=1e-6)
     _assert_weights_close(ranks[1][f"uneven-{engine}"]["weights"], got["weights"], rtol=0, atol=0)
-    np.testing.assert_allclose(got["history"]["loss"], single["history"]["loss"], rtol=1e-5)
+    # Validation's second global batch (1 row) leaves rank 1 a filler forward under FSDP.
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        np.testing.assert_allclose(got["history"][key], single["history"][key], rtol=1e-5, err_msg=key)
 
 
 def _single_with(weights, make=lambda: fsdp_train.make_model("dense", "adam", "auto")):
@@ -195,6 +198,18 @@ def test_predict_shards_the_rows_and_gives_every_rank_all_outputs_in_input_order
     # rank 1's filler forward for the empty share reaches no callback.
     last = {101: [3, 2], 97: [1]}[rows]
     assert sizes == [[16, 16, 16, last[0]], [16, 16, 16] + last[1:]]
+
+
+@pytest.mark.parametrize("engine", ["fsdp", "ddp"])
+def test_evaluate_and_predict_of_one_row_leave_rank_1_only_filler_forwards(ranks, engine):
+    x, y = fsdp_train.make_data(fsdp_train.UNEVEN)
+    single = _single_with(ranks[0][f"uneven-{engine}"]["trained"])
+    want = single.evaluate(x[:1], y[:1], verbose=0, return_dict=True)
+    for r in range(2):
+        got = ranks[r][f"uneven-{engine}"]
+        for key in want:
+            assert got["evaluate-1"][key] == pytest.approx(want[key], rel=1e-5, abs=1e-6), (r, key)
+        np.testing.assert_allclose(got["predict-1"], single.predict(x[:1]), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("engine", ["fsdp", "ddp"])

@@ -81,10 +81,11 @@ def shard_bytes(model):
     return local, whole
 
 
-def train_case(arch, opt, distribute="auto", batch_size=32, samples=SAMPLES):
+def train_case(arch, opt, distribute="auto", batch_size=32, samples=SAMPLES, validation=None):
     x, y = make_data(samples)
     model = make_model(arch, opt, distribute)
-    history = model.fit(x, y, batch_size=batch_size, epochs=EPOCHS, shuffle=True, verbose=0)
+    history = model.fit(x, y, batch_size=batch_size, epochs=EPOCHS, shuffle=True, verbose=0,
+                        validation_data=validation)
     local, whole = shard_bytes(model)
     return {"weights": [_full(p.detach()).tolist() for p in model.parameters()],
             "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
@@ -140,7 +141,8 @@ def uneven_case(engine):
     """
     x, y = make_data(UNEVEN)
     model = make_model("dense", "adam", engine)
-    history = model.fit(x, y, batch_size=16, epochs=EPOCHS, shuffle=True, verbose=0)
+    history = model.fit(x, y, batch_size=16, epochs=EPOCHS, shuffle=True, verbose=0,
+                        validation_data=uneven_validation())
     result = {"weights": [_full(p.detach()).tolist() for p in model.parameters()],
               "trained": [w.tolist() for w in model.get_weights()],
               "history": {k: [float(v) for v in vs] for k, vs in history.history.items()}}
@@ -149,9 +151,17 @@ def uneven_case(engine):
         result[f"evaluate-{rows}"] = model.evaluate(x[:rows], y[:rows], batch_size=16, verbose=0, return_dict=True)
         result[f"predict-{rows}"] = model.predict(x[:rows], batch_size=16, callbacks=[sizes]).tolist()
         result[f"predict-sizes-{rows}"] = sizes.sizes
+    result["evaluate-1"] = model.evaluate(x[:1], y[:1], batch_size=16, verbose=0, return_dict=True)
+    result["predict-1"] = model.predict(x[:1], batch_size=16).tolist()   # rank 1 has no row at all
     result.update(loader_and_sequence_case(model, x[:EVAL_ROWS[1]], y[:EVAL_ROWS[1]]))
     result["multi_output"] = multi_output_predict(engine, x, y)
     return result
+
+
+def uneven_validation():
+    """33 validation rows: batches of 32 then 1, so rank 1 has no row in the second."""
+    x, y = make_data(SAMPLES)
+    return x[-33:], y[-33:]
 
 
 class Rows(kerosene.utils.Sequence):
