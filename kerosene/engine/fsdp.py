@@ -12,6 +12,8 @@ Example::
 """
 from __future__ import annotations
 
+import weakref
+
 import torch
 from torch.distributed.device_mesh import init_device_mesh
 from torch.distributed.fsdp import CPUOffloadPolicy, FSDPModule, MixedPrecisionPolicy, OffloadPolicy, fully_shard
@@ -22,6 +24,8 @@ from ..utils.tree import flatten
 from .distributed import DistributedContext
 
 __all__ = ["FSDPContext", "shard_units"]
+
+_ROWS_HOOKS = weakref.WeakKeyDictionary()   # model -> its row-weighting hook, one at a time
 
 
 def shard_units(model, shard):
@@ -73,7 +77,10 @@ class FSDPContext(DistributedContext):
         self._model = model
         if not any(p.requires_grad for p in model.parameters()):
             return model
-        self._rows_hook = model.register_forward_hook(self._weight_by_rows)
+        stale = _ROWS_HOOKS.pop(model, None)
+        if stale is not None:   # a fit that failed before its loop began never unwrapped
+            stale.remove()
+        self._rows_hook = _ROWS_HOOKS[model] = model.register_forward_hook(self._weight_by_rows)
         if isinstance(model, FSDPModule):
             return model
         before = dict(model.named_parameters())
@@ -92,6 +99,7 @@ class FSDPContext(DistributedContext):
     def unwrap_model(self, model):
         if self._rows_hook is not None:
             self._rows_hook.remove()
+            _ROWS_HOOKS.pop(model, None)
             self._rows_hook = None
         return model
 
