@@ -9,7 +9,9 @@ import torch
 import kerosene
 from kerosene import distributed
 from kerosene.engine.data import ArrayAdapter, LoaderAdapter, SequenceAdapter
-from kerosene.engine.shard_data import ShardedArrayAdapter, ShardedLoaderAdapter, StridedAdapter, share_of
+from kerosene.engine.shard_data import (EqualStepsAdapter, ShardedArrayAdapter, ShardedLoaderAdapter, StridedAdapter,
+                                        share_of)
+from kerosene.engine.shard_predict import _in_input_order, _strided_rows
 
 LAUNCH_VARS = ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT", "KEROSENE_DIST_INIT_TIMEOUT")
 
@@ -184,3 +186,37 @@ def test_sequences_are_strided_by_batch_with_equal_training_steps():
     evaluation = [StridedAdapter(SequenceAdapter(_Batches(7), torch.device("cpu")), r, 2, evaluation=True)
                   for r in range(2)]
     assert [[int(b[0][0, 0]) for b in s.epoch_batches(0)] for s in evaluation] == [[0, 2, 4, 6], [1, 3, 5]]
+
+
+# --- equal steps for evaluate and predict (FSDP: every forward is a collective) ------------------------
+def test_a_short_evaluation_share_is_padded_with_filler_batches_that_say_so():
+    x = torch.arange(97, dtype=torch.float32).reshape(97, 1)
+    share = ShardedArrayAdapter(ArrayAdapter(x, x, batch_size=16), rank=1, world=2, evaluation=True)
+    assert share.steps == 3   # the last global batch's single row went to rank 0
+    padded = EqualStepsAdapter(share, steps=4)
+    seen = [(int(b[0].shape[0]), int(b[0][0, 0]), padded.padding) for b in padded.epoch_batches(0)]
+    # The filler is the rank's last batch again, marked as padding, and the flag is cleared afterwards.
+    assert seen == [(16, 16, False), (16, 48, False), (16, 80, False), (16, 80, True)]
+    assert padded.padding is False
+    empty = ShardedArrayAdapter(ArrayAdapter(x[:1], x[:1], batch_size=16), rank=1, world=2, evaluation=True)
+    assert empty.steps == 0
+    padded_empty = EqualStepsAdapter(empty, steps=1)
+    filler = [(b[0][:, 0].tolist(), padded_empty.padding) for b in padded_empty.epoch_batches(0)]
+    assert filler == [([0.0], True)]   # a rank with no row at all runs on the data's first rows
+
+
+def test_predict_outputs_are_put_back_in_input_order_output_by_output():
+    # Rank 0 held rows 0, 2, 4 and rank 1 rows 1, 3; the outputs are a list of [value, dict].
+    rows = [np.array([0, 2, 4]), np.array([1, 3])]
+    every = [[np.array([[0.], [2.], [4.]]), {"d": np.array([0, 20, 40])}],
+             [np.array([[1.], [3.]]), {"d": np.array([10, 30])}]]
+    whole = _in_input_order(every, rows)
+    assert whole[0][:, 0].tolist() == [0., 1., 2., 3., 4.]
+    assert whole[1]["d"].tolist() == [0, 10, 20, 30, 40]
+    assert _in_input_order([np.array([5.]), None], [np.array([0]), np.zeros(0, int)]).tolist() == [5.]
+
+
+def test_sequence_batches_dealt_out_by_rank_map_back_to_their_rows():
+    # 4 batches of 2, 2, 2, 1 rows: rank 0 ran batches 0 and 2, rank 1 batches 1 and 3.
+    got = _strided_rows([[2, 2], [2, 1]], world=2)
+    assert [g.tolist() for g in got] == [[0, 1, 4, 5], [2, 3, 6]]
