@@ -27,10 +27,11 @@ class FSDP:
     memory-lean default), keep them (False), or reshard to groups of that many ranks (an
     int, as ``fully_shard`` takes it). ``mixed_precision``: ``None`` (then
     ``compile(precision='mixed_bfloat16')`` gathers bfloat16 parameters and reduces float32
-    gradients) or a ``torch.distributed.fsdp.MixedPrecisionPolicy``, used as given. ``cpu_offload``: keep shards on the CPU
-    between uses. ``shard``: ``'layer'`` (each kerosene layer with weights, or each top-level
-    child of a plain ``nn.Module``, is one unit, then the root), ``'root'`` (the whole model
-    one unit), or a function ``module -> bool`` marking the modules to shard.
+    gradients) or a ``torch.distributed.fsdp.MixedPrecisionPolicy``, used as given.
+    ``cpu_offload``: keep shards on the CPU between uses. ``shard``: ``'layer'`` (each
+    kerosene layer with weights, or each top-level child of a plain ``nn.Module``, is one
+    unit, then the root), ``'root'`` (the whole model one unit), or a function
+    ``module -> bool`` marking the modules to shard.
 
     Example::
 
