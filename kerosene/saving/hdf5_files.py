@@ -1,24 +1,28 @@
-"""Opening weight files and setting what they hold: the steps every weights format shares.
+"""Opening and writing weight files and setting what they hold: the steps every weights format shares.
 
 Reading failures become a :class:`~kerosene.errors.SavedFileError` naming the file, and
-weights are set all or nothing.
+weights are set all or nothing. An HDF5 file is written through :func:`write_hdf5`, so a
+failed write is one named ``OSError``.
 
     with reading_errors(path), open_hdf5(path) as f:
         plan = match(f)
     apply_plan(model, plan)
+    write_hdf5('w.h5', lambda f: f.create_dataset('w', data=[1.0]), 'saving the HDF5 weights file')
 """
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 
 import h5py
 import numpy as np
 
+from .atomic import atomic_write, naming_errors
 from .errors import SavedFileError, file_error
 from .layer_weights import layer_arrays, set_layer_arrays
 
-__all__ = ["require_built", "open_hdf5", "reading_errors", "apply_plan"]
+__all__ = ["require_built", "open_hdf5", "reading_errors", "apply_plan", "write_hdf5"]
 
 
 def require_built(model, action):
@@ -40,6 +44,22 @@ def open_hdf5(path):
         return h5py.File(path, "r")
     except OSError as err:
         raise file_error(path, "the HDF5 file is truncated or corrupted", err) from None
+
+
+def write_hdf5(path, write, doing):
+    """Write the HDF5 file that ``write(h5file)`` fills to ``path``, atomically.
+
+    The file is built in memory and then written with plain file I/O, so an OS error (disk
+    full, file too large) is one ``OSError`` naming ``doing`` and the file. h5py writing to
+    disk itself reports a failed write only when it closes the file: as tracebacks "ignored
+    in ObjectID.__dealloc__" on stderr and, with HDF5 2.0, a segmentation fault. The cost is
+    one copy of the file in memory while it is written.
+    """
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as f:
+        write(f)
+    with naming_errors(path, doing), atomic_write(path, "wb") as handle:
+        handle.write(buffer.getbuffer())
 
 
 @contextlib.contextmanager

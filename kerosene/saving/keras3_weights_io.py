@@ -5,10 +5,7 @@
 """
 from __future__ import annotations
 
-import h5py
-
-from .atomic import atomic_write
-from .hdf5_files import apply_plan, open_hdf5, require_built
+from .hdf5_files import apply_plan, open_hdf5, require_built, write_hdf5
 from .keras3_optimizer import optimizer_to_keras3
 from .keras3_weights import read_keras3_plan, write_keras3_weights
 from .keras_archive import read_archive
@@ -20,9 +17,7 @@ def save_keras3_weights(model, path):
     """``model``'s weights (and optimizer state when compiled) in Keras 3's layout, atomically."""
     require_built(model, "save its weights")
     optimizer_arrays = optimizer_to_keras3(model) if getattr(model, "_compile_state", None) else None
-    with atomic_write(path, mode=None) as tmp:
-        with h5py.File(tmp, "w") as f:
-            write_keras3_weights(f, model, optimizer_arrays)
+    write_hdf5(path, lambda f: write_keras3_weights(f, model, optimizer_arrays), "saving the Keras 3 weights file")
 
 
 def load_keras3_weights(model, path, skip_mismatch=False):

@@ -21,7 +21,7 @@ import zipfile
 
 import h5py
 
-from .atomic import atomic_write
+from .atomic import atomic_write, naming_errors
 from .config import to_json
 from .errors import file_error
 
@@ -146,7 +146,7 @@ def hdf5_bytes(write):
 def write_archive(filepath, config, metadata, weights_bytes):
     """Write the three members to ``filepath`` atomically (stored, as Keras writes them)."""
     path = os.fspath(filepath)
-    with atomic_write(path, "wb") as handle:
+    with naming_errors(path, "saving the Keras archive"), atomic_write(path, "wb") as handle:
         with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED) as archive:
             archive.writestr(METADATA, to_json(metadata))
             archive.writestr(CONFIG, to_json(config))

@@ -21,7 +21,6 @@ import os
 
 import h5py
 
-from .atomic import atomic_write
 from .config import model_config, model_from_config, to_json
 from .errors import file_error
 from .formats import check_overwrite, model_format
@@ -33,7 +32,7 @@ from .layer_weights import refuse_sharded, writing_file_of
 from .sharded_weights import full_tree
 from .tensor_tree import read_tree, write_tree
 from .training_config import compile_from_config, training_config
-from .hdf5_files import apply_plan, open_hdf5, reading_errors, require_built
+from .hdf5_files import apply_plan, open_hdf5, reading_errors, require_built, write_hdf5
 
 __all__ = ["save_model", "load_model"]
 
@@ -67,9 +66,8 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, save_for
     with writing_file_of(model) as writes:
         config_json, train_config, optimizer_state = _model_parts(model, include_optimizer)
         if writes:
-            with atomic_write(path, mode=None) as tmp:
-                with h5py.File(tmp, "w") as f:
-                    _write_model(f, config_json, train_config, optimizer_state, model)
+            write_hdf5(path, lambda f: _write_model(f, config_json, train_config, optimizer_state, model),
+                       "saving the HDF5 model file")
 
 
 def _model_parts(model, include_optimizer):

@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import os
 
-import h5py
-
-from .atomic import atomic_write
 from .dcp_weights import load_dcp_weights, save_dcp_weights
 from .formats import check_overwrite, weights_format
 from .hdf5_weights import is_keras3_weights_file, match_weights, read_saved_layers, write_weights_group
-from .hdf5_files import apply_plan, open_hdf5, reading_errors, require_built
+from .hdf5_files import apply_plan, open_hdf5, reading_errors, require_built, write_hdf5
 from .integrity import verify_digest, write_digest
 from .layer_weights import refuse_sharded, writing_file_of
 from .keras3_weights_io import load_keras3_weights, save_keras3_weights
@@ -47,12 +44,12 @@ def save_weights(model, filepath, overwrite=True, save_format=None, **kwargs):
     if fmt == "keras3":
         save_keras3_weights(model, path)
         return
+    def write(f):
+        write_weights_group(f, model)
+        write_digest(f)
     with writing_file_of(model) as writes:
         if writes:
-            with atomic_write(path, mode=None) as tmp:
-                with h5py.File(tmp, "w") as f:
-                    write_weights_group(f, model)
-                    write_digest(f)
+            write_hdf5(path, write, "saving the HDF5 weights file")
 
 
 def _keras3_layout(path):
