@@ -4,10 +4,16 @@
 process belongs to a group of several; the loops call it to shard their data, wrap the
 model, reduce epoch logs and agree on stopping. Each rank runs the same number of
 training steps, because every step ends in a gradient all-reduce.
+
+When ``fit`` fails on a rank, :meth:`DistributedContext.fail` tells the others which
+error came first; when the failure is a collective's (a peer killed, crashed or hung),
+the ranks still alive answer each other through the group's store, and each names the
+ranks that did not answer in a note on its error.
 """
 from __future__ import annotations
 
 import datetime
+import time
 
 import torch
 import torch.distributed as torch_dist
@@ -20,7 +26,13 @@ __all__ = ["DistributedContext", "NullContext", "NULL_CONTEXT"]
 _BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end")
 _ERROR_COUNT = "kerosene/error_count"
 _FIRST_ERROR = "kerosene/first_error"
+_ALIVE = "kerosene/alive/"
 _SHORT = datetime.timedelta(seconds=5)
+#: Seconds the ranks left after a failed collective wait for each other's answer.
+PEER_ANSWER_SECONDS = 5.0
+# What gloo's and NCCL's errors for a lost or stalled peer say (they are plain RuntimeErrors).
+_COMM_MARKERS = ("gloo", "nccl", "connection reset", "connection closed", "connection refused", "broken pipe",
+                 "timed out", "timeout")
 
 
 # --- the model ----------------------------------------------------------------------------
@@ -208,10 +220,17 @@ class DistributedContext:
 
     # failure
     def fail(self, error):
-        """Record the first failing rank's error for the others, then drop the group so they fail fast."""
-        note = None
+        """Record the first failing rank's error for the others, then drop the group so they fail fast.
+
+        After a collective's error, the ranks that did not answer within
+        ``PEER_ANSWER_SECONDS`` are named on ``error`` as the ones that went away.
+        """
+        note = gone = None
         try:
             store = torch_dist.distributed_c10d._get_default_store()
+            store.set(f"{_ALIVE}{self.rank}", "1")
+            if is_collective_error(error):
+                gone = self._silent_ranks(store)
             if store.add(_ERROR_COUNT, 1) == 1:
                 store.set(_FIRST_ERROR, f"rank {self.rank}: {type(error).__name__}: {_first_line(error)}")
             else:
@@ -220,13 +239,45 @@ class DistributedContext:
                 if not first.startswith(f"rank {self.rank}:"):
                     note = f"kerosene.distributed: the first failure was on {first}"
         except Exception:
-            pass  # the store may be gone with the failed rank; the error itself still propagates
+            # The store is served by rank 0's process: unreachable, it went away with rank 0.
+            if self.rank != 0 and is_collective_error(error):
+                gone = [0]
+        if gone and hasattr(error, "add_note"):
+            error.add_note(_gone_note(gone, self.rank))
         if note and hasattr(error, "add_note"):
             error.add_note(note)
         try:
             torch_dist.destroy_process_group()
         except Exception:
             pass
+
+
+    def _silent_ranks(self, store):
+        """The other ranks that have not said they are alive within ``PEER_ANSWER_SECONDS``."""
+        deadline = time.monotonic() + PEER_ANSWER_SECONDS
+        silent = [r for r in range(self.world_size) if r != self.rank]
+        while silent:
+            silent = [r for r in silent if not store.check([f"{_ALIVE}{r}"])]
+            if not silent or time.monotonic() >= deadline:
+                break
+            time.sleep(0.05)
+        return silent
+
+
+def is_collective_error(error):
+    """True for the errors a collective raises when a peer is lost or stalls."""
+    if isinstance(error, getattr(torch_dist, "DistError", ())):
+        return True
+    text = str(error).lower()
+    return isinstance(error, (RuntimeError, ConnectionError)) and any(m in text for m in _COMM_MARKERS)
+
+
+def _gone_note(ranks, me):
+    names = ", ".join(str(r) for r in ranks)
+    which = f"rank {names}" if len(ranks) == 1 else f"ranks {names}"
+    return (f"kerosene.distributed: {which} went away: a collective failed on rank {me} and {which} did not "
+            f"answer within {PEER_ANSWER_SECONDS:g} s (killed, crashed or hung; a hung peer is noticed after "
+            "KEROSENE_DIST_TIMEOUT seconds, default 1800)")
 
 
 class NullContext:

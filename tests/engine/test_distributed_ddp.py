@@ -5,6 +5,7 @@ runs the same ``train()`` here with the global batch size.
 """
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -28,18 +29,23 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def _launch_by_hand(out, scenario, world=2):
-    """Start each rank as a plain process with the torchrun variables (no agent to clean up)."""
+def _launch_by_hand(out, scenario, world=2, wait_for=None, **env_extra):
+    """Start each rank as a plain process with the torchrun variables (no agent to clean up).
+
+    ``wait_for`` (ranks) waits for those ranks only and kills the others (a stopped rank).
+    """
     port = str(_free_port())
     procs = []
     for rank in range(world):
         env = launch_env(WORLD_SIZE=str(world), RANK=str(rank), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1",
-                   MASTER_PORT=port, KEROSENE_DIST_INIT_TIMEOUT="60")
+                   MASTER_PORT=port, KEROSENE_DIST_INIT_TIMEOUT="60", **env_extra)
         procs.append(subprocess.Popen([sys.executable, SCRIPT, str(out), "--scenario", scenario], env=env,
                                       cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     results = []
     try:
-        for proc in procs:
+        for rank, proc in enumerate(procs):
+            if wait_for is not None and rank not in wait_for:
+                proc.kill()
             stdout, stderr = proc.communicate(timeout=HANG_GUARD)
             results.append((proc.returncode, stdout + stderr))
     finally:
@@ -131,6 +137,23 @@ def test_one_rank_raising_makes_the_others_fail_with_the_first_error(tmp_path):
     assert code0 != 0, "rank 0 must not carry on alone"
     assert "first failure was on rank 1: ValueError: boom from rank 1" in out0
     assert not (tmp_path / "rank0.json").exists()
+
+
+def test_a_killed_rank_is_named_by_the_rank_left(tmp_path):
+    (code0, out0), (code1, _) = _launch_by_hand(tmp_path, "kill_rank1", KEROSENE_DIST_TIMEOUT="20")
+    assert code1 == -signal.SIGKILL
+    assert code0 != 0, "rank 0 must not carry on alone"
+    assert "kerosene.distributed: rank 1 went away: a collective failed on rank 0 and rank 1 did not answer" in out0, \
+        out0[-3000:]
+    assert not (tmp_path / "rank0.json").exists()
+
+
+def test_a_hung_rank_is_named_once_the_collective_timeout_passes(tmp_path):
+    # rank 1 stops (SIGSTOP) mid-epoch; rank 0 waits KEROSENE_DIST_TIMEOUT, not the default 30 minutes
+    (code0, out0), _ = _launch_by_hand(tmp_path, "hang_rank1", wait_for=[0], KEROSENE_DIST_TIMEOUT="5")
+    assert code0 != 0
+    assert "Timed out waiting 5000ms" in out0, out0[-3000:]
+    assert "kerosene.distributed: rank 1 went away" in out0, out0[-3000:]
 
 
 def test_a_launch_whose_peers_never_meet_fails_clearly_instead_of_hanging(tmp_path):

@@ -3,17 +3,19 @@
 Usage::
 
     python -m torch.distributed.run --nproc_per_node=2 --standalone tests/scripts/ddp_train.py OUT
-        [--scenario callbacks|stop_on_rank1|fail_on_rank1] [--batch-size 16] [--epochs 6] [--jit]
+        [--scenario callbacks|stop_on_rank1|fail_on_rank1|kill_rank1|hang_rank1] [--batch-size 16] [--epochs 6] [--jit]
 
 ``callbacks`` trains with ModelCheckpoint, CSVLogger, EarlyStopping and a user
 callback; ``stop_on_rank1`` has a callback that sets ``stop_training`` on rank 1 only,
-mid-epoch; ``fail_on_rank1`` raises on rank 1 only; ``--jit`` compiles with ``jit_compile=True``. Every rank writes
+mid-epoch; ``fail_on_rank1`` raises on rank 1 only; ``kill_rank1`` SIGKILLs rank 1
+mid-epoch, ``hang_rank1`` SIGSTOPs it; ``--jit`` compiles with ``jit_compile=True``. Every rank writes
 ``OUT/rank{R}.json`` (epochs and steps it ran, its history, its final weights) when
 fit returns. ``train()`` is imported by the tests for the single-process baseline.
 """
 import argparse
 import json
 import os
+import signal
 import sys
 
 import numpy as np
@@ -73,6 +75,21 @@ class StopOnRank1(cbs.Callback):
             self.model.stop_training = True
 
 
+class SignalRank1(cbs.Callback):
+    """Rank 1 sends itself ``signum`` mid-epoch: SIGKILL as an out-of-memory kill or a lost
+    machine would end it, SIGSTOP as a hung process stops answering."""
+
+    def __init__(self, signum):
+        super().__init__()
+        self.signum = signum
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if distributed.rank() == 1 and batch == 2:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.kill(os.getpid(), self.signum)
+
+
 class FailOnRank1(cbs.Callback):
     def on_train_batch_end(self, batch, logs=None):
         if distributed.rank() == 1 and batch == 2:
@@ -95,6 +112,8 @@ def train(out, scenario="callbacks", batch_size=16, epochs=6, jit=False):
         callbacks = [StopOnRank1(), recorder]
     elif scenario == "fail_on_rank1":
         callbacks = [FailOnRank1(), recorder]
+    elif scenario in ("kill_rank1", "hang_rank1"):
+        callbacks = [SignalRank1(signal.SIGKILL if scenario == "kill_rank1" else signal.SIGSTOP), recorder]
     history = model.fit(x, y, batch_size=batch_size, epochs=epochs, validation_data=val, verbose=0,
                         callbacks=callbacks)
     return {
@@ -123,7 +142,8 @@ def compiled_graphs():
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
-    parser.add_argument("--scenario", default="callbacks", choices=["callbacks", "stop_on_rank1", "fail_on_rank1"])
+    parser.add_argument("--scenario", default="callbacks", choices=["callbacks", "stop_on_rank1", "fail_on_rank1",
+                                                                    "kill_rank1", "hang_rank1"])
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--jit", action="store_true")
