@@ -415,6 +415,7 @@ class Trainer(Keras2TrainingNames):
                                device=self._compile_state.device)
         batch = next(iter(adapter.epoch_batches(0)))
         prepare(self, batch[0], batch[1])
+        check_target_shapes(self, batch)
         return batch
 
     def _step_result(self, logs, return_dict):

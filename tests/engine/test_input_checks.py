@@ -36,6 +36,13 @@ def test_one_hot_targets_of_the_wrong_width(method):
     assert_untouched(m, before)
 
 
+@pytest.mark.parametrize("method", ["train_on_batch", "test_on_batch"])
+def test_single_batch_methods_check_targets_too(method):
+    m = dense_model(1, "mse", activation=None)
+    with pytest.raises(ValueError, match=r"`y` holds targets of shape \(3,\) per sample.*expects shape \(1,\)"):
+        getattr(m, method)(X, RNG.rand(12, 3))
+
+
 def test_regression_targets_are_not_broadcast_against_the_output():
     m = dense_model(1, "mse", activation=None)
     with pytest.raises(ValueError, match=r"`y` holds targets of shape \(3,\) per sample.*expects shape \(1,\)"):
