@@ -79,9 +79,12 @@ def _output_shapes(model, count):
     try:
         outputs = model.outputs
         shapes = [getattr(t, "shape", None) for t in outputs]
+        inputs = [getattr(t, "shape", None) for t in model.inputs]
     except (AttributeError, TypeError, ValueError, NotImplementedError):
         # a raw torch module, or a Sequential of torch modules: no symbolic outputs
         return None
+    if any(s is None or None in tuple(s)[1:] for s in inputs):
+        return None  # an input axis of any length: the symbolic output shapes stand in a size for it
     if len(shapes) != count or any(s is None for s in shapes):
         return None
     return [tuple(s) for s in shapes]
@@ -135,11 +138,14 @@ def _check_target(loss, output_shape, target_shape, given_shape, argument, outpu
     expected = tuple(output_shape[1:])
     if len(expected) == 0:
         return  # a 1-D output: (N,) targets are fine, and Keras 2's rule does not fit
-    if isinstance(loss, SparseCategoricalCrossentropy):
-        expected = expected[:-1] + (1,)
     per_sample = target_shape[1:]
-    if len(per_sample) != len(expected) or any(
-            e is not None and g != e for e, g in zip(expected, per_sample)):
+    accepted = [expected]
+    if isinstance(loss, SparseCategoricalCrossentropy):
+        # one class index per sample (or per time step): (N, T, 1) as Keras 2 asks, or (N, T)
+        accepted = [expected[:-1] + (1,), expected[:-1]] if len(expected) > 1 else [(1,)]
+        expected = accepted[0]
+    if not any(len(per_sample) == len(a) and all(e is None or g == e for e, g in zip(a, per_sample))
+               for a in accepted):
         kind = "class indices of shape" if isinstance(loss, SparseCategoricalCrossentropy) else "shape"
         raise ValueError(
             f"Error when checking target: {argument} holds targets of shape {_show(given_shape[1:])} per sample, "

@@ -81,12 +81,16 @@ def targets_per_output(state, y):
 
     In Keras 2 a model whose outputs do not all have a loss is given targets for those that
     do: a list of them in output order, or one array when only one output has a loss. They
-    are spread here into one entry per output (None for an output without a loss). Any other
-    form is returned as given (a dict is keyed by output name already).
+    are spread here into one entry per output (None for an output without a loss), and a
+    dict keyed by output name becomes that list too (keys naming no output are ignored, as in
+    Keras 2; :func:`~.input_checks.check_data_keys` reports the missing ones first). Any
+    other form is returned as given.
     """
     names = None if state is None else state.output_names
-    if not names or y is None or isinstance(y, dict):
+    if not names or y is None:
         return y
+    if isinstance(y, dict):  # in output order, so that a dict of one array stays with its output
+        return [y.get(name) for name in names]
     with_loss = [i for i, loss in enumerate(state.losses or []) if loss is not None]
     if len(with_loss) in (0, len(names)):
         return y

@@ -388,8 +388,8 @@ class Trainer(Keras2TrainingNames):
     # --- helpers of the single-batch and predict paths ------------------------------
     def _make_adapter(self, x, y=None, sample_weight=None, **kwargs):
         """The adapter for ``x``, its integer/boolean inputs cast to floats where Keras 2 casts them."""
-        y = targets_per_output(self._compile_state, y)
         check_data_keys(self, x, y)
+        y = targets_per_output(self._compile_state, y)
         check_sample_weights(self._compile_state, y, sample_weight)
         return cast_adapter_inputs(make_adapter(x, y, sample_weight, **kwargs), float_input_policy(self))
 

@@ -141,3 +141,37 @@ def test_targets_only_for_the_outputs_with_a_loss():
         loss = m.evaluate(X, given, verbose=0, return_dict=True)["loss"]
         assert loss == pytest.approx(expected, rel=1e-5)
     m.fit(X, [y], verbose=0)
+
+
+def test_a_target_dict_naming_only_the_output_with_a_loss():
+    a = Input((4,), name="a")
+    m = Model(a, [Dense(2, name="o1")(a), Dense(3, name="o2")(a)])
+    m.compile("sgd", {"o2": "mse"})
+    y = RNG.rand(12, 3).astype("float32")
+    expected = float(np.mean((m.predict(X)[1] - y) ** 2))
+    assert m.evaluate(X, {"o2": y}, verbose=0, return_dict=True)["loss"] == pytest.approx(expected, rel=1e-5)
+    with pytest.raises(ValueError, match=r"`y\['o2'\]` holds targets of shape \(4,\) per sample"):
+        m.fit(X, {"o2": RNG.rand(12, 4)}, verbose=0)
+
+
+def test_sequence_targets():
+    from kerosene.layers import LSTM, Embedding
+    xs = RNG.rand(12, 5, 3).astype("float32")
+    m = Sequential([LSTM(2, return_sequences=True, input_shape=(5, 3), name="seq")])
+    m.compile("sgd", "mse")
+    m.fit(xs, RNG.rand(12, 5, 2).astype("float32"), sample_weight=np.ones((12, 5)), verbose=0)
+    with pytest.raises(ValueError, match=r"holds targets of shape \(4, 2\) per sample.*expects shape \(5, 2\)"):
+        m.fit(xs, RNG.rand(12, 4, 2), verbose=0)
+    with pytest.raises(ValueError, match=r"`sample_weight` has shape \(4,\) per sample"):
+        m.fit(xs, RNG.rand(12, 5, 2), sample_weight=np.ones((12, 4)), verbose=0)
+    # an input axis of any length: the output's length is not known before the data, nothing checked
+    free = Sequential([LSTM(2, return_sequences=True, input_shape=(None, 3))])
+    free.compile("sgd", "mse")
+    free.fit(xs, RNG.rand(12, 5, 2).astype("float32"), verbose=0)
+    tagger = Sequential([Embedding(10, 4, input_length=5), Dense(7, activation="softmax")])
+    tagger.compile("sgd", "sparse_categorical_crossentropy")
+    xi = RNG.randint(0, 10, (12, 5))
+    for shape in [(12, 5), (12, 5, 1)]:  # per time step: (N, T) or Keras 2's (N, T, 1)
+        tagger.fit(xi, RNG.randint(0, 7, shape), verbose=0)
+    with pytest.raises(ValueError, match=r"expects class indices of shape \(5, 1\) per sample"):
+        tagger.fit(xi, RNG.randint(0, 7, (12, 5, 7)), verbose=0)
