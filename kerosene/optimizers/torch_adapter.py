@@ -7,10 +7,10 @@ optimizer otherwise behaves exactly as before: same update rule, same state dict
 """
 
 import numbers
-import warnings
 
 import torch
 
+from .._user_warning import warn_user
 from ..backend import BoundHyperparameter  # so K.set_value(opt.lr, v) can write back
 from .base import Optimizer
 from .checks import check_float
@@ -82,10 +82,9 @@ class KerasSurface:
             )
         missing = sum(1 for p in trainable if id(p) not in mine)
         if missing:
-            warnings.warn(
+            warn_user(
                 f"The torch optimizer {type(self).__name__} does not update "
-                f"{missing} of the model's {len(trainable)} trainable parameters.",
-                stacklevel=2,
+                f"{missing} of the model's {len(trainable)} trainable parameters."
             )
 
     def __reduce_ex__(self, protocol):

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import io
 import pickle
-import warnings
 import zipfile
 
 import torch
 
+from .._user_warning import warn_user
 from .atomic import atomic_write, naming_errors
 from .errors import file_error
 
@@ -80,7 +80,7 @@ def load_state_dict_file(model, path, skip_mismatch=False):
         message = f"Cannot load {str(path)!r} into model {getattr(model, 'name', '?')!r}: " + ", ".join(problems)
         if not skip_mismatch:
             raise ValueError(message + ". Pass skip_mismatch=True to load the keys that match.")
-        warnings.warn(message + "; loading the matching keys (skip_mismatch=True)", RuntimeWarning, stacklevel=3)
+        warn_user(message + "; loading the matching keys (skip_mismatch=True)", RuntimeWarning)
     to_load = {k: v for k, v in state.items() if k in own and tuple(v.shape) == tuple(own[k].shape)}
     with torch.no_grad():
         for key, value in to_load.items():

@@ -8,10 +8,10 @@ Example::
 from __future__ import annotations
 
 import inspect
-import warnings
 
 import torch
 
+from .._user_warning import warn_user
 from .. import losses, metrics, optimizers
 from .registry import lookup_objects, registered_name
 
@@ -80,8 +80,8 @@ def training_config(model):
             "precision": state.precision,
         }
     except Unserialisable as err:
-        warnings.warn(f"Model {model.name!r} is saved without its compile settings: {err}. load_model will "
-                      "return an uncompiled model; compile it again after loading.", RuntimeWarning, stacklevel=4)
+        warn_user(f"Model {model.name!r} is saved without its compile settings: {err}. load_model will "
+                  "return an uncompiled model; compile it again after loading.", RuntimeWarning)
         return None
 
 

@@ -1,4 +1,4 @@
-"""Engine warnings point at the user's line (this file), not at the kerosene frame that noticed."""
+"""Engine (and saving) warnings point at the user's line (this file), not at the kerosene frame that noticed."""
 import warnings
 
 import numpy as np
@@ -42,6 +42,19 @@ def skip_mismatch(tmp_path):
     big.load_weights(str(tmp_path / "w.h5"), by_name=True, skip_mismatch=True)
 
 
+def skip_mismatch_pt(tmp_path):
+    small = Sequential([Dense(2, input_shape=(4,), name="d")])
+    small.save_weights(str(tmp_path / "w.pt"))
+    big = Sequential([Dense(3, input_shape=(4,), name="d")])
+    big.load_weights(str(tmp_path / "w.pt"), skip_mismatch=True)
+
+
+def save_with_a_lambda_loss(tmp_path):
+    m = Sequential([Dense(1, input_shape=(4,))])
+    m.compile("sgd", lambda y_true, y_pred: ((y_true - y_pred) ** 2).mean())
+    m.save(str(tmp_path / "m.h5"))
+
+
 def plain():
     m = Sequential([Dense(1, input_shape=(4,))])
     m.compile("sgd", "mse")
@@ -56,7 +69,10 @@ def plain():
     ("kerosene reads a generator in this process", lambda tmp: plain().fit_generator(
         batches(), steps_per_epoch=1, verbose=0, workers=2, use_multiprocessing=True)),
     ("Skipping loading of weights", skip_mismatch),
-], ids=["sample_weight-keys", "no-trainable", "fsdp-alone", "fit_generator-workers", "skip_mismatch"])
+    ("loading the matching keys", skip_mismatch_pt),
+    ("saved without its compile settings", save_with_a_lambda_loss),
+], ids=["sample_weight-keys", "no-trainable", "fsdp-alone", "fit_generator-workers", "skip_mismatch",
+        "skip_mismatch-pt", "uncompilable-save"])
 def test_engine_warnings_name_this_file(text, action, tmp_path):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
