@@ -100,7 +100,8 @@ def check_target_shapes(model, sample):
     """A ``ValueError`` when a target or sample weight of the first batch cannot match its output.
 
     Only outputs trained with a built-in loss are checked, against the output shape the model
-    declares: a sparse crossentropy expects one class index per sample (``(N,)`` or ``(N, 1)``),
+    declares (not when an input axis is of any length): a sparse crossentropy expects one class
+    index per sample (``(N,)`` or ``(N, 1)``) or per time step (``(N, T)`` or ``(N, T, 1)``),
     every other built-in loss the output's own shape (``(N,)`` counts as ``(N, 1)``). Sample
     weights are checked against the targets by ``targets.check_sample_weights``.
     """
