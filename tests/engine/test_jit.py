@@ -72,8 +72,9 @@ def run(model, epochs, trace=None, **kwargs):
 
 
 @pytest.mark.parametrize("optimizer", [
-    "adam", "rmsprop", "nadam", lambda: kerosene.optimizers.SGD(0.05, momentum=0.9, nesterov=True, clipnorm=1.0)],
-    ids=["adam", "rmsprop", "nadam", "sgd-nesterov-clipnorm"])
+    "adam", "rmsprop", "nadam", "adagrad", "adadelta", "adamax",
+    lambda: kerosene.optimizers.SGD(0.05, momentum=0.9, nesterov=True, clipnorm=1.0)],
+    ids=["adam", "rmsprop", "nadam", "adagrad", "adadelta", "adamax", "sgd-nesterov-clipnorm"])
 def test_compiled_fit_matches_eager_and_lr_changes_never_recompile(optimizer):
     make = optimizer if callable(optimizer) else (lambda: optimizer)
     eager_losses, eager_history = run(model_for(False, make()), epochs=3)
