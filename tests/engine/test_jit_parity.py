@@ -70,6 +70,7 @@ def two_heads(jit, optimizer):
     return model
 
 
+@pytest.mark.filterwarnings("ignore:LearningRateScheduler and ReduceLROnPlateau both set")   # both on purpose
 @pytest.mark.parametrize("optimizer", ["sgd", "adam", "rmsprop"])
 def test_multi_output_with_regularizers_sample_weights_and_lr_changes_matches_eager_without_recompiles(optimizer):
     rng = np.random.default_rng(1)
