@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -161,9 +162,20 @@ def launch(args, engine, out):
     env.update(KERAS_BACKEND="torch", PYTHONPATH=ROOT + os.pathsep + env.get("PYTHONPATH", ""))
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={args.nproc}",
                os.path.abspath(__file__), *passed, "--engine", engine, "--out", out]
-    proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=args.timeout)
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        output, _ = proc.communicate(timeout=args.timeout)
+    except BaseException:  # out of time, or SIGTERM/Ctrl-C: see stop_on_sigterm
+        # torchrun puts each rank in a session of its own: SIGTERM lets it stop them; a SIGKILL would orphan them.
+        proc.terminate()
+        try:
+            proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+        raise
     if proc.returncode != 0:
-        sys.exit(f"the {engine} launch failed (exit {proc.returncode}):\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
+        sys.exit(f"the {engine} launch failed (exit {proc.returncode}):\n{output[-6000:]}")
     return [json.load(open(os.path.join(out, f"{engine}-rank{r}.json"))) for r in range(args.nproc)]
 
 
@@ -207,10 +219,16 @@ def table(results, args):
     return "\n".join(lines)
 
 
+def stop_on_sigterm(signum, frame):
+    """SIGTERM (as from ``timeout``) as an exception in the parent, so its launch is stopped cleanly."""
+    raise SystemExit(f"fsdp_memory.py: stopped by signal {signum}")
+
+
 def main():
     args = parse_args()
     if args.engine:  # a rank under the launch
         return rank_main(args)
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
     with tempfile.TemporaryDirectory(prefix="fsdp_memory-") as out:
         ranks = {engine: launch(args, engine, out) for engine in ENGINES}
     results = {engine: summarise(r) for engine, r in ranks.items()}
