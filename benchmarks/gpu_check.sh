@@ -9,6 +9,9 @@
 # seed/mlp/cnn next to the hand-written torch loop (and the hand-compiled one), writing
 # fit_overhead_gpu.json and fit_overhead_gpu.txt (the table) into the output folder. Ratios are
 # kerosene / hand-written (1.00 is parity), measured in the same interleaved run on the same card.
+# Step 3 times DDP fit against a hand-written DDP loop on every GPU; step 4, if time is left, runs
+# benchmarks/fsdp_memory.py on every GPU (nccl): memory per rank and step time, FSDP versus DDP,
+# into fsdp_memory_gpu.json and fsdp_memory_gpu.txt (with one GPU nothing is sharded: ratios ~1).
 # Every step has its own timeout, cut to what is left of the 450 s budget, so the call ends in time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,6 +54,16 @@ echo "== step 3: DDP on all $GPUS GPU(s): kerosene fit versus a hand-written DDP
 if [ $((BUDGET - SECONDS)) -gt 30 ]; then
     timeout "$(left 60)" "$PY" -m torch.distributed.run --standalone --nproc_per_node="$GPUS" \
         tests/scripts/ddp_bench.py --device cuda --epochs 3 || echo "!! DDP step FAILED or ran out of time"
+else
+    echo "(skipped: the budget is spent)"
+fi
+echo "== step 4: FSDP versus DDP on all $GPUS GPU(s): memory per rank and step time (nccl), if time is left"
+if [ $((BUDGET - SECONDS)) -gt 40 ]; then
+    CAP=$(left 90)
+    # Two launches (DDP, then FSDP), each given half of the step's time.
+    timeout "$CAP" "$PY" benchmarks/fsdp_memory.py --device cuda --nproc "$GPUS" --layers 36 --batch-size 256 \
+        --steps 10 --timeout $((CAP / 2)) --json "$DEST/fsdp_memory_gpu.json" | tee "$DEST/fsdp_memory_gpu.txt" \
+        || echo "!! FSDP step FAILED or ran out of time"
 else
     echo "(skipped: the budget is spent)"
 fi
