@@ -162,7 +162,8 @@ def test_sequence_targets():
     m.fit(xs, RNG.rand(12, 5, 2).astype("float32"), sample_weight=np.ones((12, 5)), verbose=0)
     with pytest.raises(ValueError, match=r"holds targets of shape \(4, 2\) per sample.*expects shape \(5, 2\)"):
         m.fit(xs, RNG.rand(12, 4, 2), verbose=0)
-    with pytest.raises(ValueError, match=r"`sample_weight` has shape \(4,\) per sample"):
+    with pytest.raises(ValueError, match=r"sample_weight has shape \(12, 4\), which does not fit targets of shape "
+                                         r"\(12, 5, 2\)"):
         m.fit(xs, RNG.rand(12, 5, 2), sample_weight=np.ones((12, 4)), verbose=0)
     # an input axis of any length: the output's length is not known before the data, nothing checked
     free = Sequential([LSTM(2, return_sequences=True, input_shape=(None, 3))])
