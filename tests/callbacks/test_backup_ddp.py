@@ -53,6 +53,19 @@ def generations(folder):
     return commit, parts
 
 
+def assert_same_run(reference_dir, run_dir, seed):
+    """Both ranks' final weights and the History of the resumed job bitwise those of the reference job."""
+    expected = torch.load(reference_dir / "final.pt", weights_only=True)
+    for rank_file in ("rank0.pt", "rank1.pt"):
+        got = torch.load(run_dir / rank_file, weights_only=True)
+        assert expected.keys() == got.keys()
+        for name in expected:
+            assert torch.equal(expected[name], got[name]), f"{rank_file}: {name} differs (seed {seed})"
+    history = json.loads((run_dir / "history.json").read_text())
+    assert history["epoch"] == [0, 1, 2, 3]                       # every epoch once, in order
+    assert history == json.loads((reference_dir / "history.json").read_text())
+
+
 def test_sigkill_one_rank_then_rerun_the_job_is_bitwise_identical(tmp_path):
     seed = int(os.environ.get("KEROSENE_CRASH_SEED", random.randrange(1 << 30)))
     print(f"KEROSENE_CRASH_SEED={seed}")
@@ -93,16 +106,7 @@ def test_sigkill_one_rank_then_rerun_the_job_is_bitwise_identical(tmp_path):
         ref_code, ref_out = finish(reference)
     assert ref_code == 0, ref_out[-3000:]
 
-    expected = torch.load(reference_dir / "final.pt", weights_only=True)
-    for rank_file in ("rank0.pt", "rank1.pt"):
-        got = torch.load(run_dir / rank_file, weights_only=True)
-        assert expected.keys() == got.keys()
-        for name in expected:
-            assert torch.equal(expected[name], got[name]), f"{rank_file}: {name} differs (seed {seed})"
-
-    history = json.loads((run_dir / "history.json").read_text())
-    assert history["epoch"] == [0, 1, 2, 3]                       # every epoch once, in order
-    assert history == json.loads((reference_dir / "history.json").read_text())
+    assert_same_run(reference_dir, run_dir, seed)
     rows = (run_dir / "log.csv").read_text().splitlines()
     assert [row.split(",")[0] for row in rows[1:]] == ["0", "1", "2", "3"]
     assert (run_dir / "log.csv").read_text() == (reference_dir / "log.csv").read_text()

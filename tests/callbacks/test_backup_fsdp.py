@@ -4,13 +4,10 @@ compare with a job never interrupted: weights, History and CSV rows are bitwise 
 Each rank's backup part holds its own shards of the weights and of the optimizer's slots
 (kerosene/saving/backup_fsdp.py). Set KEROSENE_CRASH_SEED to replay a draw.
 """
-import json
 import os
 import random
 
-import torch
-
-from test_backup_ddp import STEPS_PER_EPOCH, finish, generations, torchrun
+from test_backup_ddp import STEPS_PER_EPOCH, assert_same_run, finish, generations, torchrun
 
 
 def test_sigkill_one_fsdp_rank_mid_epoch_then_rerun_is_bitwise_identical(tmp_path):
@@ -33,14 +30,6 @@ def test_sigkill_one_fsdp_rank_mid_epoch_then_rerun_is_bitwise_identical(tmp_pat
         ref_code, ref_out = finish(reference)
     assert ref_code == 0, ref_out[-3000:]
 
-    expected = torch.load(reference_dir / "final.pt", weights_only=True)
-    for rank_file in ("rank0.pt", "rank1.pt"):
-        got = torch.load(run_dir / rank_file, weights_only=True)
-        assert expected.keys() == got.keys()
-        for name in expected:
-            assert torch.equal(expected[name], got[name]), f"{rank_file}: weight {name} differs (seed {seed})"
-    history = json.loads((run_dir / "history.json").read_text())
-    assert history["epoch"] == [0, 1, 2, 3]
-    assert history == json.loads((reference_dir / "history.json").read_text())
+    assert_same_run(reference_dir, run_dir, seed)
     assert (run_dir / "log.csv").read_text() == (reference_dir / "log.csv").read_text()
     assert not (run_dir / "backup").exists()
