@@ -11,9 +11,11 @@ its own error wording, so messages still say what that argument accepts.
     >>> table.find('ReLU') is max, table.find('nope')
     (True, None)
 
-This module imports nothing of kerosene.
+It imports only the custom-object scopes (``_custom_objects``), which every lookup consults.
 """
 from __future__ import annotations
+
+from ._custom_objects import get_custom_objects
 
 __all__ = ["Registry", "serialize_object", "serialize_checked", "split_config", "serialize_keras2"]
 
@@ -40,11 +42,13 @@ class Registry:
         self._entries.update(entries)
 
     def find(self, name, custom_objects=None):
-        """The object called ``name`` (``custom_objects`` first); None when there is none."""
+        """The object called ``name``: from ``custom_objects``, then the custom objects in scope
+        (``custom_object_scope``, ``get_custom_objects()``), then this registry; None when there is none."""
         if not isinstance(name, str):
             return None
-        if custom_objects and name in custom_objects:
-            return custom_objects[name]
+        for table in (custom_objects, get_custom_objects()):
+            if table and name in table:
+                return table[name]
         obj = self._entries.get(name)
         if obj is None and self.fold_case:
             obj = self._entries.get(name.lower())
@@ -72,17 +76,21 @@ class Registry:
     def __getitem__(self, name):
         return self._entries[name]
 
-    def resolve(self, identifier, kind, arg_name, accepted):
-        """``None``, a registered name, a Keras config dict or a callable, as ``get`` takes them
-        for regularizers and constraints; a clear error naming ``arg_name`` otherwise."""
+    def resolve(self, identifier, kind, arg_name, accepted, custom_objects=None):
+        """``None``, a registered name (or one of ``custom_objects``), a Keras config dict or a
+        callable, as ``get``/``deserialize`` take them for regularizers and constraints; a clear
+        error naming ``arg_name`` otherwise."""
         if identifier is None:
             return None
         if isinstance(identifier, dict):
-            cls = self.find(identifier.get("class_name"))
+            cls = self.find(identifier.get("class_name"), custom_objects)
             if cls is not None:
                 return cls(**(identifier.get("config") or {}))
             identifier = identifier.get("class_name")
         if isinstance(identifier, str):
+            custom = {**get_custom_objects(), **(custom_objects or {})}.get(identifier)
+            if custom is not None:
+                return custom() if isinstance(custom, type) else custom
             if identifier in self:
                 return self[identifier]()
             raise ValueError(f"Unknown {kind} {identifier!r} (argument '{arg_name}'). Accepted names: {accepted}")

@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 
 from ._registry import Registry
+from ._user_warning import warn_user
+from .errors import UninterpretableError
 
 __all__ = [
     "linear", "relu", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu",
@@ -101,7 +103,11 @@ def tanh(x):
 
 
 def softmax(x, axis=-1):
-    """Softmax over ``axis`` (default the last one)."""
+    """Softmax over ``axis`` (default the last one); a 1-D tensor (no batch axis) is refused,
+    as in Keras 2."""
+    if x.dim() == 1:
+        raise ValueError(f"softmax: `x` is 1-D (shape {tuple(x.shape)}): it needs a batch axis and at least one "
+                         "more, e.g. shape (batch, classes)")
     return torch.softmax(x, dim=axis)
 
 
@@ -189,8 +195,11 @@ def get(identifier):
             f"Unknown activation {identifier!r} (argument 'activation'). "
             f"Accepted names: {', '.join(accepted_names())}, or any callable.")
     if callable(identifier):
+        if isinstance(identifier, torch.nn.Module) and hasattr(identifier, "get_config"):
+            warn_user(f"activation={type(identifier).__name__}(...): a layer passed as another layer's "
+                      "activation is called as a function there; add activation layers to the model as layers")
         return identifier
-    raise TypeError(
+    raise UninterpretableError(
         f"Could not interpret activation {identifier!r} of type "
         f"{type(identifier).__name__}: expected None, a name "
         f"({', '.join(accepted_names())}) or a callable.")

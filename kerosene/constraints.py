@@ -9,7 +9,7 @@ from ._registry import Registry, serialize_object
 
 
 __all__ = ["MaxNorm", "NonNeg", "UnitNorm", "MinMaxNorm", "max_norm", "non_neg", "unit_norm",
-           "min_max_norm", "get", "serialize"]
+           "min_max_norm", "get", "serialize", "deserialize"]
 
 
 class MaxNorm:
@@ -98,3 +98,14 @@ min_max_norm = MinMaxNorm
 
 def serialize(constraint):
     return serialize_object(constraint)
+
+
+def deserialize(config, custom_objects=None):
+    """Inverse of ``serialize``: a constraint from ``{'class_name': 'MaxNorm', 'config': {...}}``
+    or a name; ``custom_objects`` maps further names to constraint classes or functions.
+
+    >>> deserialize(serialize(MaxNorm(3.0))).max_value
+    3.0
+    """
+    return _CONSTRAINTS.resolve(config, "constraint", "config", ", ".join(sorted(_CONSTRAINTS)) + ".",
+                                custom_objects)

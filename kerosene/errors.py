@@ -17,7 +17,7 @@ __all__ = ["UninterpretableError", "NotCompiledError", "SavedFileError", "NotSer
 
 
 class UninterpretableError(TypeError, ValueError):
-    """An identifier ``get`` cannot turn into a loss or metric (Keras 2 raises ValueError,
+    """An identifier ``get`` cannot turn into a loss, metric or activation (Keras 2 raises ValueError,
     kerosene raised TypeError: both catch it)."""
 
 

@@ -43,21 +43,34 @@ def _torch_dtype(dtype):
         raise ValueError(f"Unknown dtype {dtype!r}") from None
 
 
-def compute_fans(shape):
+def compute_fans(shape, data_format="channels_last"):
     """Keras's fans of a Keras-shaped weight: ``(fan_in, fan_out)``.
 
     ``(in, out)`` gives ``(in, out)``; a conv kernel ``(*spatial, in, out)``
-    multiplies both by the receptive field size.
+    multiplies both by the receptive field size (``data_format='channels_first'``
+    reads a Theano-style ``(out, in, *spatial)`` kernel).
+
+    >>> compute_fans((3, 3, 16, 32))
+    (144, 288)
     """
     shape = tuple(int(s) for s in shape)
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(f"compute_fans: `data_format` must be 'channels_last' or 'channels_first', "
+                         f"got {data_format!r}")
     if len(shape) == 0:
         return 1, 1
     if len(shape) == 1:
         return shape[0], shape[0]
     if len(shape) == 2:
         return shape[0], shape[1]
+    if data_format == "channels_first":
+        receptive = math.prod(shape[2:])
+        return shape[1] * receptive, shape[0] * receptive
     receptive = math.prod(shape[:-2])
     return shape[-2] * receptive, shape[-1] * receptive
+
+
+_compute_fans = compute_fans   # Keras 2's private name, imported by its tests and by user code
 
 
 class Initializer:
@@ -291,7 +304,12 @@ class Orthogonal(Initializer):
 
 
 class Identity(Initializer):
-    """``gain`` times the identity matrix (2-D shapes only).  ``Identity(gain=1.0)``."""
+    """``gain`` times the identity matrix, for 2-D shapes; as in Keras 2, when the long side is
+    a multiple of the short side, identity matrices are stacked along the long side.
+
+    >>> Identity()((2, 4)).tolist()
+    [[1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 1.0]]
+    """
 
     def __init__(self, gain=1.0):
         self.gain = gain
@@ -300,7 +318,12 @@ class Identity(Initializer):
         shape = tuple(int(s) for s in shape)
         if len(shape) != 2:
             raise ValueError(f"Identity initializer needs a 2-D shape, got {shape}.")
-        return self.gain * torch.eye(*shape, dtype=_torch_dtype(dtype))
+        rows, cols = shape
+        if min(shape) == 0 or max(shape) % min(shape) != 0:
+            raise ValueError(f"Identity initializer: the long side of shape {shape} must be a multiple of "
+                             "the short side (identity matrices are stacked along it)")
+        eye = torch.eye(min(shape), dtype=_torch_dtype(dtype))
+        return self.gain * eye.repeat(rows // min(shape), cols // min(shape))
 
     def get_config(self):
         return {"gain": self.gain}

@@ -11,7 +11,7 @@ Example::
 from ._registry import Registry, serialize_object
 
 
-__all__ = ["L1L2", "L1", "L2", "l1", "l2", "l1_l2", "get", "serialize"]
+__all__ = ["L1L2", "L1", "L2", "l1", "l2", "l1_l2", "get", "serialize", "deserialize"]
 
 
 class L1L2:
@@ -88,3 +88,14 @@ def l1_l2(l1=0.01, l2=0.01):
 
 def serialize(regularizer):
     return serialize_object(regularizer)
+
+
+def deserialize(config, custom_objects=None):
+    """Inverse of ``serialize``: a regularizer from ``{'class_name': 'L1L2', 'config': {...}}``
+    or a name; ``custom_objects`` maps further names to regularizer classes or functions.
+
+    >>> deserialize(serialize(L1L2(l2=0.5))).l2
+    0.5
+    """
+    return _REGULARIZERS.resolve(config, "regularizer", "config", ", ".join(sorted(_REGULARIZERS)) + ".",
+                                 custom_objects)

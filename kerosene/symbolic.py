@@ -75,6 +75,19 @@ class KerasTensor:
     def __len__(self):
         raise TypeError("A symbolic tensor has no length: it stands for a batch not yet known")
 
+    def dim(self):
+        return len(self.shape)
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        # torch.tanh(x), F.elu(x, 1.0), ... on a symbolic tensor record one node, so Keras-named
+        # activations and torch functions describe a graph as K functions do.
+        return apply_symbolic(func, args, kwargs or {}, getattr(func, "__name__", "torch_op"))
+
     def __iter__(self):
         raise TypeError("A symbolic tensor cannot be iterated; call layers on it instead")
 

@@ -81,3 +81,48 @@ def test_serialize_torch_and_user_functions():
 
     assert A.serialize(my_act) == "my_act"
     assert A.deserialize("my_act", custom_objects={"my_act": my_act}) is my_act
+
+
+# --- on symbolic tensors, Keras 2's get() rules ----------------------------------------
+def test_activations_record_graph_nodes_on_symbolic_tensors():
+    import numpy as np
+    from kerosene import backend as K
+    x = K.placeholder(ndim=2)
+    f = K.function([x], [A.softmax(x), A.tanh(x), A.hard_sigmoid(x), A.relu(x, max_value=0.5)])
+    values = np.array([[-1.0, 0.0, 2.0]], dtype="float32")
+    soft, tanh, hard, relu = f([values])
+    e = np.exp(values - values.max())
+    np.testing.assert_allclose(soft, e / e.sum(), rtol=1e-6)
+    np.testing.assert_allclose(tanh, np.tanh(values), rtol=1e-6)
+    np.testing.assert_allclose(hard, np.clip(0.2 * values + 0.5, 0, 1), rtol=1e-6)
+    np.testing.assert_allclose(relu, np.clip(values, 0, 0.5), rtol=1e-6)
+
+
+def test_torch_functions_on_an_input_record_nodes_of_a_model():
+    import numpy as np
+    from kerosene.layers import Dense, Input
+    from kerosene.models import Model
+    x = Input(shape=(3,))
+    h = torch.tanh(Dense(2, kernel_initializer="ones")(x))
+    model = Model(x, [h, torch.relu(x)])
+    data = np.array([[1.0, -2.0, 0.5]], dtype="float32")
+    out_h, out_relu = model.predict(data)
+    np.testing.assert_allclose(out_h, np.tanh(np.full((1, 2), data.sum())), rtol=1e-6)
+    np.testing.assert_allclose(out_relu, np.maximum(data, 0))
+
+
+def test_softmax_refuses_a_1d_tensor_as_keras2_does():
+    from kerosene import backend as K
+    with pytest.raises(ValueError, match="1-D"):
+        A.softmax(torch.tensor([1.0, 2.0]))
+    with pytest.raises(ValueError, match="1-D"):
+        A.softmax(K.placeholder(ndim=1))
+
+
+def test_get_warns_for_a_layer_and_refuses_a_number_with_value_error():
+    from kerosene.layers import Dense
+    with pytest.warns(UserWarning, match="activation"):
+        A.get(Dense(2))
+    with pytest.raises(ValueError, match="Could not interpret activation 6"):
+        A.get(6)
+    assert A.get(torch.nn.ReLU()) is not None      # a plain torch module is a callable, no warning

@@ -145,3 +145,25 @@ def test_layer_initializers_use_keras_shape():
     rnn(torch.zeros(1, 2, 3))
     rec = rnn.get_weights()[1]
     np.testing.assert_allclose(rec @ rec.T, np.eye(6), atol=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(4, 4), (2, 6), (6, 2)])
+def test_identity_stacks_along_the_long_side_as_keras2(shape):
+    w = I.Identity(gain=2.0)(shape).numpy()
+    short = min(shape)
+    expected = 2.0 * np.tile(np.eye(short), (shape[0] // short, shape[1] // short))
+    np.testing.assert_array_equal(w, expected)
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (2, 3, 4), (0, 2)])
+def test_identity_refuses_shapes_it_cannot_fill(shape):
+    with pytest.raises(ValueError, match="Identity"):
+        I.Identity()(shape)
+
+
+def test_compute_fans_reads_both_kernel_layouts():
+    assert I.compute_fans((3, 3, 16, 32)) == (144, 288)
+    assert I.compute_fans((32, 16, 3, 3), data_format="channels_first") == (144, 288)
+    assert I._compute_fans is I.compute_fans
+    with pytest.raises(ValueError, match="data_format"):
+        I.compute_fans((3, 3, 1, 1), data_format="nhwc")

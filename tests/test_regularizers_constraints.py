@@ -46,3 +46,32 @@ def test_bad_names():
         constraints.get("maxnorm2")
     with pytest.raises(TypeError, match="kernel_regularizer"):
         Dense(2, kernel_regularizer=3)
+
+
+def test_deserialize_inverts_serialize_for_constraints_and_regularizers():
+    c = constraints.deserialize(constraints.serialize(constraints.MinMaxNorm(0.5, 2.0, axis=1)))
+    assert isinstance(c, constraints.MinMaxNorm) and (c.min_value, c.max_value, c.axis) == (0.5, 2.0, 1)
+    r = regularizers.deserialize(regularizers.serialize(regularizers.L1L2(l1=0.1, l2=0.2)))
+    assert (r.l1, r.l2) == pytest.approx((0.1, 0.2))
+    assert isinstance(regularizers.deserialize("l1_l2"), regularizers.L1L2)
+    with pytest.raises(ValueError, match="Unknown constraint 'nope'"):
+        constraints.deserialize("nope")
+
+
+def test_get_finds_custom_objects_in_scope_as_keras2():
+    from kerosene import activations
+    from kerosene.utils import custom_object_scope
+
+    def my_act(x):
+        return x * 3
+
+    class Clip:
+        def __call__(self, w):
+            return w.clamp(-1, 1)
+
+    with custom_object_scope({"my_act": my_act, "Clip": Clip}):
+        assert activations.get("my_act") is my_act
+        assert isinstance(constraints.get("Clip"), Clip)
+        assert isinstance(constraints.deserialize({"class_name": "Clip", "config": {}}), Clip)
+    with pytest.raises(ValueError):
+        constraints.get("Clip")

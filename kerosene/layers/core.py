@@ -6,7 +6,7 @@ import torch.nn.functional as F
 
 from .. import activations, initializers
 from .._naming import input_name
-from ..symbolic import as_keras_tensor
+from ..symbolic import KerasTensor, as_keras_tensor
 from ._utils import (check_positive_int, check_rate, get_constraint, get_regularizer, normalize_data_format,
                      prod, weight_options_config)
 from .base import Layer, normalize_shape
@@ -374,6 +374,7 @@ class InputLayer(Layer):
     """
 
     is_input_layer = True   # how the symbolic floor knows an input without importing layers
+    __torch_function__ = KerasTensor.__torch_function__   # torch.tanh(Input(...)) records a node too
 
     def __init__(self, input_shape=None, batch_size=None, dtype=None, sparse=False,
                  name=None, ragged=False, batch_input_shape=None, shape=None,

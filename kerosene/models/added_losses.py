@@ -12,6 +12,7 @@ no argument is called each step instead (tf.keras's form, for any model)::
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -29,10 +30,11 @@ class AddedLoss(nn.Module):
         tensor(2.)
     """
 
-    def __init__(self, function=None):
+    def __init__(self, function=None, constant=None):
         super().__init__()
         self.name = "added_loss"
         self.function = function
+        self.constant = constant
         self.value = None
 
     def forward(self, value):
@@ -41,6 +43,8 @@ class AddedLoss(nn.Module):
         return value
 
     def regularization_loss(self):
+        if self.constant is not None:
+            return torch.tensor(self.constant)
         value = self.function() if self.function is not None else self.value
         if value is None:
             return 0.0
@@ -58,10 +62,12 @@ def add_model_loss(model, losses):
             made.append(_symbolic_loss(model, loss))
         elif callable(loss) and not isinstance(loss, nn.Module):
             made.append(AddedLoss(loss))
+        elif isinstance(loss, (int, float, np.integer, np.floating)) and not isinstance(loss, bool):
+            made.append(AddedLoss(constant=float(loss)))    # Keras 2 adds a constant as is
         else:
-            raise TypeError(f"add_loss: `losses` must be symbolic tensors of the model (K.mean(layer_output)) or "
-                            f"callables taking no argument, got {type(loss).__name__}: a tensor computed now "
-                            "would not change with the weights")
+            raise TypeError(f"add_loss: `losses` must be symbolic tensors of the model (K.mean(layer_output)), "
+                            f"callables taking no argument or numbers, got {type(loss).__name__}: a tensor "
+                            "computed now would not change with the weights")
     held = model.__dict__.get("_modules", {}).get("_added_losses")
     if held is None:
         model._added_losses = held = nn.ModuleList()

@@ -18,7 +18,7 @@ from ..engine.compile import check_trainable_consistency
 from ..saving.config import model_config, subclassed_model_error, to_json
 from ..utils.summary import format_summary
 from ..utils.tree import map_tensors
-from .added_losses import add_model_loss
+from .added_losses import AddedLoss, add_model_loss
 from .weights import expand_containers, module_weights, set_module_weights
 
 __all__ = ["Model"]
@@ -132,6 +132,23 @@ class Model(Trainer, nn.Module):
         of every training and test step (see :mod:`kerosene.models.added_losses`). ``inputs`` is
         accepted for Keras 2 and unused."""
         add_model_loss(self, losses)
+
+    @property
+    def losses(self):
+        """Keras's ``model.losses``: the penalty tensors of every layer inside (weight regularizers
+        from the current weights, activity penalties and ``Layer.add_loss`` values of the last
+        forward pass), then the model's own ``add_loss`` values. kerosene runs eagerly, so an
+        activity penalty appears once the model has been called."""
+        out = []
+        for module in self.modules():
+            if module is self:
+                continue
+            if hasattr(module, "_own_losses"):
+                out.extend(module._own_losses())
+            elif isinstance(module, AddedLoss) and (module.function is not None or module.value is not None
+                                                     or module.constant is not None):
+                out.append(module.regularization_loss())
+        return out
 
     @property
     def updates(self):

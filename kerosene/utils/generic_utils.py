@@ -7,12 +7,29 @@
     to_list(x)            # [x] unless x is already a list
     unpack_singleton([a]) # a
     slice_arrays([x, y], 0, 10)
+    has_arg(fn, 'training')  # whether fn takes a `training` keyword
 """
+import inspect
+
 from .progbar import Progbar
+from ..saving.keras2_lambda import func_dump, func_load
 from ..saving.registry import CustomObjectScope, custom_object_scope, get_custom_objects
 
 __all__ = ["Progbar", "to_list", "unpack_singleton", "slice_arrays", "CustomObjectScope",
-           "custom_object_scope", "get_custom_objects"]
+           "custom_object_scope", "get_custom_objects", "has_arg", "func_dump", "func_load"]
+
+
+def has_arg(fn, name, accept_all=False):
+    """Whether ``fn`` can be called with the keyword argument ``name``; with ``accept_all``, a
+    ``**kwargs`` catch-all counts too (positional-only parameters never do)."""
+    try:
+        parameters = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+    found = parameters.get(name)
+    if found is not None:
+        return found.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return accept_all and any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
 
 
 def to_list(x, allow_tuple=False):

@@ -96,3 +96,34 @@ def test_model_with_added_loss_saves_its_layers(tmp_path):
     loaded = load_model(str(tmp_path / "m.h5"))    # the added loss is code: not saved, as in Keras 2
     assert [layer.name for layer in loaded.layers] == [layer.name for layer in model.layers]
     np.testing.assert_allclose(loaded.predict(X, verbose=0), model.predict(X, verbose=0), rtol=1e-6)
+
+
+def test_model_losses_lists_penalties_and_added_losses():
+    import numpy as np
+    from kerosene import backend as K, regularizers
+    from kerosene.layers import Dense, Input
+    from kerosene.models import Model
+    x = Input(shape=(3,))
+    dense = Dense(2, kernel_initializer="ones", kernel_regularizer=regularizers.l1(0.5))
+    out = dense(x)
+    model = Model(x, out)
+    model.add_loss(K.mean(out))
+    model.add_loss(2)
+    model.compile("sgd", "mse")
+    model.predict(np.ones((4, 3), "float32"))
+    values = [float(v.detach()) for v in model.losses]
+    assert values == pytest.approx([0.5 * 6, 3.0, 2.0])
+    with pytest.raises(TypeError, match="add_loss"):
+        model.add_loss("1")
+
+
+def test_a_number_added_as_loss_is_added_to_each_step_loss():
+    import numpy as np
+    from kerosene.layers import Dense
+    from kerosene.models import Sequential
+    model = Sequential([Dense(1, input_shape=(2,), kernel_initializer="zeros")])
+    model.compile("sgd", "mse")
+    x, y = np.ones((4, 2), "float32"), np.ones((4, 1), "float32")
+    plain = model.evaluate(x, y, verbose=0)
+    model.add_loss(1.5)
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(plain + 1.5)
