@@ -90,7 +90,9 @@ def ndim(x):
 
 
 def dtype(x):
-    """The Keras dtype name, e.g. ``'float32'``."""
+    """The Keras dtype name, e.g. ``'float32'`` (a symbolic tensor's own, an Input's included)."""
+    if hasattr(x, "_keras_shape") or getattr(type(x), "is_input_layer", False):
+        return str(x.dtype).replace("torch.", "")
     return str(_t(x).dtype).replace("torch.", "")
 
 

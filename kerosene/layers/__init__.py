@@ -24,6 +24,7 @@ from .pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, AvgP
 from .normalization import BatchNormalization, LayerNormalization
 from .embedding import Embedding
 from .masking import Masking
+from .activity_regularization import ActivityRegularization
 from .recurrent import GRU, LSTM, SimpleRNN
 from .cudnn_recurrent import CuDNNGRU, CuDNNLSTM
 

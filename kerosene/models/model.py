@@ -51,6 +51,16 @@ class Model(Trainer, nn.Module):
             return nn.Module.__new__(Functional)
         return nn.Module.__new__(cls)
 
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Keras 2's ``Model.from_config``: the functional model a graph config describes (a
+        subclass that defines its own ``from_config`` is rebuilt by that)."""
+        from .functional import Functional  # the one circle: Functional is a Model
+        if isinstance(config, dict) and "input_layers" in config and "layers" in config:
+            return Functional.from_config(config, custom_objects=custom_objects)
+        raise ValueError(f"{cls.__name__}.from_config: `config` must be a functional model's get_config() "
+                         "(with 'layers' and 'input_layers'); a subclassed model is rebuilt from its own code")
+
     def __init__(self, *args, name=None, **kwargs):
         super().__init__()
         if args or kwargs:
