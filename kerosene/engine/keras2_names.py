@@ -14,6 +14,14 @@ from .._user_warning import warn_user
 __all__ = ["Keras2TrainingNames"]
 
 
+def _require_steps(data, steps, steps_arg, data_arg):
+    """Keras 2 refuses a generator without a step count: it would be read forever."""
+    if steps is None and hasattr(data, "__next__") and not hasattr(data, "__len__"):
+        raise ValueError(f"`{steps_arg}=None` with `{data_arg}` a generator ({type(data).__name__}): a generator "
+                         f"has no length, so kerosene cannot know when its epoch ends; give `{steps_arg}` (the "
+                         "number of batches to read) or pass a keras.utils.Sequence")
+
+
 class Keras2TrainingNames:
     """``fit_generator``, ``evaluate_generator``, ``predict_generator``, ``predict_proba``, ``predict_classes``.
 
@@ -30,6 +38,8 @@ class Keras2TrainingNames:
         The generator is read in this process, one batch at a time: ``workers`` and
         ``use_multiprocessing`` are accepted and change nothing.
         """
+        _require_steps(generator, steps_per_epoch, "steps_per_epoch", "generator")
+        _require_steps(validation_data, validation_steps, "validation_steps", "validation_data")
         if use_multiprocessing and workers > 1 and not any(c.__name__ == "Sequence" for c in type(generator).__mro__):
             warn_user("fit_generator(use_multiprocessing=True, workers>1): kerosene reads a generator in "
                       "this process, one batch at a time, so no worker runs (unlike a Keras Sequence, a "
@@ -42,10 +52,12 @@ class Keras2TrainingNames:
 
     def evaluate_generator(self, generator, steps=None, callbacks=None, max_queue_size=10, workers=1,
                            use_multiprocessing=False, verbose=0):
+        _require_steps(generator, steps, "steps", "generator")
         return self.evaluate(generator, steps=steps, callbacks=callbacks, verbose=verbose)
 
     def predict_generator(self, generator, steps=None, callbacks=None, max_queue_size=10, workers=1,
                           use_multiprocessing=False, verbose=0):
+        _require_steps(generator, steps, "steps", "generator")
         return self.predict(generator, steps=steps, callbacks=callbacks, verbose=verbose)
 
     def predict_proba(self, x, batch_size=32, verbose=0):

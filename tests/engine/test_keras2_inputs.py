@@ -190,6 +190,26 @@ def test_fit_generator_with_workers_warns_that_none_run():
         m.fit_generator(batches(), steps_per_epoch=2, workers=2, verbose=0)  # threads: no warning
 
 
+def test_generator_methods_refuse_a_generator_without_steps_before_reading_it():
+    m = _dense()
+    read = []
+
+    def batches():
+        while True:
+            read.append(1)
+            yield np.ones((3, 3)), Y[:3]
+    with pytest.raises(ValueError, match="validation_steps=None.*validation_data.*generator"):
+        m.fit_generator(batches(), steps_per_epoch=2, validation_data=batches(), verbose=0)
+    with pytest.raises(ValueError, match="steps_per_epoch=None"):
+        m.fit_generator(batches(), verbose=0)
+    with pytest.raises(ValueError, match="steps=None"):
+        m.evaluate_generator(batches())
+    with pytest.raises(ValueError, match="steps=None"):
+        m.predict_generator(batches())
+    assert read == []
+    assert np.all(np.isfinite(m.evaluate_generator(batches(), steps=2)))
+
+
 def test_multi_output_model_trained_on_its_regularization_losses_alone():
     from kerosene.layers import Dropout
     a = Input(shape=(3,))
