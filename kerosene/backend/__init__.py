@@ -16,7 +16,7 @@ Keras 2 callbacks.
 """
 from __future__ import annotations
 
-from .config import (image_data_format, set_image_data_format, epsilon, set_epsilon, floatx, set_floatx,
+from .config import (image_data_format, normalize_data_format, set_image_data_format, epsilon, set_epsilon, floatx, set_floatx,
                      backend, get_value, set_value, batch_get_value, batch_set_value, clear_session,
                      learning_phase, set_learning_phase, variable, constant, is_tensor, is_keras_tensor,
                      BoundHyperparameter)
@@ -47,7 +47,7 @@ for _name in _SYMBOLIC_AWARE:
 del _name
 
 __all__ = [
-    "image_data_format", "set_image_data_format", "epsilon", "set_epsilon", "floatx", "set_floatx",
+    "image_data_format", "normalize_data_format", "set_image_data_format", "epsilon", "set_epsilon", "floatx", "set_floatx",
     "backend", "get_value", "set_value", "batch_get_value", "batch_set_value", "clear_session",
     "learning_phase", "set_learning_phase", "variable", "constant", "is_tensor", "is_keras_tensor",
     "BoundHyperparameter",

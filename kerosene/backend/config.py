@@ -37,6 +37,22 @@ def image_data_format():
     return _CONFIG["image_data_format"]
 
 
+def normalize_data_format(value):
+    """A layer's ``data_format`` argument checked: ``None`` gives :func:`image_data_format`.
+
+    >>> normalize_data_format('Channels_First')
+    'channels_first'
+    """
+    if value is None:
+        return image_data_format()
+    fmt = value.lower() if isinstance(value, str) else value
+    if fmt not in ("channels_last", "channels_first"):
+        raise ValueError(f"Invalid value for argument 'data_format': {value!r}. Accepted "
+                         "values: 'channels_last', 'channels_first' (or None for "
+                         "K.image_data_format()).")
+    return fmt
+
+
 def set_image_data_format(data_format):
     """Set the default ``data_format``: ``'channels_last'`` or ``'channels_first'``."""
     if data_format not in ("channels_last", "channels_first"):

@@ -7,10 +7,7 @@ import torch
 
 from .. import activations, constraints, initializers, regularizers
 from .._registry import serialize_object as registry_form
-from ..backend import image_data_format
-
-DATA_FORMATS = ("channels_last", "channels_first")
-
+from ..backend import normalize_data_format
 
 def normalize_tuple(value, n, arg_name):
     """``3`` -> ``(3, 3)``; a sequence of ``n`` ints is returned as a tuple."""
@@ -32,17 +29,6 @@ def normalize_padding(value, allowed=("valid", "same")):
         raise ValueError(f"Invalid value for argument 'padding': {value!r}. Accepted values: "
                          + ", ".join(repr(a) for a in allowed) + ".")
     return padding
-
-
-def normalize_data_format(value):
-    if value is None:
-        return image_data_format()
-    fmt = value.lower() if isinstance(value, str) else value
-    if fmt not in DATA_FORMATS:
-        raise ValueError(f"Invalid value for argument 'data_format': {value!r}. Accepted "
-                         "values: 'channels_last', 'channels_first' (or None for "
-                         "'channels_last').")
-    return fmt
 
 
 def conv_output_length(length, kernel, padding, stride, dilation=1):
