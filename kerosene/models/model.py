@@ -90,9 +90,16 @@ class Model(Trainer, nn.Module):
         return expand_containers(self.children(), Model)
 
     def get_layer(self, name=None, index=None):
+        """The layer called ``name``, or the one at ``index`` in :attr:`layers` (Keras 2 counts from 0,
+        the input layer of a functional model included); a ValueError names what is missing."""
         layers = self.layers
         if index is not None:
+            if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not -len(layers) <= index < len(layers):
+                raise ValueError(f"get_layer: `index`={index!r} is out of range: the model has {len(layers)} layers "
+                                 f"(0..{len(layers) - 1}, or negative from the end)")
             return layers[index]
+        if name is None:
+            raise ValueError("get_layer: give `name` (a layer's name) or `index` (its position in model.layers)")
         for layer in layers:
             if layer_name(layer) == name:
                 return layer

@@ -162,3 +162,15 @@ def test_target_tensors_multi_output_and_placeholders():
     # placeholders stand for the y given to each call
     model.compile("sgd", "mse", target_tensors=[K.placeholder((None, 3)), K.placeholder((None, 3))])
     model.train_on_batch(X[:6], [Y[:6], Y[6:12]])
+
+
+def test_get_layer_by_index_or_name_and_its_errors():
+    from kerosene.layers import Dense
+    from kerosene.models import Sequential
+    model = Sequential([Dense(1, input_dim=2, name="d1"), Dense(1, name="d2")])
+    assert model.get_layer(index=1).name == "d2" and model.get_layer(index=-1).name == "d2"
+    assert model.get_layer("d1") is model.get_layer(index=0)
+    for kwargs, match in (({"index": 5}, "index"), ({"index": None}, "name"), ({"name": "conv"}, "conv"),
+                          ({"index": 1.0}, "index")):
+        with pytest.raises(ValueError, match=match):
+            model.get_layer(**kwargs)
