@@ -121,13 +121,24 @@ class BoundHyperparameter(float):
         return (float, (float(self),))
 
 
+def to_tensor(value, dtype=None):
+    """``value`` (a tensor or anything numpy reads) as a torch tensor of ``dtype``; a numpy view
+    with negative strides (``x[::-1]``), which torch cannot wrap, is copied first."""
+    if isinstance(value, torch.Tensor):
+        return value if dtype is None else value.to(dtype)
+    arr = np.asarray(value)
+    if any(stride < 0 for stride in arr.strides):
+        arr = arr.copy()
+    return torch.as_tensor(arr, dtype=dtype)
+
+
 def variable(value, dtype=None, name=None, constraint=None):
     """A trainable-free tensor holding ``value`` (Keras's ``K.variable``)."""
-    return torch.as_tensor(np.asarray(value), dtype=_torch_dtype(dtype)).clone()
+    return to_tensor(value, _torch_dtype(dtype)).clone()
 
 
 def constant(value, dtype=None, shape=None, name=None):
-    t = torch.as_tensor(np.asarray(value), dtype=_torch_dtype(dtype))
+    t = to_tensor(value, _torch_dtype(dtype))
     return t.expand(shape).clone() if shape is not None else t.clone()
 
 
@@ -158,7 +169,7 @@ def set_value(x, value):
         setattr(x._owner, x._attribute, float(np.asarray(value)))
         return
     if isinstance(x, torch.Tensor):
-        new = torch.as_tensor(np.asarray(value), dtype=x.dtype)
+        new = to_tensor(value, x.dtype)
         if tuple(new.shape) != tuple(x.shape):
             raise ValueError(f"set_value: `value` has shape {tuple(new.shape)}, the tensor has "
                              f"shape {tuple(x.shape)}")

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from ..symbolic import KerasTensor, apply_symbolic, as_keras_tensor, has_symbolic, is_symbolic, nodes_between, run_nodes
-from .config import (LearningPhase, _torch_dtype, floatx, get_value, learning_phase)
+from .config import (LearningPhase, _torch_dtype, floatx, get_value, learning_phase, to_tensor)
 from .ops import (_builtin_any)
 from .arrays import (dtype, ndim, shape)
 
@@ -116,8 +116,7 @@ class GraphFunction:
         return None
 
     def _feed(self, tensor, value):
-        value = value if isinstance(value, torch.Tensor) else torch.as_tensor(np.asarray(value))
-        value = value.to(_torch_dtype(tensor.dtype))
+        value = to_tensor(value, _torch_dtype(tensor.dtype))
         expected = tensor.shape
         if value.dim() != len(expected) or _builtin_any(e is not None and e != g
                                                         for e, g in zip(expected, value.shape)):

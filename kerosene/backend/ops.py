@@ -11,7 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .config import (_DTYPES, _torch_dtype, floatx)
+from .config import (_DTYPES, _torch_dtype, floatx, to_tensor)
 
 
 _builtin_sum, _builtin_max, _builtin_min, _builtin_abs, _builtin_round = sum, max, min, abs, round
@@ -27,7 +27,7 @@ def _t(x):
     arr = np.asarray(x)
     if arr.dtype == np.float64:
         arr = arr.astype(floatx())
-    return torch.as_tensor(arr)
+    return to_tensor(arr)
 
 
 def _float(x):
