@@ -191,12 +191,13 @@ def batch_set_value(tuples):
 
 
 def clear_session():
-    """Restart automatic layer naming (``dense``, ``dense_1`` ...) and free memory."""
+    """Restart automatic layer naming (``dense``, ``dense_1`` ...), unset the learning phase and free memory."""
     _naming.reset()
+    _LEARNING_PHASE[0] = None
     gc.collect()
 
 
-_LEARNING_PHASE = [0]
+_LEARNING_PHASE = [None]   # None: not set, so each loop runs in its own mode
 
 
 class LearningPhase(int):
@@ -205,11 +206,28 @@ class LearningPhase(int):
 
 
 def learning_phase():
-    """0 (inference) or 1 (training) as last set; layers read torch's ``module.training``."""
-    return LearningPhase(_LEARNING_PHASE[0])
+    """0 (inference) or 1 (training) as set by :func:`set_learning_phase` (0 when not set);
+    layers read torch's ``module.training``."""
+    return LearningPhase(_LEARNING_PHASE[0] or 0)
 
 
 def set_learning_phase(value):
-    if value not in (0, 1):
-        raise ValueError(f"`value` must be 0 or 1, got {value!r}")
-    _LEARNING_PHASE[0] = value
+    """Fix the mode every loop runs its layers in, as Keras 2 does: 1 makes ``predict`` and
+    ``evaluate`` use Dropout and the batch statistics of BatchNormalization (Monte Carlo
+    dropout), 0 makes ``fit`` run them in inference mode (fine-tuning with frozen batch
+    statistics). ``K.clear_session()`` unsets it.
+
+        >>> set_learning_phase(1); training_mode(False)
+        True
+        >>> set_learning_phase(0); training_mode(True)
+        False
+    """
+    if value not in (0, 1) or isinstance(value, float):
+        raise ValueError(f"set_learning_phase: `value` must be 0 or 1, got {value!r}")
+    _LEARNING_PHASE[0] = int(value)
+
+
+def training_mode(default):
+    """The ``module.train(mode)`` flag a loop uses: ``default`` (True to train, False to test or
+    predict) unless :func:`set_learning_phase` fixed it."""
+    return bool(default) if _LEARNING_PHASE[0] is None else bool(_LEARNING_PHASE[0])

@@ -19,6 +19,7 @@ import warnings
 import numpy as np
 import torch
 
+from ..backend.config import training_mode
 from ..callbacks.base import Callback, CallbackList, RunRestorer
 from ..callbacks.base_logger import BaseLogger
 from ..callbacks.history import History
@@ -122,7 +123,7 @@ def _run_epochs(model, callbacks, val_adapter, loop_state, validation_freq, dist
         if start_step == 0:
             aggregator.reset()
             model.reset_metrics()   # Keras 2.2's stateful metrics count from zero each epoch
-        model.train()
+        model.train(training_mode(True))
         loop_state.epoch_resumed = start_step > 0
         callbacks.on_epoch_begin(epoch, {})
         update = aggregator.update
@@ -190,7 +191,7 @@ def autocast(model):
 def run_test(model, adapter, callbacks, dist):
     """Run the test loop over ``adapter`` firing ``on_test_*`` hooks; returns float means."""
     was_training = model.training
-    model.eval()
+    model.train(training_mode(False))
     aggregator = EpochAggregator(key for key, _ in stateful_metrics(model._compile_state))
     model.reset_metrics()   # Keras 2.2's stateful metrics count from zero in each evaluation
     has_begin = callbacks.has("on_test_batch_begin")
@@ -243,7 +244,7 @@ def run_predict(model, adapter, cb_list):
     has_begin = cb_list.has("on_predict_batch_begin")
     has_end = cb_list.has("on_predict_batch_end")
     was_training = model.training
-    model.eval()
+    model.train(training_mode(False))
     outputs = []
     predict_step = _step(model, "predict")
     cb_list.on_predict_begin({})

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from .. import distributed, optimizers
+from ..backend.config import training_mode
 from ..errors import NotCompiledError
 from ..utils.tree import flatten, map_tensors, per_output
 from . import loop
@@ -354,7 +355,7 @@ class Trainer(Keras2TrainingNames):
         require_compiled(self, "training")
         batch = self._single_batch(x, fixed_targets(self._compile_state, y), sample_weight, class_weight, reset_metrics)
         check_trainable_consistency(self)
-        self.train()
+        self.train(training_mode(True))
         with loop.autocast(self)():
             logs = self.train_step(batch)
         return self._step_result(logs, return_dict)
@@ -363,7 +364,7 @@ class Trainer(Keras2TrainingNames):
         require_compiled(self, "evaluating")
         batch = self._single_batch(x, fixed_targets(self._compile_state, y), sample_weight, None, reset_metrics)
         was_training = self.training
-        self.eval()
+        self.train(training_mode(False))
         with torch.no_grad():
             logs = self.test_step(batch)
         self.train(was_training)
@@ -374,7 +375,7 @@ class Trainer(Keras2TrainingNames):
         batch = next(iter(adapter.epoch_batches(0)))
         self._prepare_for_predict(batch[0])
         was_training = self.training
-        self.eval()
+        self.train(training_mode(False))
         with torch.no_grad():
             out = self.predict_step(batch)
         self.train(was_training)

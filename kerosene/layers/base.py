@@ -306,6 +306,14 @@ class Layer(LayerWeights, nn.Module):
             return None
         return mask
 
+    @property
+    def updates(self):
+        """Keras 2's update ops of this layer: the floating-point state a training step changes
+        besides the weights (BatchNormalization's moving statistics), empty when not trainable."""
+        if not self.trainable:
+            return []
+        return [b for b in self.buffers() if b.is_floating_point()]
+
     def add_update(self, updates, inputs=None):
         """Keras 2's ``add_update``. Tensors made by ``K.update``/``K.update_add``/... are already
         applied (kerosene runs eagerly), so they need nothing more; a callable is called now
