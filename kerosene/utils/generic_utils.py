@@ -8,15 +8,17 @@
     unpack_singleton([a]) # a
     slice_arrays([x, y], 0, 10)
     has_arg(fn, 'training')  # whether fn takes a `training` keyword
+    deserialize_keras_object(serialize_keras_object(layer), custom_objects={'MyLayer': MyLayer})
 """
 import inspect
 
 from .progbar import Progbar
 from ..saving.keras2_lambda import func_dump, func_load
-from ..saving.registry import CustomObjectScope, custom_object_scope, get_custom_objects
+from ..saving.registry import CustomObjectScope, custom_object_scope, get_custom_objects, lookup_objects
 
 __all__ = ["Progbar", "to_list", "unpack_singleton", "slice_arrays", "CustomObjectScope",
-           "custom_object_scope", "get_custom_objects", "has_arg", "func_dump", "func_load"]
+           "custom_object_scope", "get_custom_objects", "has_arg", "func_dump", "func_load",
+           "serialize_keras_object", "deserialize_keras_object"]
 
 
 def has_arg(fn, name, accept_all=False):
@@ -64,3 +66,41 @@ def slice_arrays(arrays, start=None, stop=None):
     if isinstance(arrays, list):
         return [pick(a) for a in arrays]
     return pick(arrays)
+
+
+def serialize_keras_object(instance):
+    """Keras 2's form of an object: ``{'class_name', 'config'}`` when it has ``get_config``, its
+    name for a function or class, ``None`` for ``None``."""
+    if instance is None:
+        return None
+    if hasattr(instance, "get_config") and not isinstance(instance, type):
+        return {"class_name": type(instance).__name__, "config": instance.get_config()}
+    if hasattr(instance, "__name__"):
+        return instance.__name__
+    raise ValueError(f"serialize_keras_object: cannot serialize {instance!r}: it has no get_config() and no name")
+
+
+def deserialize_keras_object(identifier, module_objects=None, custom_objects=None,
+                             printable_module_name="object"):
+    """Keras 2's inverse of :func:`serialize_keras_object`: a ``{'class_name', 'config'}`` dict
+    builds its class (``from_config``, else the constructor), a name gives its function or class.
+    Names are looked up in ``custom_objects``, the custom objects in scope and registered ones,
+    then ``module_objects``."""
+    table = {**(module_objects or {}), **lookup_objects(custom_objects)}
+    if isinstance(identifier, dict):
+        name, config = identifier.get("class_name"), identifier.get("config") or {}
+        cls = table.get(name)
+        if cls is None:
+            raise ValueError(f"Unknown {printable_module_name}: {name!r} (pass it in custom_objects)")
+        if hasattr(cls, "from_config"):
+            if has_arg(cls.from_config, "custom_objects"):
+                return cls.from_config(config, custom_objects=dict(table))
+            return cls.from_config(config)
+        return cls(**config)
+    if isinstance(identifier, str):
+        found = table.get(identifier)
+        if found is None:
+            raise ValueError(f"Unknown {printable_module_name}: {identifier!r} (pass it in custom_objects)")
+        return found
+    raise ValueError(f"Could not interpret serialized {printable_module_name}: {identifier!r} (expected a name or a "
+                     "{'class_name', 'config'} dict)")

@@ -4,6 +4,8 @@
         num_train=200, num_test=50, input_shape=(8,), classification=True, num_classes=3)
     layer_test(Dense, kwargs={'units': 3}, input_shape=(2, 4))
 """
+import functools
+
 import numpy as np
 
 from .. import backend as K
@@ -11,7 +13,7 @@ from ..layers import Input
 from ..models import Model
 from .generic_utils import has_arg
 
-__all__ = ["get_test_data", "layer_test"]
+__all__ = ["get_test_data", "layer_test", "keras_test"]
 
 
 def get_test_data(num_train=1000, num_test=500, input_shape=(10,), output_shape=(2,),
@@ -105,3 +107,15 @@ def layer_test(layer_cls, kwargs=None, input_shape=None, input_dtype=None, input
     config = dict(layer.get_config(), batch_input_shape=tuple(input_shape))
     layer.__class__.from_config(config)
     return output
+
+
+def keras_test(func):
+    """Keras 2's test decorator: runs ``func``, then ``K.clear_session()`` (fresh layer names,
+    the learning phase unset), whatever the outcome."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        finally:
+            K.clear_session()
+    return wrapper
