@@ -13,7 +13,7 @@ from .generic_utils import (CustomObjectScope, Progbar, custom_object_scope, des
                             get_custom_objects, serialize_keras_object)
 
 # These read layers and models, which import kerosene.utils.tree while they load: they come on first use.
-_LAZY = {"conv_utils": None, "layer_utils": None, "io_utils": None, "test_utils": None, "multi_gpu_utils": None,
+_LAZY = {"vis_utils": None, "plot_model": "vis_utils", "model_to_dot": "vis_utils", "conv_utils": None, "layer_utils": None, "io_utils": None, "test_utils": None, "multi_gpu_utils": None,
          "HDF5Matrix": "io_utils", "print_summary": "layer_utils", "convert_all_kernels_in_model": "layer_utils",
          "multi_gpu_model": "multi_gpu_utils", "get_source_inputs": "kerosene.engine.topology"}
 

@@ -203,12 +203,13 @@ def _image_format(filepath):
     return ext
 
 
-def save_figure(fig, filepath):
-    """Save ``fig`` atomically (a reader never sees half an image); the format comes from the extension."""
+def save_figure(fig, filepath, image_format=None, dpi=None):
+    """Save ``fig`` atomically (a reader never sees half an image); the format comes from the
+    extension unless ``image_format`` names it."""
     # deferred: kerosene.utils loads while kerosene.saving is still importing (utils.tree is a bottom floor)
     from ..saving.atomic import atomic_write
     filepath = os.fspath(filepath)
-    ext = _image_format(filepath)
+    ext = _image_format(filepath if image_format is None else f"x.{image_format}")
     with atomic_write(filepath, "wb") as handle:
-        fig.savefig(handle, format=ext)
+        fig.savefig(handle, format=ext, **({} if dpi is None else {"dpi": dpi}))
     return filepath

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import torch
 
+from ..symbolic import as_keras_tensor
 from .._naming import layer_name
 
 __all__ = ["format_summary", "layer_output_shapes"]
@@ -80,8 +81,8 @@ def _traced_shapes(model, layers):
     Runs in eval mode without gradients, so no running statistics change.
     """
     shape = _model_input_shape(model, layers)
-    if shape is None or any(d is None for d in shape[1:]):
-        return {}
+    if not isinstance(shape, tuple) or any(not isinstance(d, int) for d in shape[1:]):
+        return {}   # unknown, several inputs, or sizes known only with data
     params = list(model.parameters())
     device = params[0].device if params else torch.device("cpu")
     integer_input = getattr(model, "_input_dtype", None) in ("int32", "int64")
@@ -109,8 +110,21 @@ def _traced_shapes(model, layers):
     return shapes
 
 
+def _graph_shapes(model, nodes):
+    """A functional model's shapes, read from its recorded graph (its first call of each layer)."""
+    shapes = {id(layer): layer.batch_input_shape for layer in model.layers if getattr(layer, "is_input_layer", False)}
+    for node in nodes:
+        outputs = node.outputs if isinstance(node.outputs, (list, tuple)) else [node.outputs]
+        found = [as_keras_tensor(t).shape for t in outputs]
+        shapes.setdefault(id(node.layer), found[0] if len(found) == 1 else found)
+    return shapes
+
+
 def layer_output_shapes(model):
     """``{id(layer): shape}`` for the layers whose output shape can be known without data."""
+    nodes = getattr(model, "_nodes", None)
+    if nodes is not None:
+        return _graph_shapes(model, nodes)
     layers = model.layers
     shapes = _inferred_shapes(model, layers)
     if len(shapes) < len(layers):

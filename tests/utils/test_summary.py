@@ -160,3 +160,15 @@ def test_subclassed_model_children_out_of_call_order_are_not_guessed():
     rows = [line for line in format_summary(net).splitlines() if "(Dense)" in line]
     assert [row[29:].split()[0] for row in rows] == ["multiple", "multiple"]   # no shape guessed
     assert [row.split()[-1] for row in rows] == ["10", "16"]                    # head 4*2+2, body 3*4+4
+
+
+def test_functional_summary_shows_each_layers_own_output_shape():
+    from kerosene.layers import Concatenate, Dense, Input
+    from kerosene.models import Model
+    a, b = Input(shape=(3,), name="a"), Input(shape=(2,), name="b")
+    out = Dense(1, name="o")(Concatenate(name="c")([Dense(4, name="h")(a), b]))
+    lines = []
+    Model([a, b], out).summary(print_fn=lines.append)
+    rows = {line.split()[0]: line for line in lines[0].splitlines() if line[:1] in "abhco" and "(" in line}
+    assert "(None, 3)" in rows["a"] and "(None, 2)" in rows["b"] and "(None, 4)" in rows["h"]
+    assert "(None, 6)" in rows["c"] and "(None, 1)" in rows["o"]
