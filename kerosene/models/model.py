@@ -242,10 +242,11 @@ class Model(Trainer, nn.Module):
             i += count
 
     def summary(self, line_length=None, print_fn=None):
-        """Print the Keras table of layers, output shapes and parameter counts."""
+        """Print the Keras table of layers, output shapes and parameter counts; ``print_fn`` is
+        called once per line, as in Keras 2 (``print`` by default)."""
         check_trainable_consistency(self)
-        text = format_summary(self, line_length=line_length)
-        (print_fn or print)(text)
+        for line in format_summary(self, line_length=line_length).split("\n"):
+            (print_fn or print)(line)
 
     # --- Keras 2's private graph-building steps ----------------------------------------
     # Keras 2 built a backend function per mode here; kerosene's compile() already prepared the

@@ -25,8 +25,9 @@ def count_params(weights):
 
 
 def print_summary(model, line_length=None, positions=None, print_fn=None):
-    """Print ``model``'s summary table (the same as ``model.summary()``)."""
-    (print_fn or print)(format_summary(model, line_length=line_length, positions=positions))
+    """Print ``model``'s summary table, one ``print_fn`` call per line (as ``model.summary()``)."""
+    for line in format_summary(model, line_length=line_length, positions=positions).split("\n"):
+        (print_fn or print)(line)
 
 
 def convert_all_kernels_in_model(model):
