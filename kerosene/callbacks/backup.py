@@ -98,6 +98,8 @@ class BackupAndRestore(Callback, RunRestorer):
         model.fit(x, y, epochs=50, callbacks=[backup])   # rerun the script after a crash
     """
 
+    epoch_log_keys = ()   # reads the epoch logs, writes none
+
     def __init__(self, backup_dir, save_freq="epoch", delete_checkpoint=True, double_checkpoint=False):
         super().__init__()
         if isinstance(backup_dir, bytes) or not isinstance(backup_dir, (str, os.PathLike)) or not os.fspath(backup_dir):

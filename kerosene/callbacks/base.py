@@ -71,6 +71,10 @@ class Callback:
     # bar), so under torch.distributed the ranks need not agree on stopping after every
     # step for it; subclasses do not inherit the promise.
     never_stops_training = False
+    # The keys this class's on_epoch_end writes into the epoch logs (``()`` for none). None,
+    # the default and what a class that does not declare it itself gets, means any key: the
+    # callbacks after it cannot tell at on_train_begin which keys the epoch logs will hold.
+    epoch_log_keys = None
 
     def __init__(self):
         self.model = None
@@ -162,6 +166,13 @@ class Callback:
         """Restore what :meth:`state_dict` returned."""
         for key, value in state.items():
             setattr(self, key, copy.deepcopy(value))
+
+    def written_epoch_keys(self):
+        """The keys this callback's ``on_epoch_end`` may add to the epoch logs: a tuple, or None
+        for any key (a callback whose own class does not say)."""
+        if "epoch_log_keys" in self.__dict__:
+            return self.__dict__["epoch_log_keys"]
+        return vars(type(self)).get("epoch_log_keys")
 
     def overrides(self, hook):
         """True when this callback overrides ``hook`` (or its Keras 2 alias): in its class,

@@ -19,6 +19,8 @@ class BaseLogger(Callback):
         model.fit(x, y, callbacks=[])   # a BaseLogger is added for you
     """
 
+    epoch_log_keys = ()   # reads the epoch logs, writes none
+
     never_stops_training = True
 
     def __init__(self, stateful_metrics=None):

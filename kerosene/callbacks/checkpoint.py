@@ -13,7 +13,8 @@ from ..saving.atomic import check_destination
 from ..saving.sharded_weights import is_sharded
 from .base import Callback
 from .._log_keys import AliasedLogs, resolve_log_key
-from .monitor import close_log_key, improvement_op, misspelt_monitor_error, read_monitor, resolve_mode, validate_mode
+from .monitor import (close_log_key, improvement_op, logged_by_an_earlier_callback, misspelt_monitor_error, read_monitor,
+                      resolve_mode, validate_mode)
 
 __all__ = ["ModelCheckpoint"]
 
@@ -66,6 +67,8 @@ class ModelCheckpoint(Callback):
         model.fit(x_train, y_train, epochs=20, validation_data=(x_test, y_test), callbacks=[checkpointer])
         best = kerosene.models.load_model('/tmp/weights.hdf5')
     """
+
+    epoch_log_keys = ()   # reads the epoch logs, writes none
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
                  mode="auto", save_freq="epoch", options=None, initial_value_threshold=None, period=None,
@@ -145,7 +148,8 @@ class ModelCheckpoint(Callback):
         if not names:
             return
         known = set(names) | {"epoch"} | ({"batch"} if self.save_freq != "epoch" else set())
-        unknown = sorted(f for f in self.fields if resolve_log_key(f, known) is None)
+        unknown = sorted(f for f in self.fields if resolve_log_key(f, known) is None
+                         and not logged_by_an_earlier_callback(self, f))
         if unknown:
             raise ValueError(
                 f"ModelCheckpoint `filepath` {self.filepath!r} uses {', '.join(repr(u) for u in unknown)}, which "
@@ -154,6 +158,8 @@ class ModelCheckpoint(Callback):
         if self.save_best_only and resolve_log_key(self.monitor, names) is None:
             self._monitor_never = True
             close = close_log_key(self.monitor, names, self.params)
+            if not close and logged_by_an_earlier_callback(self, self.monitor):
+                return      # another callback may write it: the epoch end tells
             then = (f"did you mean {close!r}? Unless a callback logs {self.monitor!r}, the end of the first epoch "
                     "raises an error" if close else "no checkpoint will be saved")
             warn_user(f"ModelCheckpoint monitors {self.monitor!r}, which this run never logs (available: "

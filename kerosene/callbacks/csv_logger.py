@@ -40,6 +40,8 @@ class CSVLogger(Callback):
         pandas.read_csv('training.log')
     """
 
+    epoch_log_keys = ()   # reads the epoch logs, writes none
+
     def __init__(self, filename, separator=",", append=False):
         super().__init__()
         if not isinstance(filename, (str, os.PathLike)):

@@ -53,6 +53,8 @@ class EarlyStopping(Callback):
         stop.stopped_epoch   # e.g. 12
     """
 
+    epoch_log_keys = ()   # reads the epoch logs, writes none
+
     def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto",
                  baseline=None, restore_best_weights=False, start_from_epoch=0):
         super().__init__()
@@ -85,7 +87,7 @@ class EarlyStopping(Callback):
 
     def on_train_begin(self, logs=None):
         self._reset()
-        self._presence = monitor_presence(self.monitor, self.params, "EarlyStopping")
+        self._presence = monitor_presence(self.monitor, self.params, "EarlyStopping", callback=self)
         self._monitor_read = False
 
     def on_epoch_end(self, epoch, logs=None):

@@ -34,6 +34,8 @@ class SwapEMAWeights(Callback):
         model.evaluate(xv, yv)   # uses the averaged weights
     """
 
+    epoch_log_keys = ()   # reads the epoch logs, writes none
+
     def __init__(self, swap_on_epoch=False, ema_momentum=0.99):
         super().__init__()
         self.swap_on_epoch = bool(swap_on_epoch)

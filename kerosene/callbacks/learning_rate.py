@@ -134,6 +134,8 @@ class ReduceLROnPlateau(Callback):
         model.fit(x, y, validation_split=0.2, callbacks=[reduce_lr])
     """
 
+    epoch_log_keys = ("lr", "learning_rate")
+
     def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
                  min_delta=1e-4, cooldown=0, min_lr=0, **kwargs):
         super().__init__()
@@ -173,7 +175,7 @@ class ReduceLROnPlateau(Callback):
     def on_train_begin(self, logs=None):
         _optimizer_of(self.model, "ReduceLROnPlateau")
         self._reset()
-        self._presence = monitor_presence(self.monitor, self.params, "ReduceLROnPlateau")
+        self._presence = monitor_presence(self.monitor, self.params, "ReduceLROnPlateau", callback=self)
         self._monitor_read = False
         warn_on_rival_lr_setters(self)
 
@@ -261,6 +263,8 @@ class LearningRateScheduler(Callback):
         cosine = torch.optim.lr_scheduler.CosineAnnealingLR(model.optimizer, T_max=1000)
         model.fit(x, y, callbacks=[LearningRateScheduler(cosine, interval='batch')])
     """
+
+    epoch_log_keys = ("lr", "learning_rate")
 
     def __init__(self, schedule, verbose=0, interval="epoch"):
         super().__init__()

@@ -14,7 +14,7 @@ from .._user_warning import warn_user
 from ..metrics import direction_of
 from .._log_keys import resolve_log_key
 
-__all__ = ["resolve_mode", "improvement_op", "check_monitor", "MODES", "monitor_presence", "read_monitor",
+__all__ = ["resolve_mode", "improvement_op", "check_monitor", "logged_by_an_earlier_callback", "MODES", "monitor_presence", "read_monitor",
            "check_non_negative_int", "check_number", "check_monitor_name", "Improvement", "close_log_key",
            "misspelt_monitor_error"]
 
@@ -49,11 +49,29 @@ def improvement_op(mode):
     return operator.lt if mode == "min" else operator.gt
 
 
-def check_monitor(monitor, params, owner):
-    """Warn at train begin when ``monitor`` is not among the keys the logs can hold."""
+def logged_by_an_earlier_callback(callback, key):
+    """Whether a callback before ``callback`` in its run may write ``key`` into the epoch logs
+    (a user callback computing ``val_auc``, say), so that its absence from ``params['metrics']``
+    proves nothing at ``on_train_begin``."""
+    callbacks = getattr(getattr(callback, "run", None), "callbacks", None) or ()
+    for other in callbacks:
+        if other is callback:
+            break
+        if other.overrides("on_epoch_end"):
+            keys = other.written_epoch_keys()
+            if keys is None or resolve_log_key(key, list(keys)) is not None:
+                return True
+    return False
+
+
+def check_monitor(monitor, params, owner, callback=None):
+    """Warn at train begin when ``monitor`` is not among the keys the logs can hold (nor may
+    an earlier callback of ``callback``'s run write it)."""
     names = list((params or {}).get("metrics") or [])
     if names and resolve_log_key(monitor, names) is None:
         close = close_log_key(monitor, names, params)
+        if not close and callback is not None and logged_by_an_earlier_callback(callback, monitor):
+            return False    # another callback may write it: the epoch end tells
         then = (f"did you mean {close!r}? Unless a callback logs {monitor!r}, the end of the first epoch raises "
                 "an error" if close else "it will be skipped on every epoch")
         warn_user(f"{owner} monitors {monitor!r}, which this run never logs (available: {', '.join(names)}); "
@@ -93,7 +111,7 @@ def misspelt_monitor_error(monitor, logs, params, owner):
 
 
 # --- shared by EarlyStopping and ReduceLROnPlateau (and usable by any monitor callback) ----
-def monitor_presence(monitor, params, owner, warn=True):
+def monitor_presence(monitor, params, owner, warn=True, callback=None):
     """How often ``monitor`` can appear in epoch logs: ``'always'``, ``'sometimes'``,
     ``'never'`` or ``'unknown'`` (no ``params['metrics']``), warning for the last two cases
     that matter.
@@ -107,7 +125,7 @@ def monitor_presence(monitor, params, owner, warn=True):
         return "unknown"
     if resolve_log_key(monitor, names) is None:
         if warn:
-            check_monitor(monitor, params, owner)
+            check_monitor(monitor, params, owner, callback)
         return "never"
     freq = params.get("validation_freq", 1)
     if monitor.startswith("val_") and freq != 1:

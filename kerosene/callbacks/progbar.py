@@ -23,6 +23,8 @@ class ProgbarLogger(Callback):
         # 469/469 [==============================] - 1s 2ms/step - loss: 0.3512 - val_loss: 0.3012
     """
 
+    epoch_log_keys = ()   # reads the epoch logs, writes none
+
     never_stops_training = True
 
     def __init__(self, count_mode="steps", stateful_metrics=None):

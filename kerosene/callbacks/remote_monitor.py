@@ -32,6 +32,8 @@ class RemoteMonitor(Callback):
         model.fit(x, y, epochs=10, callbacks=[monitor])
     """
 
+    epoch_log_keys = ()   # reads the epoch logs, writes none
+
     def __init__(self, root="http://localhost:9000", path="/publish/epoch/end/", field="data",
                  headers=None, send_as_json=False, timeout=5.0):
         super().__init__()

@@ -53,6 +53,8 @@ class TensorBoard(Callback):
         model.fit(x, y, epochs=5, validation_split=0.2, callbacks=[tensorboard])
     """
 
+    epoch_log_keys = ()   # reads the epoch logs, writes none
+
     def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True, write_images=False,
                  update_freq="epoch", profile_batch=0, embeddings_freq=0, **kwargs):
         super().__init__()

@@ -21,6 +21,8 @@ class TerminateOnNaN(Callback):
         model.fit(x, y, callbacks=[TerminateOnNaN()])
     """
 
+    epoch_log_keys = ()   # reads the epoch logs, writes none
+
     def __init__(self, raise_error=False):
         super().__init__()
         self.raise_error = bool(raise_error)

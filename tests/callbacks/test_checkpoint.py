@@ -115,8 +115,12 @@ def test_unknown_template_key_fails_before_the_first_epoch(tmp_path):
     counter = _Recorder()
     cp = ModelCheckpoint(str(tmp_path / "w-{val_f1:.2f}.h5"))
     with pytest.raises(ValueError, match="'val_f1'.*never logs.*val_accuracy"):
-        _model().fit(x, y, epochs=3, verbose=0, validation_data=(x, y), callbacks=[counter, cp])
+        _model().fit(x, y, epochs=3, verbose=0, validation_data=(x, y), callbacks=[cp, counter])
     assert getattr(counter, "begun", []) == []
+    # a user callback before the checkpoint may write 'val_f1' into the epoch logs: the check waits for them
+    with pytest.raises(ValueError, match="needs 'val_f1', which is not in the logs"):
+        _model().fit(x, y, epochs=3, verbose=0, validation_data=(x, y), callbacks=[counter, cp])
+    assert counter.begun == [0]
 
 
 def test_keras2_spelling_in_template_and_monitor(tmp_path):

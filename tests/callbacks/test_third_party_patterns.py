@@ -1,0 +1,112 @@
+"""Callbacks written the way published Keras 2 callbacks are (cyclic learning rates, AUC in the logs,
+weight averaging, progress bars, LR finders), each our own code, run unchanged."""
+import numpy as np, pytest, os
+from kerosene import backend as K
+from kerosene.callbacks import Callback, ModelCheckpoint, EarlyStopping, CSVLogger
+from kerosene.layers import Dense
+from kerosene.models import Sequential
+
+def data():
+    rng = np.random.RandomState(0)
+    x = rng.rand(64, 4).astype("float32"); y = (x.sum(1) > 2).astype("float32")
+    return x, y
+
+def model():
+    m = Sequential([Dense(8, input_shape=(4,), activation="relu"), Dense(1, activation="sigmoid")])
+    m.compile("sgd", "binary_crossentropy", metrics=["accuracy"]); return m
+
+class CLR(Callback):
+    def __init__(self, base=0.001, top=0.01, step=4):
+        super().__init__(); self.base, self.top, self.step = base, top, step; self.it = 0; self.history = {}
+    def clr(self):
+        cycle = np.floor(1 + self.it / (2 * self.step)); x = np.abs(self.it / self.step - 2 * cycle + 1)
+        return self.base + (self.top - self.base) * max(0, 1 - x)
+    def on_train_begin(self, logs={}):
+        logs = logs or {}
+        K.set_value(self.model.optimizer.lr, self.base)
+    def on_batch_end(self, epoch, logs=None):
+        logs = logs or {}; self.it += 1
+        self.history.setdefault("lr", []).append(K.get_value(self.model.optimizer.lr))
+        for k, v in logs.items(): self.history.setdefault(k, []).append(v)
+        K.set_value(self.model.optimizer.lr, self.clr())
+
+class AUC(Callback):
+    def on_epoch_end(self, epoch, logs={}):
+        x, y = self.validation_data[0], self.validation_data[1]
+        p = self.model.predict(x).ravel()
+        logs["val_auc"] = float(np.mean((p > 0.5) == (y.ravel() > 0.5)))
+
+class SWA(Callback):
+    def on_train_begin(self, logs=None): self.n = 0; self.swa = None
+    def on_epoch_end(self, epoch, logs=None):
+        w = self.model.get_weights()
+        self.swa = w if self.swa is None else [(s * self.n + c) / (self.n + 1) for s, c in zip(self.swa, w)]
+        self.n += 1
+    def on_train_end(self, logs=None): self.model.set_weights(self.swa)
+
+class Tqdm(Callback):
+    def on_train_begin(self, logs): self.seen = []; self.p = dict(self.params)
+    def on_batch_end(self, batch, logs): self.seen.append((logs["batch"], logs["size"], float(logs["loss"])))
+    def on_epoch_end(self, epoch, logs): self.metrics = [m for m in self.params["metrics"] if m in logs]
+
+class Finder(Callback):
+    def on_train_begin(self, logs=None): self.best = 1e9; self.lrs = []
+    def on_batch_end(self, batch, logs=None):
+        lr = K.get_value(self.model.optimizer.lr); self.lrs.append(lr); loss = logs["loss"]
+        if loss < self.best: self.best = loss
+        if len(self.lrs) >= 5: self.model.stop_training = True
+        K.set_value(self.model.optimizer.lr, lr * 2)
+
+def test_common_third_party_callbacks_run_unchanged(tmp_path):
+    x, y = data(); m = model()
+    clr, auc, swa, tq = CLR(), AUC(), SWA(), Tqdm()
+    ck = ModelCheckpoint(str(tmp_path / "best.h5"), monitor="val_auc", mode="max", save_best_only=True, verbose=0)
+    csv = CSVLogger(str(tmp_path / "log.csv"))
+    h = m.fit(x, y, batch_size=16, epochs=3, validation_split=0.25, callbacks=[clr, auc, ck, csv, swa, tq], verbose=0)
+    assert "val_auc" in h.history and len(h.history["val_auc"]) == 3, h.history.keys()
+    assert os.path.exists(tmp_path / "best.h5")
+    assert "val_auc" in open(tmp_path / "log.csv").readline()
+    assert len(clr.history["lr"]) == 9 and clr.history["lr"][0] == pytest.approx(0.001)
+    assert tq.p["epochs"] == 3 and tq.p["samples"] == 48 and tq.seen[0][:2] == (0, 16)
+    assert "acc" in tq.metrics or "accuracy" in tq.metrics
+    assert m.history is h
+    np.testing.assert_allclose(m.get_weights()[0], swa.swa[0])
+    f = Finder(); m2 = model(); m2.fit(x, y, batch_size=4, epochs=2, callbacks=[f], verbose=0)
+    assert len(f.lrs) == 5 and f.lrs[-1] == pytest.approx(0.01 * 16)
+
+
+class LogsAuc(Callback):
+    """Writes a metric of its own into the epoch logs, as AUC/F1 callbacks do."""
+
+    def __init__(self, values):
+        super().__init__()
+        self.values = iter(values)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["val_auc"] = next(self.values)
+
+
+def test_monitors_and_filepath_fields_logged_by_an_earlier_callback_are_neither_warned_nor_refused(tmp_path):
+    import warnings
+    from kerosene.callbacks import ReduceLROnPlateau
+    x, y = data()
+    m = model()
+    stop = EarlyStopping(monitor="val_auc", mode="max", patience=1)
+    reduce = ReduceLROnPlateau(monitor="val_auc", mode="max", patience=0, factor=0.5)
+    ck = ModelCheckpoint(str(tmp_path / "w-{epoch:02d}-{val_auc:.2f}.h5"), monitor="val_auc", mode="max",
+                         save_best_only=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        h = m.fit(x, y, epochs=6, validation_split=0.25, verbose=0,
+                  callbacks=[LogsAuc([0.5, 0.6, 0.55, 0.7]), stop, reduce, ck])
+    assert h.history["val_auc"] == [0.5, 0.6, 0.55] and stop.stopped_epoch == 2
+    assert K.get_value(m.optimizer.lr) == pytest.approx(0.005)
+    assert sorted(os.listdir(tmp_path)) == ["w-01-0.50.h5", "w-02-0.60.h5"]
+
+
+def test_a_field_no_earlier_callback_can_log_is_still_refused_at_train_begin(tmp_path):
+    x, y = data()
+    after = ModelCheckpoint(str(tmp_path / "w-{val_auc:.2f}.h5"))
+    with pytest.raises(ValueError, match="val_auc"):
+        model().fit(x, y, epochs=1, verbose=0, callbacks=[after, LogsAuc([0.5])])   # it runs after the checkpoint
+    assert os.listdir(tmp_path) == []
