@@ -13,6 +13,7 @@ ranks that did not answer in a note on its error.
 from __future__ import annotations
 
 import datetime
+import gc
 import time
 
 import torch
@@ -246,10 +247,30 @@ class DistributedContext:
             error.add_note(_gone_note(gone, self.rank))
         if note and hasattr(error, "add_note"):
             error.add_note(note)
+        self._close_connections()
+
+    def _close_connections(self):
+        """Close this rank's gloo connections now, so a peer blocked in a collective fails at once.
+
+        ``destroy_process_group`` alone does not close them: gloo's sockets close only when the
+        last object holding the group is freed (its ``shutdown()`` and ``abort()`` leave them
+        open), and the DDP wrapper holds it through its reducer, logger and comm hook. Freed
+        only by ``unwrap_model`` after ``on_train_end``, or at exit when the error's traceback
+        holds the wrapper, the group kept a peer waiting as long as this rank's callbacks,
+        traceback printing and teardown took, up to ``KEROSENE_DIST_TIMEOUT``.
+        """
+        ddp = self._ddp
+        if self._model is not None:
+            self.unwrap_model(self._model)
+        if ddp is not None:   # a traceback frame may still hold the wrapper: drop what holds the group
+            for name in ("reducer", "logger", "process_group", "_comm_hooks"):
+                ddp.__dict__.pop(name, None)
+        del ddp
         try:
             torch_dist.destroy_process_group()
         except Exception:
             pass
+        gc.collect()   # a reference cycle may hold the group too
 
 
     def _silent_ranks(self, store):

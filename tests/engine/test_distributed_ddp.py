@@ -130,14 +130,21 @@ def test_a_stop_asked_by_one_rank_mid_epoch_stops_every_rank_at_the_same_step(tm
     assert ranks[0]["weights"] == ranks[1]["weights"]
 
 
-@pytest.mark.skip(reason="known defect, issue 14: hung past its 120 s guard in about 1 run of 10 on a loaded "
-                         "machine (rank 0 still waiting after rank 1 raised); skipped until the hang is found")
 def test_one_rank_raising_makes_the_others_fail_with_the_first_error(tmp_path):
     results = _launch_by_hand(tmp_path, "fail_on_rank1")
     (code0, out0), (code1, out1) = results
     assert code1 != 0 and "ValueError: boom from rank 1" in out1
     assert code0 != 0, "rank 0 must not carry on alone"
     assert "first failure was on rank 1: ValueError: boom from rank 1" in out0
+    assert not (tmp_path / "rank0.json").exists()
+
+
+def test_a_raising_rank_releases_the_others_before_its_callbacks_end(tmp_path):
+    # rank 1 raises, then stops (SIGSTOP) in on_train_end, before fit has let go of its DDP
+    # wrapper; rank 0 must fail at once, not wait out the collective timeout (default 1800 s)
+    (code0, out0), _ = _launch_by_hand(tmp_path, "fail_on_rank1_then_stop", wait_for=[0])
+    assert code0 != 0, "rank 0 must not carry on alone"
+    assert "first failure was on rank 1: ValueError: boom from rank 1" in out0, out0[-3000:]
     assert not (tmp_path / "rank0.json").exists()
 
 

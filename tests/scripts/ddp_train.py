@@ -3,11 +3,12 @@
 Usage::
 
     python -m torch.distributed.run --nproc_per_node=2 --standalone tests/scripts/ddp_train.py OUT
-        [--scenario callbacks|stop_on_rank1|fail_on_rank1|kill_rank1|hang_rank1] [--batch-size 16] [--epochs 6] [--jit]
+        [--scenario callbacks|stop_on_rank1|fail_on_rank1|fail_on_rank1_then_stop|kill_rank1|hang_rank1] [--batch-size 16] [--epochs 6] [--jit]
 
 ``callbacks`` trains with ModelCheckpoint, CSVLogger, EarlyStopping and a user
 callback; ``stop_on_rank1`` has a callback that sets ``stop_training`` on rank 1 only,
-mid-epoch; ``fail_on_rank1`` raises on rank 1 only; ``kill_rank1`` SIGKILLs rank 1
+mid-epoch; ``fail_on_rank1`` raises on rank 1 only (``fail_on_rank1_then_stop`` then
+SIGSTOPs rank 1 in ``on_train_end``); ``kill_rank1`` SIGKILLs rank 1
 mid-epoch, ``hang_rank1`` SIGSTOPs it; ``--jit`` compiles with ``jit_compile=True``. Every rank writes
 ``OUT/rank{R}.json`` (epochs and steps it ran, its history, its final weights) when
 fit returns. ``train()`` is imported by the tests for the single-process baseline.
@@ -96,6 +97,16 @@ class FailOnRank1(cbs.Callback):
             raise ValueError("boom from rank 1")
 
 
+class StopAtTrainEndOnRank1(cbs.Callback):
+    """Rank 1 SIGSTOPs itself in ``on_train_end``: a failing rank slow to get out of ``fit``."""
+
+    def on_train_end(self, logs=None):
+        if distributed.rank() == 1:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.kill(os.getpid(), signal.SIGSTOP)
+
+
 def train(out, scenario="callbacks", batch_size=16, epochs=6, jit=False):
     (x, y), val = make_data()
     model = make_model(jit)
@@ -112,6 +123,8 @@ def train(out, scenario="callbacks", batch_size=16, epochs=6, jit=False):
         callbacks = [StopOnRank1(), recorder]
     elif scenario == "fail_on_rank1":
         callbacks = [FailOnRank1(), recorder]
+    elif scenario == "fail_on_rank1_then_stop":
+        callbacks = [FailOnRank1(), StopAtTrainEndOnRank1(), recorder]
     elif scenario in ("kill_rank1", "hang_rank1"):
         callbacks = [SignalRank1(signal.SIGKILL if scenario == "kill_rank1" else signal.SIGSTOP), recorder]
     history = model.fit(x, y, batch_size=batch_size, epochs=epochs, validation_data=val, verbose=0,
@@ -143,7 +156,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
     parser.add_argument("--scenario", default="callbacks", choices=["callbacks", "stop_on_rank1", "fail_on_rank1",
-                                                                    "kill_rank1", "hang_rank1"])
+                                                                    "fail_on_rank1_then_stop", "kill_rank1",
+                                                                    "hang_rank1"])
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--jit", action="store_true")
