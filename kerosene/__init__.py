@@ -21,10 +21,10 @@ from .models import Model, Sequential, load_model
 
 __all__ = ["Model", "Sequential", "Input", "load_model", "activations", "callbacks", "initializers",
            "layers", "losses", "metrics", "optimizers", "models", "backend", "utils", "datasets",
-           "preprocessing", "distributed", "saving", "regularizers", "constraints", "__version__"]
+           "preprocessing", "distributed", "saving", "regularizers", "constraints", "wrappers", "__version__"]
 
 _LAZY = ("losses", "metrics", "optimizers", "models", "backend", "utils", "datasets", "preprocessing", "distributed", "saving", "regularizers",
-         "constraints", "engine", "cli")
+         "constraints", "engine", "cli", "wrappers")
 
 
 def __getattr__(name):
