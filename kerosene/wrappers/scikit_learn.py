@@ -132,11 +132,15 @@ class BaseWrapper:
         return res
 
     def set_params(self, **params):
-        """Update ``sk_params`` (and ``build_fn`` when given); every name is checked before any is set."""
+        """Update ``sk_params`` (and ``build_fn`` when given); every name is checked before any is set.
+
+        A new ``build_fn`` is checked against all the ``sk_params``, the ones kept too.
+        """
         params = dict(params)
         build_fn = params.pop("build_fn", self.build_fn)
         self._check_build_fn(build_fn)
-        self.check_params(params, build_fn=build_fn)
+        self.check_params(dict(self.sk_params, **params) if build_fn is not self.build_fn else params,
+                          build_fn=build_fn)
         self.build_fn = build_fn
         self.sk_params.update(params)
         return self
