@@ -26,6 +26,8 @@ from .embedding import Embedding
 from .masking import Masking
 from .activity_regularization import ActivityRegularization
 from .recurrent import GRU, LSTM, SimpleRNN
+from .rnn import RNN, StackedRNNCells
+from .rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
 from .cudnn_recurrent import CuDNNGRU, CuDNNLSTM
 
 from .merge import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract,

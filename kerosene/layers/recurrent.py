@@ -27,7 +27,11 @@ from .recurrent_weights import (UnitForgetBias as _UnitForgetBias, gru_kernel_fr
                                 gru_kernel_to_keras as _gru_kernel_to_keras, identity_map as _identity_map,
                                 swap_rz as _swap_rz, transpose as _transpose)
 
-__all__ = ["SimpleRNN", "LSTM", "GRU"]
+# Keras 2's keras.layers.recurrent also holds the generic RNN layer and the cells (written in rnn.py/rnn_cells.py).
+from .rnn import RNN, StackedRNNCells  # noqa: E402,F401
+from .rnn_cells import GRUCell, LSTMCell, SimpleRNNCell  # noqa: E402,F401
+
+__all__ = ["SimpleRNN", "LSTM", "GRU", "RNN", "StackedRNNCells", "SimpleRNNCell", "LSTMCell", "GRUCell"]
 
 # Weights passed to the fused kernel are not one flat cuDNN buffer; torch
 # then copies them per call (cheap next to the recurrence) and warns.
