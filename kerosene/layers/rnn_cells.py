@@ -165,6 +165,7 @@ class _Cell(Layer):
 
     def get_config(self):
         config = super().get_config()
+        config["units"] = self.units
         config.update(weight_options_config(self, ("kernel", "recurrent", "bias")))
         config.pop("activity_regularizer", None)
         config.update({"dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout})
