@@ -186,6 +186,10 @@ class RNN(Layer):
     # -- states ----------------------------------------------------------------
 
     @property
+    def _n_states(self):  # read by Bidirectional, as on kerosene's LSTM/GRU/SimpleRNN
+        return len(_sizes(self.cell.state_size))
+
+    @property
     def states(self):
         """The carried states of a stateful layer (``[None, ...]`` before the first batch)."""
         if self._states is None:

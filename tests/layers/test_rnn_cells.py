@@ -293,6 +293,28 @@ def test_bad_arguments_are_named():
         L.RNN(L.LSTMCell(2))(torch.zeros(2, 3))
 
 
+def test_bidirectional_rnn_of_cell_equals_bidirectional_layer():
+    x = _x()
+    layer = L.Bidirectional(L.LSTM(4, recurrent_activation="hard_sigmoid", return_sequences=True))
+    layer(x)
+    _randomize(layer)
+    ours = L.Bidirectional(L.RNN(L.LSTMCell(4), return_sequences=True))
+    ours(x)
+    ours.set_weights(layer.get_weights())
+    np.testing.assert_allclose(_np(ours(x)), _np(layer(x)), atol=1e-5)
+    with_states = L.Bidirectional(L.RNN(L.LSTMCell(4), return_state=True))(x)
+    assert [tuple(t.shape) for t in with_states] == [(3, 8)] + [(3, 4)] * 4
+
+
+@pytest.mark.parametrize("cell", [lambda: L.LSTMCell(3), lambda: L.GRUCell(3, implementation=2, dropout=0.1,
+                                                                          recurrent_dropout=0.1),
+                                  lambda: [L.SimpleRNNCell(2), L.LSTMCell(3)]])
+def test_keras2_layer_test(cell):
+    from kerosene.utils.test_utils import layer_test
+    out = layer_test(L.RNN, kwargs={"cell": cell(), "return_sequences": True}, input_shape=(2, 4, 5))
+    assert out.shape == (2, 4, 3)
+
+
 keras = pytest.importorskip("keras")
 
 
