@@ -10,6 +10,7 @@ import torch
 
 from kerosene import layers as L
 from kerosene.models import Model, Sequential, load_model
+from kerosene.utils.test_utils import layer_test
 
 RNG = np.random.default_rng(0)
 
@@ -310,7 +311,6 @@ def test_bidirectional_rnn_of_cell_equals_bidirectional_layer():
                                                                           recurrent_dropout=0.1),
                                   lambda: [L.SimpleRNNCell(2), L.LSTMCell(3)]])
 def test_keras2_layer_test(cell):
-    from kerosene.utils.test_utils import layer_test
     out = layer_test(L.RNN, kwargs={"cell": cell(), "return_sequences": True}, input_shape=(2, 4, 5))
     assert out.shape == (2, 4, 3)
 
