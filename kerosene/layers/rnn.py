@@ -325,6 +325,11 @@ class RNN(Layer):
         if isinstance(cell, _Cell) and not constants:
             # A built-in cell: its input projection runs once for the whole sequence.
             masks, rec_masks = cell._masks(x, states[0], training)
+            fused = None
+            if mask is None and masks is None and rec_masks is None and x.shape[1] > 0:
+                fused = cell._fused(x, states, bool(training))
+            if fused is not None:
+                return fused[0][:, -1], fused[0], fused[1]
             xw = cell._project(x, masks)
 
             def step(t, states):

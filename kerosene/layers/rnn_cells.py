@@ -48,6 +48,15 @@ def _masked_linear(x, weight, masks, bias=None):
     return torch.cat([F.linear(x * m, w, b) for m, w, b in zip(masks, blocks, biases)], -1)
 
 
+def _is(fn, *candidates):
+    return any(fn is c for c in candidates)
+
+
+def _tanh_sigmoid(cell):
+    return (_is(cell.activation, activations.tanh, torch.tanh)
+            and _is(cell.recurrent_activation, activations.sigmoid, torch.sigmoid))
+
+
 class _Cell(Layer):
     """What the three cells share: arguments, weights, dropout masks, config."""
 
@@ -155,6 +164,18 @@ class _Cell(Layer):
         """The input part of every gate, for one step ``(batch, in)`` or a sequence ``(batch, t, in)``."""
         return _masked_linear(inputs, self.kernel, masks, self._input_bias())
 
+    def _fused(self, x, states, training):
+        """The whole sequence through torch's fused kernel (cuDNN on a GPU) as ``(outputs, states)``,
+        or None where it does not compute what this cell does; the caller checked there is no mask
+        and no dropout."""
+        return None
+
+    def _fused_params(self):
+        params = [self.kernel, self.recurrent_kernel]
+        if self.use_bias:
+            params += [self.bias, torch.zeros_like(self.bias)]
+        return params
+
     def call(self, inputs, states, training=None):
         states = list(states) if isinstance(states, (list, tuple)) else [states]
         masks, rec_masks = self._masks(inputs, states[0], training)
@@ -185,6 +206,16 @@ class SimpleRNNCell(_Cell):
         kwargs.pop("recurrent_activation", None)
         kwargs.pop("implementation", None)
         super().__init__(units, activation=activation, **kwargs)
+
+    def _fused(self, x, states, training):
+        if _is(self.activation, activations.tanh, torch.tanh):
+            fn = torch.rnn_tanh
+        elif _is(self.activation, activations.relu, torch.relu, F.relu):
+            fn = torch.rnn_relu
+        else:
+            return None
+        out, h = fn(x, states[0].unsqueeze(0), self._fused_params(), self.use_bias, 1, 0.0, training, False, True)
+        return out, [h[0]]
 
     def _recur(self, xw, states, rec_masks):
         h = states[0] if not rec_masks else states[0] * rec_masks[0]
@@ -219,6 +250,13 @@ class LSTMCell(_Cell):
 
     def _bias_init(self):
         return UnitForgetBias(self.bias_initializer, self.units) if self.unit_forget_bias else self.bias_initializer
+
+    def _fused(self, x, states, training):
+        if not _tanh_sigmoid(self):
+            return None
+        out, h, c = torch.lstm(x, (states[0].unsqueeze(0), states[1].unsqueeze(0)), self._fused_params(),
+                               self.use_bias, 1, 0.0, training, False, True)
+        return out, [h[0], c[0]]
 
     def _recur(self, xw, states, rec_masks):
         h, c = states[0], states[1]
@@ -271,6 +309,13 @@ class GRUCell(_Cell):
         if not self.use_bias:
             return None
         return self.bias[0] if self.reset_after else self.bias
+
+    def _fused(self, x, states, training):
+        if not (self.reset_after and _tanh_sigmoid(self)):
+            return None
+        params = [self.kernel, self.recurrent_kernel] + ([self.bias[0], self.bias[1]] if self.use_bias else [])
+        out, h = torch.gru(x, states[0].unsqueeze(0), params, self.use_bias, 1, 0.0, training, False, True)
+        return out, [h[0]]
 
     def _recur(self, xw, states, rec_masks):
         # Weights are stored in torch's gate order r, z, n (see recurrent_weights).

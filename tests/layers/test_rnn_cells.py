@@ -81,6 +81,22 @@ def test_masked_steps_match_layer_and_keep_states(kind):
     np.testing.assert_allclose(seq[0, -1], _np(ours[1])[0], atol=1e-6)  # the state stopped at step 3
 
 
+@pytest.mark.parametrize("make_cell", [lambda: L.SimpleRNNCell(4), lambda: L.SimpleRNNCell(4, activation="relu"),
+                                       lambda: L.LSTMCell(4, recurrent_activation="sigmoid"),
+                                       lambda: L.GRUCell(4, recurrent_activation="sigmoid", reset_after=True)])
+def test_fused_kernel_equals_step_loop(make_cell):
+    # Without a mask, tanh/sigmoid cells run torch's fused kernel; an all-true mask forces the step loop.
+    x = _x()
+    rnn = L.RNN(make_cell(), return_sequences=True, return_state=True)
+    rnn(x)
+    _randomize(rnn)
+    states = [torch.full((3, 4), 0.3)] * len(rnn.states)
+    fused = rnn(x, initial_state=states)
+    loop = rnn(x, initial_state=states, mask=torch.ones(3, 6, dtype=torch.bool))
+    for a, b in zip(fused, loop):
+        np.testing.assert_allclose(_np(a), _np(b), atol=1e-5)
+
+
 def test_initial_state_is_used():
     x = _x()
     layer = L.LSTM(4, recurrent_activation="hard_sigmoid")
