@@ -60,16 +60,19 @@ def test_rnn_of_cell_equals_layer(kind, options):
 
 
 @pytest.mark.parametrize("kind", sorted(PAIRS))
-def test_masked_steps_match_layer_and_keep_states(kind):
+@pytest.mark.parametrize("backwards", [False, True])
+def test_masked_steps_match_layer_and_keep_states(kind, backwards):
     make_layer, make_cell = PAIRS[kind]
     x = _x()
     mask = torch.ones(3, 6, dtype=torch.bool)
     mask[0, 4:] = False
     mask[1, :2] = False
-    layer = make_layer(return_sequences=True, return_state=True)
+    if backwards:   # the steps are read last first: the padding is then where the forward case has it
+        mask, x = mask.flip(1), x.flip(1)
+    layer = make_layer(return_sequences=True, return_state=True, go_backwards=backwards)
     layer(x)
     _randomize(layer)
-    rnn = L.RNN(make_cell(), return_sequences=True, return_state=True)
+    rnn = L.RNN(make_cell(), return_sequences=True, return_state=True, go_backwards=backwards)
     rnn(x)
     rnn.set_weights(layer.get_weights())
     ours, theirs = rnn(x, mask=mask), layer(x, mask=mask)
