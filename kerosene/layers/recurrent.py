@@ -181,6 +181,11 @@ class _RNN(Layer):
         out = mask if self.return_sequences else None
         return [out] + [None] * self._n_states if self.return_state else out
 
+    @property
+    def states(self):
+        """Keras 2: the states a ``stateful`` layer carries (``[None, ...]`` before its first batch)."""
+        return self._states if self._states is not None else [None] * self._n_states
+
     def reset_states(self, states=None):
         """Clear (or set) the carried states of a ``stateful`` layer."""
         self._states = None if states is None else [s.detach() for s in states]
