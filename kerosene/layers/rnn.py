@@ -280,6 +280,8 @@ class RNN(Layer):
         step = (input_shape[0],) + tuple(input_shape[2:])
         if isinstance(self.cell, Layer) and not self.cell.built:
             self.cell.build([step] + constants if constants else step)
+        if self.stateful and self._states is None and input_shape[0]:
+            self._states = [torch.zeros(input_shape[0], n) for n in _sizes(self.cell.state_size)]
 
     def call(self, inputs, mask=None, training=None, initial_state=None, constants=None):
         if isinstance(inputs, (list, tuple)):

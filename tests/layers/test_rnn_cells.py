@@ -273,6 +273,9 @@ def test_dropout_masks_are_fixed_within_a_sequence():
 
 def test_stateful_rnn_carries_and_resets_states():
     rnn = L.RNN(L.GRUCell(3), stateful=True, batch_input_shape=(2, 4, 5))
+    assert rnn.states == [None]
+    rnn.build((2, 4, 5))
+    np.testing.assert_allclose(_np(rnn.states[0]), np.zeros((2, 3)))  # zeros once the batch size is known
     x = _x(2, 4, 5)
     a = _np(rnn(x))
     b = _np(rnn(x))
