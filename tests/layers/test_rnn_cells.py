@@ -248,6 +248,39 @@ def test_h5_round_trip(tmp_path):
     assert isinstance(loaded.layers[0].cell, L.StackedRNNCells)
 
 
+class _ConstantsCell(L.Layer):
+    def __init__(self, units, **kwargs):
+        self.units = units
+        self.state_size = units
+        super().__init__(**kwargs)
+
+    def build(self, input_shape):
+        step, constant = input_shape  # [step input, constant]
+        self.kernel = self.add_weight(shape=(step[-1], self.units), name="kernel")
+        self.constant_kernel = self.add_weight(shape=(constant[-1], self.units), name="constant_kernel")
+
+    def call(self, inputs, states, constants):
+        out = inputs @ self.kernel + states[0] + constants[0] @ self.constant_kernel
+        return out, [out]
+
+    def get_config(self):
+        return dict(super().get_config(), units=self.units)
+
+
+def test_symbolic_state_and_constants_survive_h5(tmp_path):
+    x, s, c = L.Input((None, 5)), L.Input((4,)), L.Input((3,))
+    model = Model([x, s, c], L.RNN(_ConstantsCell(4))(x, initial_state=s, constants=c))
+    model.compile("sgd", "mse")
+    data = [RNG.random((2, 6, 5)).astype("float32"), RNG.random((2, 4)).astype("float32"),
+            RNG.random((2, 3)).astype("float32")]
+    before = model.predict(data)
+    assert not np.allclose(model.predict([data[0], data[1] + 1.0, data[2]]), before)   # the state is used
+    model.save(str(tmp_path / "m.h5"))
+    loaded = load_model(str(tmp_path / "m.h5"), custom_objects={"_ConstantsCell": _ConstantsCell})
+    np.testing.assert_allclose(loaded.predict(data), before, atol=1e-6)
+    assert loaded.layers[-1].get_config()["num_constants"] == 1
+
+
 def test_functional_symbolic_initial_state_and_training_step():
     inputs = L.Input((6, 5))
     state = [L.Input((4,)), L.Input((4,))]
