@@ -68,6 +68,7 @@ class _Cell(Layer):
                  bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,
                  bias_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
                  bias_constraint=None, dropout=0.0, recurrent_dropout=0.0, implementation=1, **kwargs):
+        kwargs.pop("seed", None)  # Keras 3 configs carry the dropout seed
         super().__init__(**kwargs)
         self.units = check_positive_int(units, "units")
         self.activation = activations.get(activation)

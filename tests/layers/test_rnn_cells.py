@@ -304,6 +304,33 @@ def test_dropout_masks_are_fixed_within_a_sequence():
     assert not np.allclose(out, _np(rnn(x, training=False)))
 
 
+def _hsig(v):
+    return np.clip(0.2 * v + 0.5, 0.0, 1.0)
+
+
+@pytest.mark.parametrize("implementation", [1, 2])
+def test_lstm_cell_dropout_against_numpy(implementation):
+    # Keras 2: implementation 1 draws one mask per gate (i, f, c, o), 2 one mask for all; fixed over the sequence.
+    cell = L.LSTMCell(3, dropout=0.4, recurrent_dropout=0.4, implementation=implementation)
+    rnn = L.RNN(cell, return_sequences=True)
+    x = _x(4, 5, 6)
+    rnn(x)
+    _randomize(rnn)
+    out = _np(rnn(x, training=True))
+    k, rk, b = rnn.get_weights()
+    dm = [_np(m) for m in cell._dropout_mask]
+    rm = [_np(m) for m in cell._recurrent_dropout_mask]
+    assert len(dm) == len(rm) == (4 if implementation == 1 else 1)
+    dm, rm = dm * (4 // len(dm)), rm * (4 // len(rm))
+    h, c, xs = np.zeros((4, 3), "float32"), np.zeros((4, 3), "float32"), _np(x)
+    for t in range(5):
+        z = [(xs[:, t] * dm[g]) @ k[:, 3 * g:3 * g + 3] + (h * rm[g]) @ rk[:, 3 * g:3 * g + 3] + b[3 * g:3 * g + 3]
+             for g in range(4)]
+        c = _hsig(z[1]) * c + _hsig(z[0]) * np.tanh(z[2])
+        h = _hsig(z[3]) * np.tanh(c)
+        np.testing.assert_allclose(out[:, t], h, rtol=1e-4, atol=1e-5)
+
+
 def test_stateful_rnn_carries_and_resets_states():
     rnn = L.RNN(L.GRUCell(3), stateful=True, batch_input_shape=(2, 4, 5))
     assert rnn.states == [None]
