@@ -147,6 +147,7 @@ class RNN(Layer):
 
     ``RNN(cell, return_sequences=False, return_state=False, go_backwards=False,
     stateful=False, unroll=False)``; ``cell`` is a cell or a list of cells (stacked).
+    Keras 3's ``zero_output_for_mask=True`` gives zeros, not the previous output, at masked steps.
     Call it with ``initial_state=`` (a tensor per state) and ``constants=`` (tensors every
     step sees, for a cell whose ``call`` takes ``constants``). ``unroll`` is accepted for
     Keras 2 and changes nothing (the loop runs eagerly).
@@ -161,7 +162,7 @@ class RNN(Layer):
     supports_masking = True
 
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False, stateful=False,
-                 unroll=False, **kwargs):
+                 unroll=False, zero_output_for_mask=False, **kwargs):
         num_constants = kwargs.pop("num_constants", None)
         if isinstance(cell, (list, tuple)):
             cell = StackedRNNCells(cell)
@@ -173,6 +174,7 @@ class RNN(Layer):
         self.go_backwards = bool(go_backwards)
         self.stateful = bool(stateful)
         self.unroll = bool(unroll)
+        self.zero_output_for_mask = bool(zero_output_for_mask)
         self._num_constants = num_constants
         self._states = None
 
@@ -343,11 +345,12 @@ class RNN(Layer):
         for t in range(x.shape[1]):
             out, new = step(t, states)
             if mask is not None:
-                # A masked step keeps the states and repeats the previous output (Keras 2).
+                # A masked step keeps the states and repeats the previous output (Keras 2; zeros on request).
                 m = mask[:, t].unsqueeze(1).to(torch.bool)
                 new = [torch.where(m, n, s) for n, s in zip(new, states)]
-                if prev is None:
-                    prev = states[0] if states[0].shape == out.shape else torch.zeros_like(out)
+                if self.zero_output_for_mask or prev is None:
+                    same = not self.zero_output_for_mask and states[0].shape == out.shape
+                    prev = states[0] if same else torch.zeros_like(out)
                 out = torch.where(m, out, prev)
             outs.append(out)
             states, prev = new, out
@@ -381,6 +384,8 @@ class RNN(Layer):
         config = super().get_config()
         config.update({"return_sequences": self.return_sequences, "return_state": self.return_state,
                        "go_backwards": self.go_backwards, "stateful": self.stateful, "unroll": self.unroll})
+        if self.zero_output_for_mask:
+            config["zero_output_for_mask"] = True
         if self._num_constants is not None:
             config["num_constants"] = self._num_constants
         config["cell"] = serialize(self.cell)

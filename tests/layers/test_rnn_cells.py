@@ -412,3 +412,23 @@ def test_against_keras3(name, kwargs):
     theirs(x)
     theirs.set_weights(ours.get_weights())
     np.testing.assert_allclose(_np(ours(torch.as_tensor(x))), keras.ops.convert_to_numpy(theirs(x)), atol=1e-5)
+
+
+@pytest.mark.parametrize("zero_output", [False, True])
+def test_masking_against_keras3(zero_output):
+    x = _np(_x())
+    mask = np.ones((3, 6), bool)
+    mask[0, 3:] = False
+    mask[2, 1:3] = False
+    kwargs = {"return_sequences": True, "return_state": True, "zero_output_for_mask": zero_output}
+    ours = L.RNN(L.LSTMCell(4, recurrent_activation="sigmoid"), **kwargs)
+    ours(torch.as_tensor(x))
+    _randomize(ours)
+    theirs = keras.layers.RNN(keras.layers.LSTMCell(4, recurrent_activation="sigmoid"), **kwargs)
+    theirs(x)
+    theirs.set_weights(ours.get_weights())
+    got = ours(torch.as_tensor(x), mask=torch.as_tensor(mask))
+    want = theirs(x, mask=mask)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(_np(a), keras.ops.convert_to_numpy(b), atol=1e-5)
+    assert ours.get_config().get("zero_output_for_mask", False) is zero_output
