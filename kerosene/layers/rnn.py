@@ -224,7 +224,7 @@ class RNN(Layer):
                              f"{len(values)} value(s): {states!r}.")
         out = []
         for i, (value, n) in enumerate(zip(values, sizes)):
-            value = torch.as_tensor(np.asarray(value), dtype=torch.float32)
+            value = (value.detach() if isinstance(value, torch.Tensor) else torch.as_tensor(np.asarray(value))).float()
             if value.dim() != 2 or value.shape[1] != n or (batch and value.shape[0] != batch):
                 raise ValueError(f"State {i} is incompatible with layer {self.name!r}: expected shape "
                                  f"{(batch, n)}, found shape {tuple(value.shape)}.")
@@ -255,8 +255,7 @@ class RNN(Layer):
                 raise ValueError(f"Layer {self.name!r}: `initial_state` and `constants` must all be symbolic "
                                  "tensors (Input() or layer outputs) on symbolic inputs, or all tensors; got "
                                  f"{[type(t).__name__ for t in extras]} on {type(inputs).__name__} inputs.")
-            if initial_state is None:  # only constants: the call tells them apart by _num_constants
-                return super().__call__([inputs] + constants, **kwargs)
+            # One list input, as Keras 2 records it; call() tells constants apart by _num_constants.
             return super().__call__([inputs] + extras, **kwargs)
         if initial_state is not None:
             kwargs["initial_state"] = initial_state

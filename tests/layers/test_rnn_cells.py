@@ -344,6 +344,8 @@ def test_stateful_rnn_carries_and_resets_states():
     np.testing.assert_allclose(_np(rnn(x)), a, atol=1e-6)
     rnn.reset_states([np.ones((2, 3))])
     np.testing.assert_allclose(_np(rnn.states[0]), 1.0)
+    rnn.reset_states(torch.full((2, 3), 2.0))
+    np.testing.assert_allclose(_np(rnn.states[0]), 2.0)
     with pytest.raises(ValueError, match="State 0"):
         rnn.reset_states([np.ones((2, 4))])
     with pytest.raises(ValueError, match="expects 1 state"):
