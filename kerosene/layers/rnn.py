@@ -24,7 +24,7 @@ from .base import Layer, normalize_shape
 from .rnn_cells import _Cell
 from .weights import LayerWeights
 
-__all__ = ["RNN", "StackedRNNCells"]
+__all__ = ["RNN", "StackedRNNCells", "carried_states"]
 
 
 def _takes(fn, name):
@@ -69,6 +69,30 @@ def _reset_dropout_masks(cell):
         for name in ("reset_dropout_mask", "reset_recurrent_dropout_mask"):
             if callable(getattr(sub, name, None)):
                 getattr(sub, name)()
+
+
+def carried_states(name, sizes, batch, states=None):
+    """The states a stateful recurrent layer named ``name`` carries after ``reset_states(states)``:
+    zeros ``(batch, size)`` for each of ``sizes`` (None while the batch size is unknown), or
+    ``states`` (arrays or tensors, one per state; a single one may stand alone), checked.
+
+    >>> carried_states('rnn', [3], 2)[0].shape
+    torch.Size([2, 3])
+    """
+    if states is None:
+        return [torch.zeros(batch, n) for n in sizes] if batch else None
+    values = list(states) if isinstance(states, (list, tuple)) else [states]
+    if len(values) != len(sizes):
+        raise ValueError(f"Layer {name!r} expects {len(sizes)} state(s), but `states` holds "
+                         f"{len(values)} value(s): {states!r}.")
+    out = []
+    for i, (value, n) in enumerate(zip(values, sizes)):
+        value = (value.detach() if isinstance(value, torch.Tensor) else torch.as_tensor(np.asarray(value))).float()
+        if value.dim() != 2 or value.shape[1] != n or (batch and value.shape[0] != batch):
+            raise ValueError(f"State {i} is incompatible with layer {name!r}: expected shape "
+                             f"{(batch, n)}, found shape {tuple(value.shape)}.")
+        out.append(value)
+    return out
 
 
 class StackedRNNCells(Layer):
@@ -214,22 +238,7 @@ class RNN(Layer):
             if states is None:
                 return
             raise AttributeError(f"Layer {self.name!r} must be stateful to have its states reset.")
-        sizes, batch = _sizes(self.cell.state_size), self._batch_size()
-        if states is None:
-            self._states = None if not batch else [torch.zeros(batch, n) for n in sizes]
-            return
-        values = list(states) if isinstance(states, (list, tuple)) else [states]
-        if len(values) != len(sizes):
-            raise ValueError(f"Layer {self.name!r} expects {len(sizes)} state(s), but `states` holds "
-                             f"{len(values)} value(s): {states!r}.")
-        out = []
-        for i, (value, n) in enumerate(zip(values, sizes)):
-            value = (value.detach() if isinstance(value, torch.Tensor) else torch.as_tensor(np.asarray(value))).float()
-            if value.dim() != 2 or value.shape[1] != n or (batch and value.shape[0] != batch):
-                raise ValueError(f"State {i} is incompatible with layer {self.name!r}: expected shape "
-                                 f"{(batch, n)}, found shape {tuple(value.shape)}.")
-            out.append(value)
-        self._states = out
+        self._states = carried_states(self.name, _sizes(self.cell.state_size), self._batch_size(), states)
 
     def get_initial_state(self, inputs):
         """Zero states, ``(batch, size)`` each, for ``inputs`` (symbolic inputs give symbolic states)."""
