@@ -28,7 +28,7 @@ from .recurrent_weights import (UnitForgetBias as _UnitForgetBias, gru_kernel_fr
                                 swap_rz as _swap_rz, transpose as _transpose)
 
 # Keras 2's keras.layers.recurrent also holds the generic RNN layer and the cells (written in rnn.py/rnn_cells.py).
-from .rnn import RNN, StackedRNNCells  # noqa: E402,F401
+from .rnn import RNN, StackedRNNCells, carried_states as _carried_states  # noqa: E402,F401
 from .rnn_cells import GRUCell, LSTMCell, SimpleRNNCell  # noqa: E402,F401
 
 __all__ = ["SimpleRNN", "LSTM", "GRU", "RNN", "StackedRNNCells", "SimpleRNNCell", "LSTMCell", "GRUCell"]
@@ -171,7 +171,7 @@ class _RNN(Layer):
                 raise ValueError(f"Stateful layer {self.name!r} got a batch of "
                                  f"{x.shape[0]} after batches of {self._states[0].shape[0]}; "
                                  "call reset_states() or keep the batch size fixed.")
-            return self._states
+            return [s.to(device=x.device, dtype=x.dtype) for s in self._states]
         return self._zero_states(x)
 
     def compute_mask(self, inputs, mask=None):
@@ -187,8 +187,10 @@ class _RNN(Layer):
         return self._states if self._states is not None else [None] * self._n_states
 
     def reset_states(self, states=None):
-        """Clear (or set) the carried states of a ``stateful`` layer."""
-        self._states = None if states is None else [s.detach() for s in states]
+        """Zero (or set to ``states``: arrays or tensors, checked) the carried states of a ``stateful`` layer."""
+        shape = self._build_input_shape or self.batch_input_shape
+        shape = shape[0] if isinstance(shape, list) else shape
+        self._states = _carried_states(self.name, [self.units] * self._n_states, shape[0] if shape else None, states)
 
     def call(self, inputs, mask=None, training=None, initial_state=None):
         if isinstance(inputs, (list, tuple)):  # [inputs, *initial states] (a graph's call)

@@ -434,3 +434,22 @@ def test_masking_against_keras3(zero_output):
     for a, b in zip(got, want):
         np.testing.assert_allclose(_np(a), keras.ops.convert_to_numpy(b), atol=1e-5)
     assert ours.get_config().get("zero_output_for_mask", False) is zero_output
+
+
+@pytest.mark.parametrize("make", [lambda **kw: L.LSTM(3, **kw), lambda **kw: L.GRU(3, **kw),
+                                  lambda **kw: L.SimpleRNN(3, **kw)])
+def test_layers_reset_states_as_keras2(make):
+    # kerosene's LSTM/GRU/SimpleRNN share RNN's checked reset_states (Keras 2's tests/.../recurrent_test.py).
+    layer = make(stateful=True)
+    layer.build((2, 4, 5))
+    layer.reset_states()
+    np.testing.assert_allclose(_np(layer.states[0]), np.zeros((2, 3)))
+    layer.reset_states([np.ones((2, 3))] * len(layer.states))
+    np.testing.assert_allclose(_np(layer.states[0]), 1.0)
+    x = _x(2, 4, 5)
+    first = _np(layer(x))
+    assert not np.allclose(_np(layer(x)), first)        # the states moved on
+    layer.reset_states([np.ones((2, 3))] * len(layer.states))
+    np.testing.assert_allclose(_np(layer(x)), first, atol=1e-6)
+    with pytest.raises(ValueError, match="expects"):
+        layer.reset_states([1] * (len(layer.states) + 1))
