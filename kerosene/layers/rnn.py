@@ -373,8 +373,8 @@ class RNN(Layer):
         input_shape = normalize_shape(input_shape)
         if isinstance(input_shape, list):
             input_shape = input_shape[0]
-        if isinstance(self.cell, Layer) and not self.cell.built:
-            self.build(input_shape)
+        if isinstance(self.cell, Layer) and not self.cell.built and getattr(self.cell, "output_size", None) is None:
+            self.build(input_shape)  # a cell may set output_size in its build (Keras 2 allows it)
         batch, out = input_shape[0], _output_size(self.cell)
         shape = (batch, input_shape[1], out) if self.return_sequences else (batch, out)
         if self.return_state:
