@@ -173,6 +173,29 @@ def random_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
     return out * (maxval - minval) + minval
 
 
+def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    """Normal draws re-drawn until within two standard deviations of ``mean`` (Keras 2)."""
+    out = torch.empty(tuple(int(s) for s in shape), dtype=_torch_dtype(dtype))
+    torch.nn.init.trunc_normal_(out, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=_generator(seed))
+    return out * stddev + mean
+
+
+def random_binomial(shape, p=0.0, dtype=None, seed=None):
+    """Draws of 1 with probability ``p``, else 0."""
+    draws = torch.rand(tuple(int(s) for s in shape), generator=_generator(seed))
+    return (draws < p).to(_torch_dtype(dtype))
+
+
+def random_normal_variable(shape, mean, scale, dtype=None, name=None, seed=None):
+    """A tensor of normal draws (Keras 2's variable form of :func:`random_normal`)."""
+    return random_normal(shape, mean, scale, dtype, seed)
+
+
+def random_uniform_variable(shape, low, high, dtype=None, name=None, seed=None):
+    """A tensor of uniform draws in ``[low, high)`` (Keras 2's variable form of :func:`random_uniform`)."""
+    return random_uniform(shape, low, high, dtype, seed)
+
+
 # --- control flow ----------------------------------------------------------------------
 def switch(condition, then_expression, else_expression):
     """Element-wise choice; either branch may be a callable. A condition of lower rank is

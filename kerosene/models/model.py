@@ -167,6 +167,12 @@ class Model(Trainer, nn.Module):
                 out.append(module.regularization_loss())
         return out
 
+    def reset_states(self):
+        """Reset every stateful layer inside (Keras 2: the carried states of ``stateful=True`` RNNs)."""
+        for module in self.modules():
+            if module is not self and getattr(module, "stateful", False) and hasattr(module, "reset_states"):
+                module.reset_states()
+
     @property
     def updates(self):
         """Keras 2's update ops: the state a training step changes besides the weights (the

@@ -275,3 +275,16 @@ def test_tensorflow_sessions_are_a_clear_error_and_name_scope_a_no_op():
         K.set_session(object())
     with K.name_scope("block") as name:
         assert name == "block"
+
+
+def test_random_variables_and_draws_follow_their_seed_and_bounds():
+    from kerosene import backend as K
+    a = K.random_normal_variable((200, 50), 1.0, 2.0, seed=3)
+    np.testing.assert_array_equal(a.numpy(), K.random_normal_variable((200, 50), 1.0, 2.0, seed=3).numpy())
+    assert abs(float(a.mean()) - 1.0) < 0.05 and abs(float(a.std()) - 2.0) < 0.05
+    u = K.random_uniform_variable((1000,), -1.0, 3.0, seed=1).numpy()
+    assert u.min() >= -1.0 and u.max() < 3.0 and abs(u.mean() - 1.0) < 0.15
+    t = K.truncated_normal((5000,), mean=2.0, stddev=0.5, seed=2).numpy()
+    assert t.min() >= 1.0 and t.max() <= 3.0
+    b = K.random_binomial((10000,), p=0.3, seed=4).numpy()
+    assert set(np.unique(b)) <= {0.0, 1.0} and abs(b.mean() - 0.3) < 0.02

@@ -174,3 +174,13 @@ def test_get_layer_by_index_or_name_and_its_errors():
                           ({"index": 1.0}, "index")):
         with pytest.raises(ValueError, match=match):
             model.get_layer(**kwargs)
+
+
+def test_model_reset_states_resets_its_stateful_layers():
+    from kerosene.layers import LSTM
+    model = Sequential([LSTM(3, stateful=True, batch_input_shape=(2, 4, 5))])
+    x = np.ones((2, 4, 5), "float32")
+    first = model.predict(x, batch_size=2)
+    assert not np.allclose(model.predict(x, batch_size=2), first)     # states carried over
+    model.reset_states()
+    np.testing.assert_allclose(model.predict(x, batch_size=2), first, rtol=1e-6)
