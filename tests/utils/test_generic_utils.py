@@ -44,10 +44,11 @@ def test_serialize_and_deserialize_keras_object_round_trip_layers_and_functions(
 
         def get_config(self):
             return {"factor": self.factor}
-    with custom_object_scope({"Scale": Scale}):
-        assert deserialize_keras_object(serialize_keras_object(Scale(2))).factor == 2
-    with pytest.raises(ValueError, match="Unknown layer: 'Scale'"):
-        deserialize_keras_object({"class_name": "Scale", "config": {}}, printable_module_name="layer")
+    with custom_object_scope({"ScaleOnlyInScope": Scale}):
+        config = {"class_name": "ScaleOnlyInScope", "config": Scale(2).get_config()}
+        assert deserialize_keras_object(config).factor == 2
+    with pytest.raises(ValueError, match="Unknown layer: 'ScaleOnlyInScope'"):
+        deserialize_keras_object({"class_name": "ScaleOnlyInScope", "config": {}}, printable_module_name="layer")
     with pytest.raises(ValueError, match="Could not interpret"):
         deserialize_keras_object(3)
 
