@@ -16,9 +16,11 @@ Under torch.distributed the backup is split (see :mod:`.backup_sharded`): rank 0
 what every rank holds alike (weights, optimizer, schedulers, position, seed), each rank
 writes its own RNG states, partial epoch sums, callbacks' state and buffers, and rank 0
 commits the generation once every rank's part is on disk. Every rank restores the
-shared part and its own; a backup written with another world size is refused. Under
-FSDP each rank's part also holds its shards of the weights and optimizer slots
-(:mod:`kerosene.saving.backup_fsdp`).
+shared part and its own. Under FSDP each rank's part also holds its shards of the
+weights and optimizer slots (:mod:`kerosene.saving.backup_fsdp`). At every epoch end a
+world-size-independent copy is kept too (:mod:`.backup_resize`): a rerun with another
+world size resumes from it at the start of the epoch after the last completed one, with
+a notice (the interrupted epoch's progress is dropped).
 
 Order of events, and why (BackupAndRestore is a :class:`~kerosene.callbacks.base.RunRestorer`:
 the loop calls it at two fixed points around ``on_train_begin``):
@@ -60,10 +62,12 @@ from ..saving.backup_format import (LAYOUT_VERSION, CorruptBackup, capture_rng, 
                                     encode, fingerprint, from_storable, restore_rng, same_state, to_storable)
 from ..saving.backup_sharded import ShardedBackupStore, has_sharded_backup, remove_stale_temp_files, shared_name
 from ..saving.atomic import check_destination, naming_errors
+from ..saving.backup_epoch_copy import remove_epoch_copy
 from ..saving.backup_fsdp import fsdp_parts, restore_model_shards, restore_optimizer_state
 from ..saving.backup_store import BackupStore
 from ..saving.sharded_weights import is_sharded
 from ..saving.backup_store import remove_stale_temp_files as remove_single_temp_files
+from .backup_resize import agree_on_pointer, finish_resume, resume_from_copy, write_copy
 from .backup_objects import (buffers, named_callbacks, optimizer_of, pin_loader_order, restore_callbacks,
                              schedulers, to_cpu)
 from .base import Callback, RunRestorer
@@ -121,6 +125,8 @@ class BackupAndRestore(Callback, RunRestorer):
         self._epoch_begin_rng = None
         self._store = None          # the per-rank file layout, under torch.distributed only
         self._generation = 0        # the last distributed backup written or restored
+        self._epoch_pointer = None  # epoch.json's record: the epoch-boundary copy (another world size)
+        self._epoch_copy_dir = None
 
     # --- paths -----------------------------------------------------------------------
     @property
@@ -152,6 +158,7 @@ class BackupAndRestore(Callback, RunRestorer):
             remove_single_temp_files(self.backup_dir)
         self.batches_since_save = 0
         self._rng_at_epoch_begin = None
+        agree_on_pointer(self)
         payload = self._read_sharded_backup() if self._store is not None else self._read_backup()
         pin_loader_order(loop_state.adapter)
         if payload is not None:
@@ -178,9 +185,12 @@ class BackupAndRestore(Callback, RunRestorer):
         self._write(loop_state, epoch=loop_state.epoch, step=batch + 1)
 
     def on_epoch_end(self, epoch, logs=None):
-        if self.save_freq != "epoch" or self._any_rank(self.model.stop_reason == "nan"):
+        if self.save_freq is False or self._any_rank(self.model.stop_reason == "nan"):
             return   # a NaN stop keeps the last good backup rather than saving NaN weights
-        self._write(self._run_state(), epoch=epoch + 1, step=0)
+        # First the copy another world size can resume from, then this world size's backup.
+        write_copy(self, self._run_state(), epoch + 1)
+        if self.save_freq == "epoch":
+            self._write(self._run_state(), epoch=epoch + 1, step=0)
 
     def on_train_end(self, logs=None):
         if self.delete_checkpoint and self.model.stop_reason in ("completed", "stop_training"):
@@ -188,6 +198,8 @@ class BackupAndRestore(Callback, RunRestorer):
 
     def delete_backup(self):
         """Remove the backup files (and the folder when nothing else is in it); rank 0's job under DDP."""
+        if self._store is None or self._store.rank == 0:
+            remove_epoch_copy(self.backup_dir)
         if self._store is not None:
             # No barrier needed: every rank's last part was on disk before the last commit.
             self._store.delete()
@@ -283,10 +295,10 @@ class BackupAndRestore(Callback, RunRestorer):
     def _read_backup(self):
         """The backup's content, checked against this model; None when there is none."""
         if has_sharded_backup(self.backup_dir):
-            raise BackupError(
+            return resume_from_copy(self,
                 f"The backup in {self.backup_dir!r} was written by a torch.distributed run but this run is a "
                 "single process; resume with the world size that wrote it, or delete the folder to start over")
-        return BackupStore(self.backup_dir).read(self._check_compatible)
+        return BackupStore(self.backup_dir).read(self._check_compatible) or resume_from_copy(self, None)
 
     def _read_sharded_backup(self):
         """The backup for this rank under torch.distributed (shared part + own part); None when none.
@@ -298,14 +310,14 @@ class BackupAndRestore(Callback, RunRestorer):
         commit = store.committed()
         if commit is None:
             if os.path.exists(self.latest_path) or os.path.exists(self.previous_path):
-                raise BackupError(
+                return resume_from_copy(self,
                     f"The backup in {self.backup_dir!r} was written by a single process but this run has "
                     f"{store.world} processes; resume with the world size that wrote it, or delete the folder")
-            return None
+            return resume_from_copy(self, None)
         if "error" in commit:
             raise BackupError(f"{commit['error']}; delete {self.backup_dir!r} to start the training over")
         if commit["world_size"] != store.world:
-            raise BackupError(
+            return resume_from_copy(self,
                 f"The backup in {self.backup_dir!r} was written by {commit['world_size']} processes but this run "
                 f"has {store.world}; every rank restores its own state, so resume with "
                 f"--nproc_per_node/--nnodes giving {commit['world_size']} processes, or delete the folder")
@@ -371,7 +383,9 @@ class BackupAndRestore(Callback, RunRestorer):
         model = self.model
         shards = payload.get("fsdp_shards")
         optimizer = optimizer_of(model)
-        if shards is not None:
+        if "epoch_copy" in payload:
+            pass   # resume_from_copy loaded the weights and the optimizer
+        elif shards is not None:
             model.load_state_dict(payload["model"], strict=False)   # the sharded entries come next
             restore_model_shards(model, shards["model"])
             if optimizer is not None and payload["optimizer"] is not None:
@@ -397,7 +411,11 @@ class BackupAndRestore(Callback, RunRestorer):
             if self.save_freq is not False:
                 # A first backup before any epoch: a kill before the first epoch's backup then resumes
                 # with the files callbacks write (CSV rows, TensorBoard points) as they were here.
+                write_copy(self, loop_state, loop_state.start_epoch)
                 self._write(loop_state, loop_state.start_epoch, 0)
+            return
+        if "epoch_copy" in payload:
+            finish_resume(self, payload, loop_state)
             return
         model = self.model
         # Callbacks that reset themselves in on_train_begin (History...) get their state again.

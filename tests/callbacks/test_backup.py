@@ -250,7 +250,10 @@ def test_nan_stop_keeps_the_last_good_backup(tmp_path):
 
 def test_backup_write_is_atomic_and_leaves_no_temp_files(tmp_path):
     _write_backup_at(tmp_path)
-    assert sorted(os.listdir(tmp_path)) == ["latest.backup"]
+    # The backup, and the epoch-boundary copy another world size resumes from (one of two folders).
+    names = sorted(os.listdir(tmp_path))
+    assert names[1:] == ["epoch.json", "latest.backup"] and names[0] in ("epoch-a.dcp", "epoch-b.dcp"), names
+    assert sorted(os.listdir(tmp_path / names[0])) == [".metadata", "__0_0.distcp", "run.backup"]
 
 
 @pytest.mark.parametrize("kwargs,match", [

@@ -12,7 +12,9 @@ have written its part too: a mix of generations on disk). torchrun then tears do
 the other rank. A kill point this attempt never reaches (it resumed past it) does
 nothing. Shuffle, Dropout (each rank seeded differently), validation and CSVLogger
 are on. When fit returns, rank 0 writes ``final.pt`` and ``history.json``, each rank
-``rank{R}.pt`` (its final weights), and prints ``DONE``.
+``rank{R}.pt`` (its final weights), and prints ``DONE``. With ``--record-begin`` rank 0
+writes ``begin-E.pt`` (the full weights at each epoch's begin) and prints ``BEGIN E``.
+Run without torchrun it is one process (the kill rank is then 0).
 """
 import argparse
 import contextlib
@@ -60,6 +62,24 @@ class KillSwitch(cbs.Callback):
         return {}
 
 
+class RecordBegin(cbs.Callback):
+    """Rank 0 keeps the full weights each epoch begins with (every rank gathers under FSDP)."""
+
+    def __init__(self, workdir):
+        super().__init__()
+        self.workdir = workdir
+
+    def on_epoch_begin(self, epoch, logs=None):
+        weights = self.model.get_weights()
+        if distributed.rank() == 0:
+            torch.save({str(i): torch.from_numpy(w) for i, w in enumerate(weights)},
+                       os.path.join(self.workdir, f"begin-{epoch}.pt"))
+            print(f"BEGIN {epoch}", flush=True)
+
+    def state_dict(self):
+        return {}
+
+
 def install_write_trap(switch):
     """Die right after this rank's part of the first backup at or after batch ``switch.at`` is written."""
     real = backup_sharded.atomic_write
@@ -90,6 +110,7 @@ def main():
     parser.add_argument("--kill", default="")
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--distribute", default="auto", choices=["auto", "fsdp"])
+    parser.add_argument("--record-begin", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(1234)
@@ -110,6 +131,8 @@ def main():
     kind, rank, at = (args.kill.split(":") + ["", "", ""])[:3] if args.kill else ("", "-1", "-1")
     switch = KillSwitch(kind, int(rank), int(at))
     callbacks.append(switch)
+    if args.record_begin:
+        callbacks.append(RecordBegin(args.workdir))
     if kind == "write":
         install_write_trap(switch)
 

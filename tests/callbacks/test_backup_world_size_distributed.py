@@ -1,0 +1,95 @@
+"""BackupAndRestore rerun with another world size (real torchrun, 2 gloo processes on CPU).
+
+A job killed mid-epoch is rerun with another world size: it prints one notice naming
+both sizes, starts at the epoch after the last completed one, with the weights the
+uninterrupted job had at that epoch's begin (the end of the last completed epoch), and
+its History holds every epoch once. DDP: 2 ranks -> 1 process -> 2 ranks; FSDP: 2 -> 1.
+A backup without the epoch-boundary copy (an older kerosene's) is still refused.
+"""
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from test_backup_ddp import ROOT, SCRIPT, STEPS_PER_EPOCH, _env, finish, torchrun
+
+NOTICE = "resuming at the start of epoch"
+
+
+def one_process(workdir, *args):
+    return subprocess.Popen([sys.executable, SCRIPT, str(workdir), *args], env=_env(), cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def assert_begins_like(reference_dir, run_dir, epoch):
+    expected = torch.load(reference_dir / f"begin-{epoch}.pt", weights_only=True)
+    got = torch.load(run_dir / f"begin-{epoch}.pt", weights_only=True)
+    assert expected.keys() == got.keys()
+    for name in expected:
+        assert torch.allclose(expected[name], got[name], rtol=1e-6, atol=1e-7), f"weight {name} at epoch {epoch}"
+
+
+def assert_resumed(out, wrote, runs, epoch):
+    """One notice naming both world sizes and the epoch; training began at ``epoch``."""
+    assert out.count(NOTICE) == 1, out[-3000:]
+    plural = "es" if wrote != 1 else ""
+    assert f"written by {wrote} process{plural} but this run has {runs}" in out, out[-3000:]
+    assert f"{NOTICE} {epoch + 1} (index {epoch})" in out, out[-3000:]
+    begins = [int(line.split()[1]) for line in out.splitlines() if line.startswith("BEGIN ")]
+    assert begins and begins[0] == epoch, begins
+
+
+def history_epochs(run_dir):
+    return json.loads((run_dir / "history.json").read_text())["epoch"]
+
+
+@pytest.mark.parametrize("distribute", ["auto", "fsdp"])
+def test_rerun_with_another_world_size_resumes_at_the_epoch_boundary(tmp_path, distribute):
+    reference_dir, run_dir = tmp_path / "reference", tmp_path / "run"
+    reference_dir.mkdir()
+    run_dir.mkdir()
+    common = ("--distribute", distribute, "--record-begin")
+    reference = torchrun(reference_dir, "--backup", "none", *common)
+    try:
+        # 2 ranks, killed mid-epoch 2 (epochs 0 and 1 completed; mid-epoch backups every 3 batches).
+        kill = f"batch:1:{2 * STEPS_PER_EPOCH + 4}"
+        code, out = finish(torchrun(run_dir, "--kill", kill, *common))
+        assert code != 0 and "Signal 9 (SIGKILL)" in out, out[-3000:]
+
+        # Without its epoch-boundary copy (as an older kerosene wrote it) the backup is refused.
+        old = tmp_path / "old"
+        shutil.copytree(run_dir / "backup", old / "backup")
+        for name in ("epoch.json", "epoch-a.dcp", "epoch-b.dcp"):
+            path = old / "backup" / name
+            shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+        refused = one_process(old, *common)
+
+        # 1 process (16 steps an epoch) resumes at epoch 2, then is killed in epoch 3 (for DDP).
+        kill_one = ("--kill", f"batch:0:{3 * 2 * STEPS_PER_EPOCH + 2}") if distribute == "auto" else ()
+        code, out = finish(one_process(run_dir, *common, *kill_one))
+        assert_resumed(out, wrote=2, runs=1, epoch=2)
+        refused_code, refused_out = finish(refused)
+        assert refused_code != 0 and "BackupError" in refused_out and "single process" in refused_out
+        assert "no epoch-boundary copy" in refused_out, refused_out[-2000:]
+        if distribute == "auto":
+            assert code != 0, out[-3000:]
+            one_begin3 = torch.load(run_dir / "begin-3.pt", weights_only=True)
+            # 2 ranks resume the one process's backup at epoch 3, with its epoch-3 weights.
+            code, out = finish(torchrun(run_dir, *common))
+            assert code == 0 and out.count("DONE") == 2, out[-3000:]
+            assert_resumed(out, wrote=1, runs=2, epoch=3)
+            got = torch.load(run_dir / "begin-3.pt", weights_only=True)
+            assert all(torch.equal(one_begin3[k], got[k]) for k in one_begin3)
+        else:
+            assert code == 0 and "DONE" in out, out[-3000:]
+    finally:
+        ref_code, ref_out = finish(reference)
+    assert ref_code == 0, ref_out[-3000:]
+    assert_begins_like(reference_dir, run_dir, 2)   # the 2-rank job's epoch-1-end weights
+    assert history_epochs(run_dir) == [0, 1, 2, 3]
+    assert not (run_dir / "backup").exists(), "the completed run removes the backup, its copy included"
+    rows = (run_dir / "log.csv").read_text().splitlines()
+    assert [row.split(",")[0] for row in rows[1:]] == ["0", "1", "2", "3"]
