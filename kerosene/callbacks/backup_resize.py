@@ -63,7 +63,7 @@ def write_copy(backup, loop_state, epoch):
     collective = is_sharded(model)
     current = backup._epoch_copy_dir
     if collective or rank == 0:
-        with naming_errors(backup.backup_dir, "BackupAndRestore writing the epoch-boundary copy in"):
+        with naming_errors(backup.backup_dir, "BackupAndRestore writing the backup in"):
             flat, rest = epoch_tensors(model, optimizer_of(model))
             state = None
             if rank == 0:

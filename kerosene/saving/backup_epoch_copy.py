@@ -33,6 +33,7 @@ import warnings
 
 import torch
 import torch.distributed.checkpoint as dcp
+from torch.distributed.checkpoint.api import CheckpointException
 
 from .atomic import atomic_write
 from .backup_sharded import COMMIT
@@ -151,8 +152,11 @@ def write_epoch_copy(folder, current, flat, state_bytes, record, collective, ran
     name = next_slot(current)
     target = os.path.join(folder, name)
     os.makedirs(folder, exist_ok=True)
-    with _quiet():
-        dcp.save(flat, checkpoint_id=target, no_dist=not collective)
+    try:
+        with _quiet():
+            dcp.save(flat, checkpoint_id=target, no_dist=not collective)
+    except CheckpointException as exc:   # a BaseException: give the OS error a rank met (disk full...)
+        raise _first_os_error(exc) from None
     if rank == 0:
         # Past dcp.save on rank 0 (the coordinator) every rank's shards and the metadata are on disk.
         with atomic_write(os.path.join(target, RUN_STATE), "wb") as handle:
@@ -161,6 +165,14 @@ def write_epoch_copy(folder, current, flat, state_bytes, record, collective, ran
             handle.write(json.dumps({**record, "dir": name}))
         shutil.rmtree(os.path.join(folder, current or next_slot(name)), ignore_errors=True)
     return name
+
+
+def _first_os_error(exc):
+    for failure in exc.failures.values():
+        error = failure[0] if isinstance(failure, tuple) else failure
+        if isinstance(error, OSError):
+            return error
+    return RuntimeError(f"writing the epoch-boundary copy failed: {str(exc).strip().splitlines()[-1]}")
 
 
 def read_run_state(folder, pointer):
