@@ -114,7 +114,7 @@ def resume_from_copy(backup, refusal):
     if rank == 0:
         wrote = pointer["world_size"]
         sizes = (f"was written by {wrote} process{'es' if wrote != 1 else ''} but this run has {world}"
-                 if wrote != world else f"holds only its epoch-boundary copy ({world} processes)")
+                 if wrote != world else f"holds only its epoch-boundary copy ({world} process{'es' if world != 1 else ''})")
         warn_user(f"BackupAndRestore: the backup in {folder!r} {sizes}; resuming at the start of epoch "
                   f"{epoch + 1} (index {epoch}) with the weights, optimizer and callbacks' state of the last "
                   "completed epoch's end. Progress after it is dropped: with another world size the data "

@@ -11,9 +11,11 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 
+from kerosene.callbacks import Callback
 from test_backup_ddp import ROOT, SCRIPT, STEPS_PER_EPOCH, _env, finish, torchrun
 
 NOTICE = "resuming at the start of epoch"
@@ -93,3 +95,79 @@ def test_rerun_with_another_world_size_resumes_at_the_epoch_boundary(tmp_path, d
     assert not (run_dir / "backup").exists(), "the completed run removes the backup, its copy included"
     rows = (run_dir / "log.csv").read_text().splitlines()
     assert [row.split(",")[0] for row in rows[1:]] == ["0", "1", "2", "3"]
+
+
+# --- in one process: a backup made to look written by 2 ranks (a commit.json of world size 2) ---
+class Begins(Callback):
+    def __init__(self):
+        super().__init__()
+        self.weights = {}
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.weights[epoch] = [w.copy() for w in self.model.get_weights()]
+
+    def state_dict(self):
+        return {}
+
+
+def _as_if_two_ranks_wrote(tmp_path):
+    """A one-process run stopped by an error in epoch 2; its folder then looks like a 2-rank backup."""
+    from test_backup import Boom, CrashAt, fit, new_model
+    from kerosene.callbacks import BackupAndRestore
+    folder = tmp_path / "backup"
+    begins = Begins()
+    with pytest.raises(Boom):
+        fit(new_model(), [BackupAndRestore(folder, save_freq=2), CrashAt(2, 3), begins])
+    (folder / "latest.backup").unlink()
+    (folder / "commit.json").write_text(json.dumps({"generation": 5, "world_size": 2}))
+    pointer = json.loads((folder / "epoch.json").read_text())
+    (folder / "epoch.json").write_text(json.dumps({**pointer, "world_size": 2}))
+    return folder, begins
+
+
+def test_one_process_resumes_a_two_rank_backup_at_the_epoch_boundary(tmp_path):
+    from test_backup import fit, new_model
+    from kerosene.callbacks import BackupAndRestore
+    folder, interrupted = _as_if_two_ranks_wrote(tmp_path)
+    begins = Begins()
+    with pytest.warns(RuntimeWarning, match=r"written by 2 processes but this run has 1; "
+                                            r"resuming at the start of epoch 3 \(index 2\)"):
+        history = fit(new_model(), [BackupAndRestore(folder, save_freq=2), begins])
+    assert sorted(begins.weights) == [2, 3]
+    assert all(np.array_equal(a, b) for a, b in zip(interrupted.weights[2], begins.weights[2]))
+    assert history.epoch == [0, 1, 2, 3]
+    assert not folder.exists()
+
+
+@pytest.mark.parametrize("damage,match", [
+    ("pointer", "epoch-boundary record .*epoch.json is unreadable"),
+    ("state", "run.backup"),
+    ("model", "different model"),
+])
+def test_a_damaged_or_foreign_epoch_copy_is_refused_before_training(tmp_path, damage, match):
+    from test_backup import fit, new_model
+    from kerosene.callbacks import BackupAndRestore
+    from kerosene.errors import BackupError
+    folder, _ = _as_if_two_ranks_wrote(tmp_path)
+    pointer = json.loads((folder / "epoch.json").read_text())
+    if damage == "pointer":
+        (folder / "epoch.json").write_text("{not json")
+    elif damage == "state":
+        path = folder / pointer["dir"] / "run.backup"
+        path.write_bytes(path.read_bytes()[:-10])
+    model = new_model(units=5 if damage == "model" else 8)
+    before = [w.copy() for w in model.get_weights()]
+    with pytest.raises(BackupError, match=match):
+        fit(model, [BackupAndRestore(folder, save_freq=2)])
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+    assert (folder / "commit.json").exists(), "nothing of the backup is removed on a refusal"
+
+
+def test_a_backup_from_another_world_size_without_the_copy_is_refused(tmp_path):
+    from test_backup import fit, new_model
+    from kerosene.callbacks import BackupAndRestore
+    from kerosene.errors import BackupError
+    folder, _ = _as_if_two_ranks_wrote(tmp_path)
+    (folder / "epoch.json").unlink()
+    with pytest.raises(BackupError, match="single process.*no epoch-boundary copy"):
+        fit(new_model(), [BackupAndRestore(folder, save_freq=2)])
