@@ -90,12 +90,21 @@ def resume_from_copy(backup, refusal):
                           "older kerosene lacks)")
     if "error" in pointer:
         raise BackupError(f"{pointer['error']}; delete {folder!r} to start the training over")
+    path = f"{folder}/{pointer['dir']}"
+    payload, problem = None, None
     try:
         payload = read_run_state(folder, pointer)
+        backup._check_compatible(payload, path)
     except CorruptBackup as exc:
-        raise BackupError(f"{exc}; delete {folder!r} to start the training over") from None
-    path = f"{folder}/{pointer['dir']}"
-    backup._check_compatible(payload, path)
+        problem = f"{exc}; delete {folder!r} to start the training over"
+    except BackupError as exc:
+        problem = str(exc)
+    # Every rank learns whether each one could read it: all refuse alike, none waits for another.
+    problems = backup._store.gather(problem) if backup._store is not None else [problem]
+    failed = [(rank, text) for rank, text in enumerate(problems) if text is not None]
+    if failed:
+        raise BackupError(problem if problem is not None else f"rank {failed[0][0]} refused the "
+                          f"epoch-boundary copy: {failed[0][1]}")
     model = backup.model
     optimizer = optimizer_of(model)
     rest = payload["optimizer"]
