@@ -3,7 +3,8 @@
 A job killed mid-epoch is rerun with another world size: it prints one notice naming
 both sizes, starts at the epoch after the last completed one, with the weights the
 uninterrupted job had at that epoch's begin (the end of the last completed epoch), and
-its History holds every epoch once. DDP: 2 ranks -> 1 process -> 2 ranks; FSDP: 2 -> 1.
+its History holds every epoch once. DDP: 2 ranks -> 1 process; FSDP: 2 ranks -> 1 process
+-> 2 ranks (the one process's plain tensors resharded into DTensor weights and Adam slots).
 A backup without the epoch-boundary copy (an older kerosene's) is still refused.
 """
 import json
@@ -69,22 +70,24 @@ def test_rerun_with_another_world_size_resumes_at_the_epoch_boundary(tmp_path, d
             shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
         refused = one_process(old, *common)
 
-        # 1 process (16 steps an epoch) resumes at epoch 2, then is killed in epoch 3 (for DDP).
-        kill_one = ("--kill", f"batch:0:{3 * 2 * STEPS_PER_EPOCH + 2}") if distribute == "auto" else ()
+        # 1 process (16 steps an epoch) resumes at epoch 2, then (FSDP) is killed in epoch 3.
+        back_to_two = distribute == "fsdp"
+        kill_one = ("--kill", f"batch:0:{3 * 2 * STEPS_PER_EPOCH + 2}") if back_to_two else ()
         code, out = finish(one_process(run_dir, *common, *kill_one))
         assert_resumed(out, wrote=2, runs=1, epoch=2)
         refused_code, refused_out = finish(refused)
         assert refused_code != 0 and "BackupError" in refused_out and "single process" in refused_out
         assert "no epoch-boundary copy" in refused_out, refused_out[-2000:]
-        if distribute == "auto":
+        if back_to_two:
             assert code != 0, out[-3000:]
             one_begin3 = torch.load(run_dir / "begin-3.pt", weights_only=True)
-            # 2 ranks resume the one process's backup at epoch 3, with its epoch-3 weights.
+            # 2 ranks resume the one process's backup at epoch 3, with its epoch-3 weights resharded.
             code, out = finish(torchrun(run_dir, *common))
             assert code == 0 and out.count("DONE") == 2, out[-3000:]
             assert_resumed(out, wrote=1, runs=2, epoch=3)
             got = torch.load(run_dir / "begin-3.pt", weights_only=True)
-            assert all(torch.equal(one_begin3[k], got[k]) for k in one_begin3)
+            assert one_begin3.keys() == got.keys() and any(k.startswith("slot/") for k in got)
+            assert all(torch.equal(one_begin3[k], got[k]) for k in one_begin3)   # weights and Adam slots
         else:
             assert code == 0 and "DONE" in out, out[-3000:]
     finally:
@@ -105,6 +108,10 @@ class Begins(Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self.weights[epoch] = [w.copy() for w in self.model.get_weights()]
+        state = self.model.optimizer.state_dict()
+        self.slots = getattr(self, "slots", {})
+        self.slots[epoch] = ({i: {k: v.clone() for k, v in s.items()} for i, s in state["state"].items()},
+                             state["iterations"])
 
     def state_dict(self):
         return {}
@@ -135,6 +142,9 @@ def test_one_process_resumes_a_two_rank_backup_at_the_epoch_boundary(tmp_path):
         history = fit(new_model(), [BackupAndRestore(folder, save_freq=2), begins])
     assert sorted(begins.weights) == [2, 3]
     assert all(np.array_equal(a, b) for a, b in zip(interrupted.weights[2], begins.weights[2]))
+    (saved_slots, saved_steps), (slots, steps) = interrupted.slots[2], begins.slots[2]
+    assert steps == saved_steps > 0 and saved_slots.keys() == slots.keys()
+    assert all(torch.equal(saved_slots[i][k], slots[i][k]) for i in slots for k in slots[i])
     assert history.epoch == [0, 1, 2, 3]
     assert not folder.exists()
 

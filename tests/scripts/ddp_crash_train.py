@@ -13,7 +13,7 @@ the other rank. A kill point this attempt never reaches (it resumed past it) doe
 nothing. Shuffle, Dropout (each rank seeded differently), validation and CSVLogger
 are on. When fit returns, rank 0 writes ``final.pt`` and ``history.json``, each rank
 ``rank{R}.pt`` (its final weights), and prints ``DONE``. With ``--record-begin`` rank 0
-writes ``begin-E.pt`` (the full weights at each epoch's begin) and prints ``BEGIN E``.
+writes ``begin-E.pt`` (the full weights and optimizer slots at each epoch's begin) and prints ``BEGIN E``.
 Run without torchrun it is one process (the kill rank is then 0).
 """
 import argparse
@@ -71,8 +71,11 @@ class RecordBegin(cbs.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         weights = self.model.get_weights()
+        slots = {f"slot/{index}/{name}": value.full_tensor() if hasattr(value, "full_tensor") else value
+                 for index, state in self.model.optimizer.state_dict()["state"].items()
+                 for name, value in state.items()}
         if distributed.rank() == 0:
-            torch.save({str(i): torch.from_numpy(w) for i, w in enumerate(weights)},
+            torch.save({**{str(i): torch.from_numpy(w) for i, w in enumerate(weights)}, **slots},
                        os.path.join(self.workdir, f"begin-{epoch}.pt"))
             print(f"BEGIN {epoch}", flush=True)
 
