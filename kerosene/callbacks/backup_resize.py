@@ -122,8 +122,9 @@ def resume_from_copy(backup, refusal):
     epoch = payload["loop"]["epoch"]
     if rank == 0:
         wrote = pointer["world_size"]
-        sizes = (f"was written by {wrote} process{'es' if wrote != 1 else ''} but this run has {world}"
-                 if wrote != world else f"holds only its epoch-boundary copy ({world} process{'es' if world != 1 else ''})")
+        processes = f"{wrote} process{'es' if wrote != 1 else ''}"
+        sizes = (f"was written by {processes} but this run has {world}" if wrote != world
+                 else f"holds only its epoch-boundary copy ({processes})")
         warn_user(f"BackupAndRestore: the backup in {folder!r} {sizes}; resuming at the start of epoch "
                   f"{epoch + 1} (index {epoch}) with the weights, optimizer and callbacks' state of the last "
                   "completed epoch's end. Progress after it is dropped: with another world size the data "

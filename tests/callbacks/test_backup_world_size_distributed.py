@@ -57,10 +57,16 @@ def test_rerun_with_another_world_size_resumes_at_the_epoch_boundary(tmp_path, d
     common = ("--distribute", distribute, "--record-begin")
     reference = torchrun(reference_dir, "--backup", "none", *common)
     try:
-        # 2 ranks, killed mid-epoch 2 (epochs 0 and 1 completed; mid-epoch backups every 3 batches).
-        kill = f"batch:1:{2 * STEPS_PER_EPOCH + 4}"
+        # 2 ranks (mid-epoch backups every 3 batches). FSDP: rank 1 killed mid-epoch 2. DDP: rank 0
+        # killed once epoch 2's copy is on disk but before epoch.json names it: the copy of epoch 1's
+        # end is still the one in force. Either way epochs 0 and 1 are the completed ones.
+        kill = f"batch:1:{2 * STEPS_PER_EPOCH + 4}" if distribute == "fsdp" else f"copy:0:{2 * STEPS_PER_EPOCH + 4}"
         code, out = finish(torchrun(run_dir, "--kill", kill, *common))
         assert code != 0 and "Signal 9 (SIGKILL)" in out, out[-3000:]
+        pointer = json.loads((run_dir / "backup" / "epoch.json").read_text())
+        assert pointer["epoch"] == 2 and pointer["world_size"] == 2, pointer
+        if distribute == "auto":   # the unnamed complete copy of epoch 3 is there, and is not used
+            assert (run_dir / "backup" / ("epoch-a.dcp" if pointer["dir"] == "epoch-b.dcp" else "epoch-b.dcp")).is_dir()
 
         # Without its epoch-boundary copy (as an older kerosene wrote it) the backup is refused.
         old = tmp_path / "old"

@@ -8,7 +8,9 @@ Usage::
 ``batch:R:K`` kills rank R before absolute batch K (epoch * steps + batch) runs;
 ``write:R:K`` kills rank R right after its own part of the first backup written at
 or after batch K is on disk, before the generation is committed (the other rank may
-have written its part too: a mix of generations on disk). torchrun then tears down
+have written its part too: a mix of generations on disk); ``copy:0:K`` kills rank 0 when
+the first epoch-boundary copy at or after batch K is on disk but ``epoch.json`` does not
+name it yet. torchrun then tears down
 the other rank. A kill point this attempt never reaches (it resumed past it) does
 nothing. Shuffle, Dropout (each rank seeded differently), validation and CSVLogger
 are on. When fit returns, rank 0 writes ``final.pt`` and ``history.json``, each rank
@@ -31,7 +33,7 @@ sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..",
 import kerosene  # noqa: E402
 from kerosene import callbacks as cbs  # noqa: E402
 from kerosene import distributed  # noqa: E402
-from kerosene.saving import backup_sharded  # noqa: E402
+from kerosene.saving import backup_epoch_copy, backup_sharded  # noqa: E402
 from kerosene.layers import Dense, Dropout  # noqa: E402
 
 
@@ -98,6 +100,20 @@ def install_write_trap(switch):
     backup_sharded.atomic_write = trapped
 
 
+def install_copy_trap(switch):
+    """Die just before ``epoch.json`` moves to the first epoch-boundary copy written at or after batch ``switch.at``."""
+    real = backup_epoch_copy.atomic_write
+
+    @contextlib.contextmanager
+    def trapped(path, *args, **kwargs):
+        if os.path.basename(path) == backup_epoch_copy.POINTER and switch.position >= switch.at:
+            die()
+        with real(path, *args, **kwargs) as handle:
+            yield handle
+
+    backup_epoch_copy.atomic_write = trapped
+
+
 def make_data():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(190, 6)).astype("float32")
@@ -138,6 +154,8 @@ def main():
         callbacks.append(RecordBegin(args.workdir))
     if kind == "write":
         install_write_trap(switch)
+    if kind == "copy" and distributed.rank() == int(rank):
+        install_copy_trap(switch)
 
     history = model.fit(x, y, batch_size=10, epochs=args.epochs, validation_split=0.2, shuffle=True,
                         callbacks=callbacks, verbose=0)
