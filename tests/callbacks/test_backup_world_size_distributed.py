@@ -5,10 +5,10 @@ both sizes, starts at the epoch after the last completed one, with the weights t
 uninterrupted job had at that epoch's begin (the end of the last completed epoch), and
 its History holds every epoch once. DDP: 2 ranks -> 1 process; FSDP: 2 ranks -> 1 process
 -> 2 ranks (the one process's plain tensors resharded into DTensor weights and Adam slots).
-A backup without the epoch-boundary copy (an older kerosene's) is still refused.
+In one process (a backup made to look written by 2 ranks): the same resume, refusals of a
+damaged or foreign copy, and of a backup without one (an older kerosene's), as before.
 """
 import json
-import shutil
 import subprocess
 import sys
 
@@ -68,22 +68,11 @@ def test_rerun_with_another_world_size_resumes_at_the_epoch_boundary(tmp_path, d
         if distribute == "auto":   # the unnamed complete copy of epoch 3 is there, and is not used
             assert (run_dir / "backup" / ("epoch-a.dcp" if pointer["dir"] == "epoch-b.dcp" else "epoch-b.dcp")).is_dir()
 
-        # Without its epoch-boundary copy (as an older kerosene wrote it) the backup is refused.
-        old = tmp_path / "old"
-        shutil.copytree(run_dir / "backup", old / "backup")
-        for name in ("epoch.json", "epoch-a.dcp", "epoch-b.dcp"):
-            path = old / "backup" / name
-            shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
-        refused = one_process(old, *common)
-
         # 1 process (16 steps an epoch) resumes at epoch 2, then (FSDP) is killed in epoch 3.
         back_to_two = distribute == "fsdp"
         kill_one = ("--kill", f"batch:0:{3 * 2 * STEPS_PER_EPOCH + 2}") if back_to_two else ()
         code, out = finish(one_process(run_dir, *common, *kill_one))
         assert_resumed(out, wrote=2, runs=1, epoch=2)
-        refused_code, refused_out = finish(refused)
-        assert refused_code != 0 and "BackupError" in refused_out and "single process" in refused_out
-        assert "no epoch-boundary copy" in refused_out, refused_out[-2000:]
         if back_to_two:
             assert code != 0, out[-3000:]
             one_begin3 = torch.load(run_dir / "begin-3.pt", weights_only=True)
