@@ -51,6 +51,7 @@ import types
 import torch
 
 from .._user_warning import warn_user
+from ..saving.sharded_weights import is_sharded
 from ..utils.tree import flatten, map_tensors
 
 __all__ = ["JitSteps", "CompiledStep", "batch_rows", "check_jit_compile"]
@@ -142,7 +143,10 @@ class CompiledStep:
                 raise
             # fullgraph refuses a graph break while tracing, before anything ran: eager is safe.
             reason = str(error).strip().splitlines()[0]
-            warn_user(f"jit_compile: {getattr(self.eager, '__name__', 'the step')} breaks the graph ({reason}); "
+            model = getattr(self.eager, "__self__", None)
+            why = (" (torch 2.13 cannot trace the hooks of FSDP2, which shards this model: under "
+                   "distribute='fsdp' train_step runs eagerly)" if model is not None and is_sharded(model) else "")
+            warn_user(f"jit_compile: {getattr(self.eager, '__name__', 'the step')} breaks the graph ({reason}){why}; "
                       "a backward traced across a graph break trains wrongly on torch 2.13, so it runs eagerly")
             self.compiled = None
             return self.eager(batch)
