@@ -15,6 +15,10 @@ from .input_spec import InputSpec
 from .core import (Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda, Permute,
                    RepeatVector, Reshape)
 from .convolutional import Conv1D, Conv2D, Conv3D, Convolution1D, Convolution2D, Convolution3D
+from .conv_transpose import (Conv2DTranspose, Conv3DTranspose, Convolution2DTranspose, Deconv2D,
+                             Deconv3D, Deconvolution2D, Deconvolution3D)
+from .separable_conv import (DepthwiseConv2D, SeparableConv1D, SeparableConv2D,
+                             SeparableConvolution1D, SeparableConvolution2D)
 from .pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, AvgPool1D,
                       AvgPool2D, AvgPool3D, GlobalAveragePooling1D, GlobalAveragePooling2D,
                       GlobalAveragePooling3D, GlobalAvgPool1D, GlobalAvgPool2D,
