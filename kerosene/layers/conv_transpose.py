@@ -32,6 +32,11 @@ def deconv_length(length, stride, kernel, padding, output_padding, dilation=1):
     return (length - 1) * stride + kernel - 2 * pad + output_padding
 
 
+def check_positive_tuple(values, given, arg_name):
+    if any(v < 1 for v in values):
+        raise ValueError(f"Argument '{arg_name}' must hold positive integers, got {given!r}.")
+
+
 def _kernel_to_keras(t, rank):
     # (in, out, *k) -> (*k, out, in)
     return t.permute(*range(2, 2 + rank), 1, 0)
@@ -50,12 +55,15 @@ class _ConvTranspose(_Conv):
                  data_format=None, dilation_rate=1, **kwargs):
         super().__init__(filters, kernel_size, strides=strides, padding=padding,
                          data_format=data_format, dilation_rate=dilation_rate, **kwargs)
+        check_positive_tuple(self.strides, strides, "strides")
+        check_positive_tuple(self.dilation_rate, dilation_rate, "dilation_rate")
         if output_padding is not None:
             output_padding = normalize_tuple(output_padding, self.rank, "output_padding")
             for stride, out_pad in zip(self.strides, output_padding):
-                if out_pad >= stride:
+                if not 0 <= out_pad < stride:
                     raise ValueError(f"Argument 'output_padding' ({output_padding}) must be "
-                                     f"smaller than 'strides' ({self.strides}) on every axis.")
+                                     f"at least 0 and smaller than 'strides' ({self.strides}) "
+                                     "on every axis.")
         self.output_padding = output_padding
         self._conv_t = _CONV_T_FNS[self.rank]
 

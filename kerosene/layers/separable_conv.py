@@ -12,6 +12,7 @@ from .. import initializers
 from ._utils import (check_positive_int, conv_output_length, get_constraint, get_regularizer,
                      weight_options_config)
 from .base import Layer, normalize_shape
+from .conv_transpose import check_positive_tuple
 from .convolutional import _Conv, _kernel_from_keras, _kernel_to_keras
 
 __all__ = ["SeparableConv1D", "SeparableConv2D", "DepthwiseConv2D", "SeparableConvolution1D",
@@ -48,6 +49,8 @@ class _SeparableConv(_Conv):
                          bias_initializer=bias_initializer, bias_regularizer=bias_regularizer,
                          activity_regularizer=activity_regularizer,
                          bias_constraint=bias_constraint, **kwargs)
+        check_positive_tuple(self.strides, strides, "strides")
+        check_positive_tuple(self.dilation_rate, dilation_rate, "dilation_rate")
         self.depth_multiplier = check_positive_int(depth_multiplier, "depth_multiplier")
         self.depthwise_initializer = initializers.get(depthwise_initializer)
         self.depthwise_regularizer = get_regularizer(depthwise_regularizer,
