@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 from ._utils import normalize_tuple
 from .base import normalize_shape
-from .convolutional import _Conv
+from .conv_base import _Conv, check_positive_tuple
 
 __all__ = ["Conv2DTranspose", "Conv3DTranspose", "Convolution2DTranspose", "Deconvolution2D",
            "Deconv2D", "Deconvolution3D", "Deconv3D"]
@@ -30,11 +30,6 @@ def deconv_length(length, stride, kernel, padding, output_padding, dilation=1):
         return length * stride
     pad = kernel // 2 if padding == "same" else 0
     return (length - 1) * stride + kernel - 2 * pad + output_padding
-
-
-def check_positive_tuple(values, given, arg_name):
-    if any(v < 1 for v in values):
-        raise ValueError(f"Argument '{arg_name}' must hold positive integers, got {given!r}.")
 
 
 def _kernel_to_keras(t, rank):

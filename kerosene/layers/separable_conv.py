@@ -12,8 +12,7 @@ from .. import initializers
 from ._utils import (check_positive_int, conv_output_length, get_constraint, get_regularizer,
                      weight_options_config)
 from .base import Layer, normalize_shape
-from .conv_transpose import check_positive_tuple
-from .convolutional import _Conv, _kernel_from_keras, _kernel_to_keras
+from .conv_base import _Conv, _kernel_from_keras, _kernel_to_keras, check_positive_tuple
 
 __all__ = ["SeparableConv1D", "SeparableConv2D", "DepthwiseConv2D", "SeparableConvolution1D",
            "SeparableConvolution2D"]
