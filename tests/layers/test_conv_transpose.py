@@ -161,3 +161,18 @@ def test_bad_input_rank_and_undefined_channels():
         L.Conv2DTranspose(2, 3)(torch.zeros(1, 4, 4))
     with pytest.raises(ValueError, match="channel"):
         L.Conv2DTranspose(2, 3).build((None, 4, 4, None))
+
+
+def test_fit_a_small_autoencoder_changes_every_weight():
+    from kerosene.models import Sequential
+    model = Sequential([L.Input(shape=(8, 8, 1)),
+                        L.SeparableConv2D(4, 3, strides=2, padding="same", activation="relu"),
+                        L.DepthwiseConv2D(3, padding="same"),
+                        L.Conv2DTranspose(1, 3, strides=2, padding="same", output_padding=1)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = rand(8, 8, 8, 1)
+    before = model.get_weights()
+    model.fit(x, x, epochs=1, batch_size=4, verbose=0)
+    assert model.output_shape == (None, 8, 8, 1)
+    for old, new in zip(before, model.get_weights()):
+        assert not np.array_equal(old, new)

@@ -155,3 +155,10 @@ def test_bad_arguments(make, match):
 def test_bad_input_rank():
     with pytest.raises(ValueError, match="rank 4"):
         L.SeparableConv2D(2, 3)(torch.zeros(1, 4, 4))
+
+
+def test_keras2_module_path_exports_them():
+    from kerosene.layers import convolutional
+    for name in ("SeparableConv1D", "SeparableConv2D", "DepthwiseConv2D", "Conv2DTranspose",
+                 "Conv3DTranspose", "Deconvolution2D", "SeparableConvolution2D"):
+        assert getattr(convolutional, name) is getattr(L, name)
