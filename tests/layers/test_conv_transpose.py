@@ -70,6 +70,7 @@ def _tf_conv2d_transpose(x, kernel, bias, strides, padding, out_shape):
     ((4, 3), (2, 2), "same", (1, 1), (9, 12)),     # Keras 2: (n-1)*s + k - 2*(k//2) + op
     ((3, 3), (3, 2), "valid", (2, 1), (17, 14)),   # output_padding rows hold only the bias
     ((2, 2), (3, 3), "valid", None, (15, 18)),     # stride > kernel: n*s + max(k-s, 0)
+    ((2, 2), (3, 3), "same", None, (15, 18)),      # stride > kernel: zero-extended, then bias
 ])
 def test_conv2d_transpose_matches_tf_reference(kernel, strides, padding, output_padding,
                                                expected_hw):
