@@ -159,7 +159,9 @@ def _infer_output_shapes(layer, inputs, kwargs):
     flat = inputs if isinstance(inputs, (list, tuple)) else [inputs]
     probes = []
     for t in flat:
-        dtype = torch.long if str(t.dtype).startswith(("int", "uint")) else torch.float32
+        name = str(t.dtype)
+        dtype = torch.long if name.startswith(("int", "uint")) else (
+            getattr(torch, name) if name in ("float16", "bfloat16", "float64") else torch.float32)
         probes.append(_shape_probe(t.shape).to(dtype))
     was_training = layer.training
     layer.eval()

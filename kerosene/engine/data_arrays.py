@@ -16,6 +16,7 @@ import math
 import numpy as np
 import torch
 
+from ..backend.config import floatx
 from ..utils.tree import flatten
 
 __all__ = ["DataAdapter", "ArrayAdapter", "to_tensor", "num_samples", "split_tail", "is_array_like"]
@@ -43,7 +44,7 @@ def to_tensor(x, name="x"):
         raise TypeError(
             f"`{name}` holds {'Python objects' if array.dtype == object else 'strings/bytes'} (dtype={array.dtype}, "
             f"shape {array.shape}); accepted: numeric numpy arrays, torch tensors, or lists/dicts of them")
-    if array.dtype == np.float64:
+    if array.dtype == np.float64 and floatx() != "float64":
         array = array.astype(np.float32)
     if not array.flags.writeable or not array.flags.c_contiguous:
         array = np.ascontiguousarray(array).copy()

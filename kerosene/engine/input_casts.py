@@ -49,10 +49,13 @@ def float_input_policy(model):
 
 
 def _cast(leaf, dtype):
-    if dtype is not None and isinstance(leaf, torch.Tensor) and not leaf.is_floating_point() \
-            and not leaf.is_complex():
+    if dtype is None or not isinstance(leaf, torch.Tensor) or leaf.is_complex():
+        return leaf
+    if not leaf.is_floating_point():
         return leaf.to(dtype)
-    return leaf
+    # After K.set_floatx('float64') Keras 2 feeds float32 data at float64 too; narrower
+    # floats are otherwise left to autocast (mixed precision) as before.
+    return leaf.to(dtype) if dtype == torch.float64 and leaf.dtype != dtype else leaf
 
 
 def cast_inputs(x, policy):

@@ -27,6 +27,7 @@ from torch import nn
 
 from .._naming import reset as reset_name_counters  # noqa: F401 (kerosene.layers.reset_name_counters)
 from .._naming import to_snake_case, uniquify
+from ..backend.config import floatx
 from ..symbolic import call_symbolic, is_symbolic, single_node
 from ._utils import as_tensor_shape, get_regularizer, serialize_object, torch_dtype
 from .input_spec import check_input_spec
@@ -107,7 +108,7 @@ class Layer(LayerWeights, nn.Module):
         self._trainable = bool(trainable)
         if isinstance(dtype, dict):  # Keras 3 DTypePolicy config
             dtype = dtype.get("config", {}).get("name", "float32")
-        self._dtype_name = str(dtype).replace("torch.", "") if dtype is not None else "float32"
+        self._dtype_name = str(dtype).replace("torch.", "") if dtype is not None else floatx()  # Keras 2: K.floatx()
         self._torch_dtype = torch_dtype(self._dtype_name)
         self._weight_specs = []
         self.built = False
@@ -282,7 +283,7 @@ class Layer(LayerWeights, nn.Module):
         the layer with a zero batch of size 1 (building it if needed)."""
         input_shape = normalize_shape(input_shape)
         shapes = input_shape if isinstance(input_shape, list) else [input_shape]
-        probes = [torch.zeros(as_tensor_shape(s)) for s in shapes]
+        probes = [torch.zeros(as_tensor_shape(s), dtype=self._probe_dtype()) for s in shapes]
         was_training = self.training
         self.eval()
         try:
@@ -295,6 +296,9 @@ class Layer(LayerWeights, nn.Module):
                     + tuple(o.shape[1:]) for o in out]
         batch = shapes[0][0]
         return (batch,) + tuple(int(s) for s in out.shape[1:])
+
+    def _probe_dtype(self):
+        return self._torch_dtype if self._torch_dtype.is_floating_point else torch.float32
 
     def compute_mask(self, inputs, mask=None):
         """The mask to pass on (Keras 2): the incoming one when the layer ``supports_masking``;

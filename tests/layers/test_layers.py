@@ -563,3 +563,37 @@ def test_docstring_examples_run():
     for name in modules:
         result = doctest.testmod(importlib.import_module(name), verbose=False)
         assert result.failed == 0, name
+
+
+def test_layers_made_after_set_floatx_float64_hold_float64_weights():
+    import numpy as np
+    from kerosene import backend as K
+    from kerosene.layers import Conv2D, Dense
+    K.set_floatx("float64")
+    try:
+        dense, conv = Dense(2), Conv2D(2, 3)
+        out = dense(torch.ones(1, 3, dtype=torch.float64))
+        conv(torch.ones(1, 5, 5, 1, dtype=torch.float64))
+        assert dense.kernel.dtype == torch.float64 and conv.get_weights()[0].dtype == np.float64
+        assert out.dtype == torch.float64 and dense.get_config()["dtype"] == "float64"
+    finally:
+        K.set_floatx("float32")
+    assert Dense(2).get_config()["dtype"] == "float32"
+
+
+def test_fit_after_set_floatx_float64_trains_at_float64_from_float32_and_int_data():
+    import numpy as np
+    from kerosene import backend as K
+    from kerosene.layers import Dense
+    from kerosene.models import Sequential
+    K.set_floatx("float64")
+    try:
+        model = Sequential([Dense(3, input_dim=4, activation="relu"), Dense(1)])
+        model.compile("sgd", "mse")
+        x = np.random.RandomState(0).rand(16, 4).astype(np.float32)
+        model.fit(x, np.ones((16, 1)), epochs=1, batch_size=8, verbose=0)
+        model.fit(np.arange(64).reshape(16, 4), np.ones((16, 1)), epochs=1, verbose=0)
+        pred = model.predict(x.astype(np.float64))
+        assert pred.dtype == np.float64 and all(w.dtype == np.float64 for w in model.get_weights())
+    finally:
+        K.set_floatx("float32")
