@@ -48,7 +48,8 @@ def check_data_keys(model, x, y=None):
     """A ``ValueError`` naming the keys given and expected when a dict ``x`` lacks a model input,
     or a dict ``y`` lacks an output that has a loss. Extra keys are ignored, as in Keras 2.
 
-    A Sequential or a raw torch module names no inputs, so its dict inputs are not checked.
+    A raw torch module (or a Sequential whose input shape is not known yet) names no inputs, so
+    its dict inputs are not checked.
     """
     if isinstance(x, dict):
         names = getattr(model, "_input_keys", None) or _names(model, "input_names")

@@ -60,6 +60,11 @@ class Sequential(Model):
         return [self.input]
 
     @property
+    def input_names(self):
+        """Keras 2's ``model.input_names``: the name a dict ``x`` keys its one array by."""
+        return [self.input.name]
+
+    @property
     def outputs(self):
         return [self.output]
 

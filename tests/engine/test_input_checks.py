@@ -116,6 +116,18 @@ def test_single_input_dict_with_a_wrong_key():
     m.fit({"a": X}, RNG.rand(12).astype("float32"), verbose=0)
 
 
+def test_sequential_dict_input_keyed_by_another_name_is_refused_naming_its_input():
+    m = Sequential([Dense(1, input_dim=4)])
+    m.compile("sgd", "mse")
+    assert m.input_names == [m.input.name] and m.input.name.endswith("_input")
+    before = weights(m)
+    with pytest.raises(ValueError, match=r"none of its keys \['wrong'\] names a model input; expected keys "
+                                         r"\['" + m.input_names[0] + r"'\]"):
+        m.fit({"wrong": X}, RNG.rand(12, 1).astype("float32"), verbose=0)
+    assert_untouched(m, before)
+    m.fit({m.input_names[0]: X}, RNG.rand(12, 1).astype("float32"), verbose=0)
+
+
 def test_target_dict_missing_an_output():
     m = two_input_model()
     with pytest.raises(ValueError, match=r"`y` is a dict but it lacks \['o2'\]; expected keys \['o1', 'o2'\]"):
