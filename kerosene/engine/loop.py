@@ -14,11 +14,11 @@ callback's ``on_epoch_end``.
 from __future__ import annotations
 
 import contextlib
-import warnings
 
 import numpy as np
 import torch
 
+from .._user_warning import warn_user
 from ..backend.config import training_mode
 from ..callbacks.base import Callback, CallbackList, RunRestorer
 from ..callbacks.base_logger import BaseLogger
@@ -105,7 +105,7 @@ def _finish(callback_list, logs, failed):
     try:
         callback_list.on_train_end(logs)
     except Exception as exc:  # the original error matters more; do not mask it
-        warnings.warn(f"on_train_end raised {type(exc).__name__}: {exc} while handling an earlier error")
+        warn_user(f"on_train_end raised {type(exc).__name__}: {exc} while handling an earlier error")
 
 
 def _run_epochs(model, callbacks, val_adapter, loop_state, validation_freq, dist):

@@ -16,11 +16,11 @@ import hashlib
 import io
 import json
 import random
-import warnings
 
 import numpy as np
 import torch
 
+from .._user_warning import warn_user
 from ..errors import BackupError
 
 __all__ = ["LAYOUT_VERSION", "CorruptBackup", "encode", "decode", "fingerprint", "compare_fingerprints",
@@ -164,6 +164,6 @@ def restore_rng(state):
         if torch.cuda.is_available() and torch.cuda.device_count() == len(state["cuda"]):
             torch.cuda.set_rng_state_all(state["cuda"])
         else:
-            warnings.warn("The backup holds CUDA RNG states for "
-                          f"{len(state['cuda'])} devices that this process does not have; "
-                          "the resumed run's random numbers on the GPU will differ", RuntimeWarning)
+            warn_user("The backup holds CUDA RNG states for "
+                      f"{len(state['cuda'])} devices that this process does not have; "
+                      "the resumed run's random numbers on the GPU will differ", RuntimeWarning)

@@ -55,6 +55,26 @@ def save_with_a_lambda_loss(tmp_path):
     m.save(str(tmp_path / "m.h5"))
 
 
+def on_train_end_raising_after_an_error():
+    from kerosene.callbacks import LambdaCallback
+
+    def fail(batch, logs):
+        raise RuntimeError("the first error")
+
+    def end_fails(logs):
+        raise OSError("the second error")
+    with pytest.raises(RuntimeError, match="the first error"):
+        plain().fit(X, Y, verbose=0, callbacks=[LambdaCallback(on_batch_end=fail, on_train_end=end_fails)])
+
+
+def rng_of_missing_gpus():
+    import torch
+    from kerosene.saving.backup_format import capture_rng, restore_rng
+    state = capture_rng()
+    state["cuda"] = [torch.zeros(16, dtype=torch.uint8)] * (torch.cuda.device_count() + 1)
+    restore_rng(state)
+
+
 def plain():
     m = Sequential([Dense(1, input_shape=(4,))])
     m.compile("sgd", "mse")
@@ -71,8 +91,10 @@ def plain():
     ("Skipping loading of weights", skip_mismatch),
     ("loading the matching keys", skip_mismatch_pt),
     ("saved without its compile settings", save_with_a_lambda_loss),
+    ("on_train_end raised OSError: the second error", lambda tmp: on_train_end_raising_after_an_error()),
+    ("CUDA RNG states for", lambda tmp: rng_of_missing_gpus()),
 ], ids=["sample_weight-keys", "no-trainable", "fsdp-alone", "fit_generator-workers", "skip_mismatch",
-        "skip_mismatch-pt", "uncompilable-save"])
+        "skip_mismatch-pt", "uncompilable-save", "on_train_end-after-error", "cuda-rng"])
 def test_engine_warnings_name_this_file(text, action, tmp_path):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
