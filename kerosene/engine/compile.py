@@ -210,16 +210,35 @@ def stateful_metrics(state):
             for m in state.metrics[i] if getattr(m, "stateful", False)]
 
 
-def metric_logs(state, i, output, y, y_pred, sample_weight):
+def metric_logs(state, i, output, y, y_pred, sample_weight, mask=None):
     """Output ``i``'s metric values on a batch: each metric under its name, and each of
     ``weighted_metrics`` under ``weighted_<name>``, weighed as Keras 2 weighs a loss
-    (``sum(w * value) / count(w != 0)`` over the batch; unweighted without sample weights)."""
-    logs = {_log_key(output, m.name): m(y, y_pred) for m in state.metrics[i]}
+    (``sum(w * value) / count(w != 0)`` over the batch; unweighted without sample weights).
+    With the output's ``mask`` (Keras 2 masks metrics as it masks losses) each stateless
+    metric is the mean over the unmasked steps."""
+    logs = {_log_key(output, m.name): _masked_value(m, y, y_pred, mask) for m in state.metrics[i]}
     for metric in state.weighted_metrics[i] if state.weighted_metrics else ():
-        value = metric(y, y_pred) if sample_weight is None else \
-            weighted_masked_objective(metric.call)(y, y_pred, sample_weight)
+        if sample_weight is None and mask is None:
+            value = metric(y, y_pred)
+        elif metric.stateful:
+            value = metric(y, y_pred)   # a running value has no per-sample scores to weigh
+        else:
+            value = weighted_masked_objective(metric.call)(y, y_pred, sample_weight, mask)
         logs[_log_key(output, "weighted_" + metric.name)] = value
     return logs
+
+
+def _masked_value(metric, y, y_pred, mask):
+    if mask is None or metric.stateful:
+        return metric(y, y_pred)
+    score = metric.call(y, y_pred)
+    if not isinstance(score, torch.Tensor) or score.dim() < mask.dim():
+        return metric(y, y_pred)    # a batch-level value: nothing per step to mask
+    score = score.to(torch.float32)
+    if score.dim() > mask.dim():
+        score = score.mean(dim=tuple(range(mask.dim(), score.dim())))
+    mask = mask.to(score.dtype)
+    return (score * mask).sum() / mask.sum().clamp_min(torch.finfo(score.dtype).tiny)
 
 
 def _metric_name(metric):

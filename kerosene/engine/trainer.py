@@ -178,7 +178,8 @@ class Trainer(Keras2TrainingNames):
                 if name is not None and state.losses[i] is not None and len(state.losses) > 1:
                     logs[output_key(name, "loss")] = state.losses[i](ys[i], pred,
                                                                      masked_weights(sws[i], preds[i])).detach()
-                logs.update(metric_logs(state, i, name, ys[i], pred, sws[i]))
+                logs.update(metric_logs(state, i, name, ys[i], pred, sws[i],
+                                        getattr(preds[i], "_keras_mask", None)))
         return logs
 
     def train_step(self, data):
