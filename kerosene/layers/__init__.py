@@ -27,6 +27,7 @@ from .pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, AvgP
                       MaxPool3D, MaxPooling1D, MaxPooling2D, MaxPooling3D)
 from .normalization import BatchNormalization, LayerNormalization
 from .embedding import Embedding
+from .advanced_activations import ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU
 from .masking import Masking
 from .activity_regularization import ActivityRegularization
 from .recurrent import GRU, LSTM, SimpleRNN

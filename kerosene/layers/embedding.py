@@ -49,7 +49,8 @@ class Embedding(Layer):
             regularizer=self.embeddings_regularizer, constraint=self.embeddings_constraint)
 
     def build(self, input_shape):
-        """The weights already exist; only the input shape is recorded."""
+        """The weights already exist; the input shape is checked against ``input_length``."""
+        self._lengths(input_shape)
 
     def call(self, inputs):
         if inputs.is_floating_point():
@@ -61,8 +62,25 @@ class Embedding(Layer):
             return None
         return inputs != 0
 
+    def _lengths(self, input_shape):
+        """The input's sizes after the batch axis, with ``input_length`` filling unknown ones;
+        a rank or a size that ``input_length`` contradicts raises a ValueError (as in Keras 2)."""
+        input_shape = tuple(normalize_shape(input_shape))
+        if self.input_length is None:
+            return input_shape[1:]
+        lengths = list(self.input_length) if isinstance(self.input_length, (list, tuple)) else [
+            self.input_length]
+        sizes = input_shape[1:]
+        if len(lengths) != len(sizes) or any(
+                want is not None and got is not None and want != got for want, got in zip(lengths, sizes)):
+            raise ValueError(f"Layer {self.name!r}: `input_length` is {self.input_length!r}, but the input has "
+                             f"shape {input_shape}: it must give the size of each axis after the batch axis "
+                             "(None for any)")
+        return tuple(got if want is None else want for want, got in zip(lengths, sizes))
+
     def compute_output_shape(self, input_shape):
-        return tuple(normalize_shape(input_shape)) + (self.output_dim,)
+        input_shape = tuple(normalize_shape(input_shape))
+        return input_shape[:1] + self._lengths(input_shape) + (self.output_dim,)
 
     def get_config(self):
         config = super().get_config()
