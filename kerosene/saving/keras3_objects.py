@@ -43,6 +43,8 @@ NESTED_LAYER_KEYS = ("layer", "backward_layer")
 # Keras 2 arguments that Keras 3's constructors refuse, dropped when writing at these values.
 _KERAS2_ONLY = {"SpatialDropout1D": {"trainable": True}, "SpatialDropout2D": {"trainable": True},
                 "SpatialDropout3D": {"trainable": True}}
+# Keras 2 argument names Keras 3 renamed (it still takes the old name, with a deprecation warning).
+_KERAS3_NAMES = {"LeakyReLU": {"alpha": "negative_slope"}}
 _OBJECT_MODULES = (("initializer", "keras.initializers"), ("regularizer", "keras.regularizers"),
                    ("constraint", "keras.constraints"))
 
@@ -155,6 +157,9 @@ def layer_to_keras3(spec, build_shape=None):
     for key, value in _KERAS2_ONLY.get(class_name.rpartition(">")[2], {}).items():
         if config.get(key) == value:
             config.pop(key)
+    for old, new in _KERAS3_NAMES.get(class_name.rpartition(">")[2], {}).items():
+        if old in config:
+            config[new] = config.pop(old)
     for key, value in list(config.items()):
         module = _module_for(key)
         if module is not None and isinstance(value, dict) and "class_name" in value:
