@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from ._registry import Registry
+from .backend import relu as _backend_relu  # symbolic-aware: a KerasTensor records a node
 from ._user_warning import warn_user
 from .errors import UninterpretableError
 
@@ -33,20 +34,12 @@ def linear(x):
 
 
 def relu(x, alpha=0.0, max_value=None, threshold=0.0):
-    """Rectified linear unit, with Keras 2's optional ``alpha``, ``max_value``
-    and ``threshold``: ``x`` above ``threshold``, ``alpha * (x - threshold)``
-    below, clipped at ``max_value``."""
+    """Rectified linear unit, with Keras 2's optional ``alpha``, ``max_value`` and
+    ``threshold`` (as ``K.relu``: ``x`` above ``threshold``, clipped to ``[0, max_value]``,
+    ``alpha * (x - threshold)`` below)."""
     if alpha == 0.0 and max_value is None and threshold == 0.0:
         return torch.relu(x)
-    if threshold != 0.0:
-        out = torch.where(x > threshold, x, alpha * (x - threshold))
-    elif alpha != 0.0:
-        out = F.leaky_relu(x, alpha)
-    else:
-        out = torch.relu(x)
-    if max_value is not None:
-        out = torch.clamp(out, max=max_value)
-    return out
+    return _backend_relu(x, alpha, max_value, threshold)
 
 
 def relu6(x):

@@ -126,3 +126,28 @@ def test_get_warns_for_a_layer_and_refuses_a_number_with_value_error():
     with pytest.raises(ValueError, match="Could not interpret activation 6"):
         A.get(6)
     assert A.get(torch.nn.ReLU()) is not None      # a plain torch module is a callable, no warning
+
+
+def _keras2_relu_reference(x, alpha, max_value, threshold):
+    """Keras 2.2.4's K.relu written out in numpy terms: keep x above the threshold, clip to
+    [0, max_value] when given, subtract the alpha slope below the threshold."""
+    positive = torch.where(x > threshold, x, torch.zeros_like(x)) if threshold else x.clamp(min=0)
+    if max_value is not None:
+        positive = positive.clamp(0, max_value)
+    return positive - alpha * (threshold - x).clamp(min=0)
+
+
+@pytest.mark.parametrize("alpha,max_value,threshold", [
+    (0.1, None, 0.0), (0.0, 6.0, 0.0), (0.1, 6.0, 0.0), (0.0, None, 1.0), (0.2, None, 1.0),
+    (0.0, 5.0, -1.0), (0.3, 5.0, -1.0), (0.3, None, -1.0), (0.1, 2.0, 0.5)])
+def test_relu_options_match_keras_2_and_the_backend_relu(alpha, max_value, threshold):
+    from kerosene import backend as K
+    x = torch.linspace(-3, 9, 49)
+    expected = _keras2_relu_reference(x, alpha, max_value, threshold)
+    assert torch.allclose(A.relu(x, alpha, max_value, threshold), expected, atol=1e-6)
+    assert torch.allclose(K.relu(x, alpha, max_value, threshold), expected, atol=1e-6)
+
+
+def test_relu_with_a_negative_threshold_and_a_cap_clips_at_zero_as_keras_does():
+    out = A.relu(torch.tensor([-0.5, 2.0, 7.0]), max_value=5.0, threshold=-1.0)
+    assert out.tolist() == [0.0, 2.0, 5.0]

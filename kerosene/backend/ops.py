@@ -158,14 +158,20 @@ def minimum(x, y):
 
 
 def relu(x, alpha=0.0, max_value=None, threshold=0.0):
-    """Keras 2's relu: ``alpha`` slope below ``threshold``, capped at ``max_value``."""
+    """Keras 2's relu: ``x`` above ``threshold`` (0 at or below it), clipped to ``[0, max_value]``
+    when ``max_value`` is given, minus ``alpha * (threshold - x)`` below ``threshold``.
+
+    >>> relu(torch.tensor([-2.0, -0.5, 3.0, 9.0]), alpha=0.1, max_value=6.0, threshold=-1.0).tolist()
+    [-0.10000000149011612, 0.0, 3.0, 6.0]
+    """
     x = _float(x)
-    if alpha == 0.0 and threshold == 0.0:
-        out = F.relu(x)
-    else:
-        out = torch.where(x >= threshold, x, alpha * (x - threshold))
+    if alpha == 0.0 and max_value is None and threshold == 0.0:
+        return F.relu(x)
+    out = F.relu(x) if threshold == 0.0 else x * (x > threshold).to(x.dtype)
     if max_value is not None:
-        out = torch.clamp(out, max=max_value)
+        out = torch.clamp(out, 0.0, max_value)   # Keras 2 clips at 0 too: a negative threshold's range goes
+    if alpha != 0.0:
+        out = out - alpha * F.relu(threshold - x)
     return out
 
 
