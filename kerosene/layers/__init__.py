@@ -19,6 +19,9 @@ from .conv_transpose import (Conv2DTranspose, Conv3DTranspose, Convolution2DTran
                              Deconv3D, Deconvolution2D, Deconvolution3D)
 from .separable_conv import (DepthwiseConv2D, SeparableConv1D, SeparableConv2D,
                              SeparableConvolution1D, SeparableConvolution2D)
+from .zero_padding import ZeroPadding1D, ZeroPadding2D, ZeroPadding3D
+from .upsampling import UpSampling1D, UpSampling2D, UpSampling3D
+from .cropping import Cropping1D, Cropping2D, Cropping3D
 from .pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, AvgPool1D,
                       AvgPool2D, AvgPool3D, GlobalAveragePooling1D, GlobalAveragePooling2D,
                       GlobalAveragePooling3D, GlobalAvgPool1D, GlobalAvgPool2D,

@@ -2,6 +2,7 @@
 arithmetic, and resolution of regularizers and constraints."""
 
 import math
+import numbers
 
 import torch
 
@@ -23,12 +24,63 @@ def normalize_tuple(value, n, arg_name):
     return out
 
 
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def normalize_pairs(value, rank, arg_name, layer_name):
+    """Per-axis ``(before, after)`` amounts of a padding or cropping layer over ``rank`` axes.
+
+    Accepted forms: an int (the same on both sides of every axis); for ``rank`` 1, a pair
+    ``(before, after)``; for ``rank`` > 1, a tuple of ``rank`` entries, each an int (the
+    same on both sides of that axis) or a pair.  Amounts must be ints >= 0.
+    """
+    pairs = None
+    if _is_int(value):
+        pairs = ((int(value), int(value)),) * rank
+    elif isinstance(value, (list, tuple)):
+        entries = (value,) if rank == 1 else value
+        if len(entries) == rank:
+            pairs = []
+            for entry in entries:
+                if _is_int(entry):
+                    entry = (entry, entry)
+                if not (isinstance(entry, (list, tuple)) and len(entry) == 2
+                        and all(_is_int(v) for v in entry)):
+                    pairs = None
+                    break
+                pairs.append(tuple(int(v) for v in entry))
+    if pairs is None or any(v < 0 for pair in pairs for v in pair):
+        if rank == 1:
+            forms = "an int or a tuple of 2 ints (before, after)"
+        else:
+            forms = (f"an int, a tuple of {rank} ints or a tuple of {rank} tuples of 2 ints "
+                     f"((before, after) for each of the {rank} spatial axes)")
+        raise ValueError(f"{layer_name}: argument '{arg_name}' must be {forms}, all >= 0; "
+                         f"got {value!r}.")
+    return tuple(pairs)
+
+
 def normalize_padding(value, allowed=("valid", "same")):
     padding = value.lower() if isinstance(value, str) else value
     if padding not in allowed:
         raise ValueError(f"Invalid value for argument 'padding': {value!r}. Accepted values: "
                          + ", ".join(repr(a) for a in allowed) + ".")
     return padding
+
+
+def spatial_axes(rank, data_format="channels_last"):
+    """Indices of the ``rank`` spatial axes of a batch-first input laid out as ``data_format``."""
+    first = 1 if data_format == "channels_last" else 2
+    return tuple(range(first, first + rank))
+
+
+def check_input_rank(layer, input_shape, ndim):
+    """A ValueError naming ``layer`` unless ``input_shape`` has ``ndim`` axes (batch included)."""
+    if len(input_shape) != ndim:
+        raise ValueError(f"Input 0 of layer {layer.name} ({type(layer).__name__}) is incompatible "
+                         f"with the layer: expected ndim={ndim}, found ndim={len(input_shape)} "
+                         f"(input shape {tuple(input_shape)}).")
 
 
 def conv_output_length(length, kernel, padding, stride, dilation=1):

@@ -6,16 +6,32 @@ kernels accept the resulting channels-last memory format).
 """
 
 from .conv_base import _Conv
-# Keras 2 also exports these from keras.layers.convolutional.
+# Keras 2 also exports these from keras.layers.convolutional (pooling included).
 from .conv_transpose import (Conv2DTranspose, Conv3DTranspose, Convolution2DTranspose, Deconv2D,
                              Deconv3D, Deconvolution2D, Deconvolution3D)
 from .separable_conv import (DepthwiseConv2D, SeparableConv1D, SeparableConv2D,
                              SeparableConvolution1D, SeparableConvolution2D)
+from .pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, AvgPool1D,
+                      AvgPool2D, AvgPool3D, GlobalAveragePooling1D, GlobalAveragePooling2D,
+                      GlobalAveragePooling3D, GlobalAvgPool1D, GlobalAvgPool2D,
+                      GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
+                      GlobalMaxPooling2D, GlobalMaxPooling3D, MaxPool1D, MaxPool2D,
+                      MaxPool3D, MaxPooling1D, MaxPooling2D, MaxPooling3D)
+from .zero_padding import ZeroPadding1D, ZeroPadding2D, ZeroPadding3D
+from .upsampling import UpSampling1D, UpSampling2D, UpSampling3D
+from .cropping import Cropping1D, Cropping2D, Cropping3D
 
 __all__ = ["Conv1D", "Conv2D", "Conv3D", "Convolution1D", "Convolution2D", "Convolution3D",
            "Conv2DTranspose", "Conv3DTranspose", "Convolution2DTranspose", "Deconv2D", "Deconv3D",
            "Deconvolution2D", "Deconvolution3D", "DepthwiseConv2D", "SeparableConv1D",
-           "SeparableConv2D", "SeparableConvolution1D", "SeparableConvolution2D"]
+           "SeparableConv2D", "SeparableConvolution1D", "SeparableConvolution2D",
+           "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D",
+           "AveragePooling3D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
+           "GlobalAveragePooling3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D",
+           "MaxPool1D", "MaxPool2D", "MaxPool3D", "AvgPool1D", "AvgPool2D", "AvgPool3D",
+           "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D",
+           "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "UpSampling1D", "UpSampling2D",
+           "UpSampling3D", "Cropping1D", "Cropping2D", "Cropping3D"]
 
 
 class Conv1D(_Conv):
