@@ -80,9 +80,16 @@ class _Pooling(Layer):
         return config
 
 
-class MaxPooling1D(_Pooling):
+class _Pooling1D(_Pooling):
+    # Keras 2: the 1-D poolings default to channels_last, not K.image_data_format().
+    def __init__(self, pool_size=2, strides=None, padding="valid", data_format="channels_last",
+                 **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, **kwargs)
+
+
+class MaxPooling1D(_Pooling1D):
     """Max over windows of ``pool_size`` steps.
-    ``MaxPooling1D(pool_size=2, strides=None, padding='valid', data_format=None)``.
+    ``MaxPooling1D(pool_size=2, strides=None, padding='valid', data_format='channels_last')``.
 
     >>> import torch
     >>> MaxPooling1D()(torch.zeros(2, 10, 3)).shape
@@ -111,7 +118,7 @@ class MaxPooling3D(_Pooling):
     rank, mode = 3, "max"
 
 
-class AveragePooling1D(_Pooling):
+class AveragePooling1D(_Pooling1D):
     """Mean over windows of ``pool_size`` steps.
 
     >>> import torch
@@ -172,7 +179,13 @@ class _GlobalPooling(Layer):
         return config
 
 
-class GlobalAveragePooling1D(_GlobalPooling):
+class _GlobalPooling1D(_GlobalPooling):
+    # Keras 2: the 1-D poolings default to channels_last, not K.image_data_format().
+    def __init__(self, data_format="channels_last", keepdims=False, **kwargs):
+        super().__init__(data_format, keepdims, **kwargs)
+
+
+class GlobalAveragePooling1D(_GlobalPooling1D):
     """Mean over the steps axis: ``(batch, steps, ch)`` -> ``(batch, ch)``; with a mask
     (Keras 2), the mean over the unmasked steps, and no mask passed on.
 
@@ -210,7 +223,7 @@ class GlobalAveragePooling3D(_GlobalPooling):
     rank, mode = 3, "avg"
 
 
-class GlobalMaxPooling1D(_GlobalPooling):
+class GlobalMaxPooling1D(_GlobalPooling1D):
     """Max over the steps axis.
 
     >>> import torch

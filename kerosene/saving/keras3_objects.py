@@ -35,6 +35,7 @@ _NEUTRAL = {
     "SimpleRNN": {"zero_output_for_mask": _ANY},
     "LSTM": {"zero_output_for_mask": _ANY},
     "GRU": {"zero_output_for_mask": _ANY},
+    "ZeroPadding1D": {"data_format": "channels_last"},   # Keras 2's ZeroPadding1D has none
 }
 # Keras 3 initializer arguments kerosene's initializers do not take, at their neutral value.
 _INITIALIZER_NEUTRAL = {"input_axes": None, "output_axes": None}
