@@ -47,6 +47,10 @@ class Conv1D(_Conv):
     """
     rank = 1
 
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format="channels_last", **kwargs):
+        # Keras 2's Conv1D defaults to channels_last, not to K.image_data_format().
+        super().__init__(filters, kernel_size, strides, padding, data_format, **kwargs)
+
 
 class Conv2D(_Conv):
     """2-D convolution over ``(batch, rows, cols, channels)`` inputs.

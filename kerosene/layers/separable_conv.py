@@ -133,13 +133,17 @@ class SeparableConv1D(_SeparableConv):
     """Depthwise then pointwise 1-D convolution over ``(batch, steps, channels)``.
 
     ``SeparableConv1D(filters, kernel_size, strides=1, padding='valid'|'same',
-    data_format=None, dilation_rate=1, depth_multiplier=1, ...)``.
+    data_format='channels_last', dilation_rate=1, depth_multiplier=1, ...)``.
 
     >>> import torch
     >>> SeparableConv1D(8, 3, padding='same')(torch.zeros(2, 10, 4)).shape
     torch.Size([2, 10, 8])
     """
     rank = 1
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format="channels_last", **kwargs):
+        # Keras 2's SeparableConv1D defaults to channels_last, not to K.image_data_format().
+        super().__init__(filters, kernel_size, strides, padding, data_format, **kwargs)
 
 
 class SeparableConv2D(_SeparableConv):

@@ -162,3 +162,16 @@ def test_keras2_module_path_exports_them():
     for name in ("SeparableConv1D", "SeparableConv2D", "DepthwiseConv2D", "Conv2DTranspose",
                  "Conv3DTranspose", "Deconvolution2D", "SeparableConvolution2D"):
         assert getattr(convolutional, name) is getattr(L, name)
+
+
+def test_conv1d_and_separable_conv1d_default_to_channels_last_whatever_the_image_data_format():
+    from kerosene import backend as K
+    from kerosene.layers import Conv1D, Conv2D, SeparableConv1D
+    K.set_image_data_format("channels_first")
+    try:
+        assert Conv1D(2, 3).data_format == "channels_last"
+        assert SeparableConv1D(2, 3).data_format == "channels_last"
+        assert Conv1D(2, 3)(torch.zeros(1, 7, 4)).shape == (1, 5, 2)
+        assert Conv2D(2, 3).data_format == "channels_first"   # the 2-D default follows image_data_format
+    finally:
+        K.set_image_data_format("channels_last")
