@@ -164,12 +164,17 @@ def _infer_output_shapes(layer, inputs, kwargs):
             getattr(torch, name) if name in ("float16", "bfloat16", "float64") else torch.float32)
         probes.append(_shape_probe(t.shape).to(dtype))
     was_training = layer.training
+    # A probe is no batch of data: stateful recurrent layers (rnn.py, recurrent.py) keep the states they carry.
+    carried = [(m, m.__dict__["_states"]) for m in layer.modules()
+               if getattr(m, "stateful", False) is True and "_states" in m.__dict__]
     layer.eval()
     try:
         with torch.no_grad():
             out = nn.Module.__call__(layer, probes if isinstance(inputs, (list, tuple)) else probes[0], **kwargs)
     finally:
         layer.train(was_training)
+        for m, states in carried:
+            m._states = states
     outs = list(out) if isinstance(out, (list, tuple)) else [out]
     shapes = []
     for o in outs:

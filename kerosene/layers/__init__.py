@@ -37,6 +37,8 @@ from .recurrent import GRU, LSTM, SimpleRNN
 from .rnn import RNN, StackedRNNCells
 from .rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
 from .cudnn_recurrent import CuDNNGRU, CuDNNLSTM
+from .local import LocallyConnected1D, LocallyConnected2D
+from .convolutional_recurrent import ConvLSTM2D, ConvLSTM2DCell, ConvRNN2D
 
 from .merge import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract,
                     add, average, concatenate, dot, maximum, minimum, multiply, subtract)

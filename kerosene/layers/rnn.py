@@ -354,7 +354,8 @@ class RNN(Layer):
             out, new = step(t, states)
             if mask is not None:
                 # A masked step keeps the states and repeats the previous output (Keras 2; zeros on request).
-                m = mask[:, t].unsqueeze(1).to(torch.bool)
+                # (batch, 1, ...): broadcast over states and outputs of any rank (ConvRNN2D's are 4-D)
+                m = mask[:, t].to(torch.bool).reshape(-1, *[1] * (out.dim() - 1))
                 new = [torch.where(m, n, s) for n, s in zip(new, states)]
                 if self.zero_output_for_mask or prev is None:
                     same = not self.zero_output_for_mask and states[0].shape == out.shape
