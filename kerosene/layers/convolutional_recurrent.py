@@ -263,6 +263,9 @@ class ConvRNN2D(RNN):
                              f"channels), got shape {input_shape}.")
         if isinstance(self.cell, Layer) and not self.cell.built:
             self.cell.build((input_shape[0],) + tuple(input_shape[2:]))
+        channel_axis = 2 if getattr(self.cell, "data_format", None) == "channels_first" else -1
+        if input_shape[channel_axis] is not None:
+            self.input_spec = InputSpec(ndim=5, axes={channel_axis: input_shape[channel_axis]})
         if self.stateful and self._states is None and input_shape[0]:
             self._states = self._zero_states(input_shape)
 

@@ -22,6 +22,7 @@ import torch
 
 from .. import activations, initializers
 from ..backend import normalize_data_format
+from ..symbolic import is_symbolic
 from ._utils import (check_positive_int, conv_output_length, get_constraint, get_regularizer,
                      normalize_padding, normalize_tuple, weight_options_config)
 from .base import Layer, normalize_shape
@@ -89,6 +90,13 @@ class _LocallyConnected(Layer):
         return (input_shape[0], self.filters) + out
 
     # -- weights --------------------------------------------------------------
+
+    def __call__(self, inputs, *args, **kwargs):
+        # On symbolic inputs, build from their shape: the shape probe that follows stands in a size
+        # for each unknown dimension, and these weights depend on the spatial sizes.
+        if not self.built and not isinstance(inputs, torch.Tensor) and is_symbolic(inputs):
+            self.build(tuple(inputs.shape))
+        return super().__call__(inputs, *args, **kwargs)
 
     def build(self, input_shape):
         if len(input_shape) != self.rank + 2:
