@@ -189,11 +189,6 @@ class ConvLSTM2DCell(Layer):
             h, c = h.movedim(1, -1), c.movedim(1, -1)
         return h, [h, c]
 
-    def output_spatial(self, rows, cols):
-        """The (rows, cols) of an output step (and of the states) for an input of (rows, cols)."""
-        return tuple(conv_output_length(size, k, self.padding, s, d) for size, k, s, d in
-                     zip((rows, cols), self.kernel_size, self.strides, self.dilation_rate))
-
     def get_config(self):
         config = super().get_config()
         config.update({"filters": self.filters, "kernel_size": self.kernel_size, "strides": self.strides,
@@ -237,8 +232,9 @@ class ConvRNN2D(RNN):
         """The shape of a state with ``channels`` channels for an input of ``input_shape``."""
         cell = self.cell
         first = cell.data_format == "channels_first"
-        rows, cols = input_shape[3:5] if first else input_shape[2:4]
-        out = cell.output_spatial(rows, cols)
+        spatial = input_shape[3:5] if first else input_shape[2:4]
+        out = tuple(conv_output_length(size, k, cell.padding, s, d) for size, k, s, d in
+                    zip(spatial, cell.kernel_size, cell.strides, cell.dilation_rate))
         return (input_shape[0], channels) + out if first else (input_shape[0],) + out + (channels,)
 
     def _state_sizes(self):
