@@ -42,8 +42,12 @@ class _LocallyConnected(Layer):
                  activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
-        kwargs.pop("implementation", None)  # Keras 2.2.5+ configs: every implementation computes the same
+        # Keras 2.2.5+ configs carry `implementation`; 2 and 3 store the kernel in other layouts.
+        implementation = kwargs.pop("implementation", 1)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        if implementation != 1:
+            raise ValueError(f"{type(self).__name__}: argument 'implementation' must be 1 (Keras 2.2.4's kernel "
+                             f"layout, the only one kerosene has), got {implementation!r}.")
         n = self.rank
         self.filters = check_positive_int(filters, "filters")
         self.kernel_size = normalize_tuple(kernel_size, n, "kernel_size")

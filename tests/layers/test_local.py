@@ -163,6 +163,7 @@ def test_keras2_config_loads():
               "bias_regularizer": None, "activity_regularizer": None, "kernel_constraint": None,
               "bias_constraint": None}
     layer = L.deserialize({"class_name": "LocallyConnected2D", "config": config})
+    assert L.LocallyConnected2D.from_config(dict(config, implementation=1)).get_config() == layer.get_config()
     assert layer.kernel_size == (3, 3) and layer.strides == (2, 2)
     assert layer(torch.zeros(2, 7, 7, 4)).shape == (2, 3, 3, 3)
 
@@ -211,6 +212,7 @@ def test_fit_changes_every_weight():
     (lambda: L.LocallyConnected2D(4, 3, data_format="nhwc"), "'data_format'.*'nhwc'"),
     (lambda: L.LocallyConnected1D(4, 3, data_format="channels_first"), "'data_format'.*channels_last"),
     (lambda: L.LocallyConnected1D(4, 3, kernel_regularizer="bogus"), "kernel_regularizer"),
+    (lambda: L.LocallyConnected2D(4, 3, implementation=2), "'implementation' must be 1.*got 2"),
 ])
 def test_bad_arguments(make, match):
     with pytest.raises(ValueError, match=match):
