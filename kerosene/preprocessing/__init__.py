@@ -1,4 +1,5 @@
-"""Keras 2's ``keras.preprocessing``: ``sequence.pad_sequences`` and ``text.Tokenizer``."""
-from . import sequence, text
+"""Keras 2's ``keras.preprocessing``: ``sequence.pad_sequences``, ``text.Tokenizer`` and
+``image.ImageDataGenerator``."""
+from . import image, sequence, text
 
-__all__ = ["sequence", "text"]
+__all__ = ["image", "sequence", "text"]
