@@ -18,13 +18,15 @@ import warnings
 import numpy as np
 
 from ..backend import config as backend_config
+from .image_dataframe import DataFrameIterator
 from .image_io import array_to_img, img_to_array, list_pictures, load_img, resolve_data_format, save_img
 from .image_iterators import DirectoryIterator, Iterator, NumpyArrayIterator
 from .image_transforms import (apply_affine_transform, apply_brightness_shift, apply_channel_shift, check_fill_mode,
                                check_pair, flip_axis, random_brightness, random_channel_shift, random_rotation,
                                random_shear, random_shift, random_zoom, transform_matrix_offset_center)
 
-__all__ = ["ImageDataGenerator", "Iterator", "NumpyArrayIterator", "DirectoryIterator", "array_to_img",
+__all__ = ["ImageDataGenerator", "Iterator", "NumpyArrayIterator", "DirectoryIterator", "DataFrameIterator",
+           "array_to_img",
            "img_to_array", "save_img", "load_img", "list_pictures", "random_rotation", "random_shift", "random_shear",
            "random_zoom", "apply_channel_shift", "random_channel_shift", "apply_brightness_shift",
            "random_brightness", "apply_affine_transform", "flip_axis", "transform_matrix_offset_center"]
@@ -183,6 +185,22 @@ class ImageDataGenerator:
                                  shuffle=shuffle, seed=seed, save_to_dir=save_to_dir, save_prefix=save_prefix,
                                  save_format=save_format, follow_links=follow_links, subset=subset,
                                  interpolation=interpolation, dtype=self.dtype)
+
+    def flow_from_dataframe(self, dataframe, directory, x_col="filename", y_col="class", has_ext=True,
+                            target_size=(256, 256), color_mode="rgb", classes=None, class_mode="categorical",
+                            batch_size=32, shuffle=True, seed=None, save_to_dir=None, save_prefix="",
+                            save_format="png", subset=None, interpolation="nearest"):
+        """A :class:`DataFrameIterator` over the image files that ``dataframe[x_col]`` names under ``directory``.
+
+        ``y_col`` holds the targets: class names for 'categorical', 'binary' and 'sparse',
+        numbers (one column or a list) for 'other'; 'input' and None read no targets.
+        """
+        return DataFrameIterator(dataframe, directory, self, x_col=x_col, y_col=y_col, has_ext=has_ext,
+                                 target_size=target_size, color_mode=color_mode, classes=classes,
+                                 class_mode=class_mode, data_format=self.data_format, batch_size=batch_size,
+                                 shuffle=shuffle, seed=seed, save_to_dir=save_to_dir, save_prefix=save_prefix,
+                                 save_format=save_format, subset=subset, interpolation=interpolation,
+                                 dtype=self.dtype)
 
     # --- normalization ------------------------------------------------------------------
     def standardize(self, x):

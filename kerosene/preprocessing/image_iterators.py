@@ -20,7 +20,8 @@ import numpy as np
 from ..utils.data_utils import Sequence
 from .image_io import array_to_img, check_color_mode, check_interpolation, img_to_array, load_img, resolve_data_format
 
-__all__ = ["Iterator", "NumpyArrayIterator", "DirectoryIterator", "CLASS_MODES", "IMAGE_EXTENSIONS"]
+__all__ = ["Iterator", "NumpyArrayIterator", "FileImageIterator", "DirectoryIterator", "CLASS_MODES",
+           "IMAGE_EXTENSIONS", "subset_split"]
 
 CLASS_MODES = ("categorical", "binary", "sparse", "input", None)
 IMAGE_EXTENSIONS = ("png", "jpg", "jpeg", "bmp", "ppm", "tif", "tiff")
@@ -236,7 +237,73 @@ def _image_files(directory, follow_links):
                 yield root, name
 
 
-class DirectoryIterator(Iterator):
+class FileImageIterator(Iterator):
+    """The base of the iterators that read image files: resizing, colour mode and the targets.
+
+    A subclass calls ``_configure(...)``, fills ``filenames`` (relative to ``directory``, or
+    absolute), ``classes`` (each file's class index), ``class_indices`` and ``num_classes``
+    (or ``data``, the targets of class_mode 'other'), then ``Iterator.__init__``::
+
+        it = DirectoryIterator('data/train', ImageDataGenerator(), target_size=(32, 32))
+        it.image_shape        # (32, 32, 3)
+    """
+
+    _CLASS_MODES = CLASS_MODES
+
+    def _configure(self, directory, image_data_generator, target_size, color_mode, class_mode, data_format,
+                   save_to_dir, save_prefix, save_format, subset, interpolation, dtype):
+        if (not isinstance(target_size, (tuple, list)) or len(target_size) != 2
+                or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0
+                           for s in target_size)):
+            raise ValueError(f"`target_size` must be (height, width), two positive ints; got {target_size!r}")
+        check_color_mode(color_mode)
+        check_interpolation(interpolation)
+        if class_mode not in self._CLASS_MODES:
+            names = ", ".join(repr(m) for m in self._CLASS_MODES)
+            raise ValueError(f"`class_mode` must be one of {names}, got {class_mode!r}")
+        self.directory = directory
+        self.image_data_generator = image_data_generator
+        self.target_size = tuple(int(s) for s in target_size)
+        self.color_mode = color_mode
+        self.data_format = resolve_data_format(data_format)
+        channels = {"grayscale": 1, "rgb": 3, "rgba": 4}[color_mode]
+        self.image_shape = (self.target_size + (channels,) if self.data_format == "channels_last"
+                            else (channels,) + self.target_size)
+        self.class_mode = class_mode
+        self.dtype = image_data_generator.dtype if dtype is None else dtype
+        self.save_to_dir, self.save_prefix, self.save_format = save_to_dir, save_prefix, save_format
+        self.interpolation = interpolation
+        self.subset = subset
+        self.split = subset_split(image_data_generator, subset)
+
+    @property
+    def filepaths(self):
+        """The full path of every image, in the order of ``filenames``."""
+        return [os.path.join(self.directory, name) for name in self.filenames]
+
+    def _get_batches_of_transformed_samples(self, index_array):
+        batch_x = np.zeros((len(index_array),) + self.image_shape, dtype=self.dtype)
+        for i, j in enumerate(index_array):
+            img = load_img(os.path.join(self.directory, self.filenames[j]), color_mode=self.color_mode,
+                           target_size=self.target_size, interpolation=self.interpolation)
+            self._transform_into(batch_x, i, img_to_array(img, data_format=self.data_format, dtype=self.dtype))
+        if self.save_to_dir:
+            self._save_batch(batch_x, index_array, 10 ** 7)
+        if self.class_mode == "input":
+            return batch_x, batch_x.copy()
+        if self.class_mode == "other":
+            return batch_x, self.data[index_array]
+        if self.class_mode is None:
+            return batch_x
+        labels = self.classes[index_array]
+        if self.class_mode == "sparse":
+            return batch_x, labels
+        if self.class_mode == "binary":
+            return batch_x, labels.astype(self.dtype)
+        return batch_x, np.eye(self.num_classes, dtype=self.dtype)[labels]
+
+
+class DirectoryIterator(FileImageIterator):
     """Batches of images read from ``directory``, one subdirectory per class (searched recursively).
 
     ``class_mode`` picks the targets: 'categorical' (one-hot), 'binary' (0/1 floats),
@@ -252,31 +319,10 @@ class DirectoryIterator(Iterator):
                  class_mode="categorical", batch_size=32, shuffle=True, seed=None, data_format=None,
                  save_to_dir=None, save_prefix="", save_format="png", follow_links=False, subset=None,
                  interpolation="nearest", dtype=None):
-        if (not isinstance(target_size, (tuple, list)) or len(target_size) != 2
-                or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0
-                           for s in target_size)):
-            raise ValueError(f"`target_size` must be (height, width), two positive ints; got {target_size!r}")
-        check_color_mode(color_mode)
-        check_interpolation(interpolation)
-        if class_mode not in CLASS_MODES:
-            raise ValueError(f"`class_mode` must be one of 'categorical', 'binary', 'sparse', 'input' or None, "
-                             f"got {class_mode!r}")
+        self._configure(directory, image_data_generator, target_size, color_mode, class_mode, data_format,
+                        save_to_dir, save_prefix, save_format, subset, interpolation, dtype)
         if not os.path.isdir(directory):
             raise ValueError(f"`directory` must be an existing directory, got {directory!r}")
-        self.directory = directory
-        self.image_data_generator = image_data_generator
-        self.target_size = tuple(int(s) for s in target_size)
-        self.color_mode = color_mode
-        self.data_format = resolve_data_format(data_format)
-        channels = {"grayscale": 1, "rgb": 3, "rgba": 4}[color_mode]
-        self.image_shape = (self.target_size + (channels,) if self.data_format == "channels_last"
-                            else (channels,) + self.target_size)
-        self.class_mode = class_mode
-        self.dtype = image_data_generator.dtype if dtype is None else dtype
-        self.save_to_dir, self.save_prefix, self.save_format = save_to_dir, save_prefix, save_format
-        self.interpolation = interpolation
-        self.subset = subset
-        self.split = subset_split(image_data_generator, subset)
         if not classes:
             classes = sorted(d for d in os.listdir(directory) if os.path.isdir(os.path.join(directory, d)))
         self.num_classes = len(classes)
@@ -294,27 +340,3 @@ class DirectoryIterator(Iterator):
         self.classes = np.array(labels, dtype="int32")
         print(f"Found {self.samples} images belonging to {self.num_classes} classes.")
         super().__init__(self.samples, batch_size, shuffle, seed)
-
-    @property
-    def filepaths(self):
-        """The full path of every image, in the order of ``filenames``."""
-        return [os.path.join(self.directory, name) for name in self.filenames]
-
-    def _get_batches_of_transformed_samples(self, index_array):
-        batch_x = np.zeros((len(index_array),) + self.image_shape, dtype=self.dtype)
-        for i, j in enumerate(index_array):
-            img = load_img(os.path.join(self.directory, self.filenames[j]), color_mode=self.color_mode,
-                           target_size=self.target_size, interpolation=self.interpolation)
-            self._transform_into(batch_x, i, img_to_array(img, data_format=self.data_format, dtype=self.dtype))
-        if self.save_to_dir:
-            self._save_batch(batch_x, index_array, 10 ** 7)
-        labels = self.classes[index_array]
-        if self.class_mode == "input":
-            return batch_x, batch_x.copy()
-        if self.class_mode == "sparse":
-            return batch_x, labels
-        if self.class_mode == "binary":
-            return batch_x, labels.astype(self.dtype)
-        if self.class_mode == "categorical":
-            return batch_x, np.eye(self.num_classes, dtype=self.dtype)[labels]
-        return batch_x
