@@ -534,3 +534,26 @@ def test_keras2_import_paths():
                  "random_brightness", "apply_affine_transform", "flip_axis"]:
         assert callable(getattr(image, name)), name
     assert NumpyArrayIterator.__mro__[1] is Iterator
+
+
+def test_images_and_masks_with_one_seed_get_the_same_transforms():
+    # Keras 2's recipe: two generators made alike, flowed with the same seed and zipped.
+    x = RNG.rand(6, 8, 8, 1)
+    args = dict(rotation_range=90, width_shift_range=0.2, zoom_range=0.3, horizontal_flip=True)
+    pairs = zip(ImageDataGenerator(**args).flow(x, batch_size=4, shuffle=False, seed=3),
+                ImageDataGenerator(**args).flow(x * 2, batch_size=4, shuffle=False, seed=3))
+    for _ in range(3):
+        images, masks = next(pairs)
+        np.testing.assert_allclose(masks, 2 * images, rtol=1e-5, atol=1e-6)
+    assert images.shape == (4, 8, 8, 1) and not np.allclose(images, x[:4])  # the third batch: epoch 2's first
+
+
+def test_keras2_manual_loop_over_flow():
+    x, y = bright_half_data(20, 2)
+    model, batches = small_model(), 0
+    for x_batch, y_batch in ImageDataGenerator(vertical_flip=True).flow(x, y, batch_size=8):
+        model.train_on_batch(x_batch, y_batch)
+        batches += 1
+        if batches >= len(x) / 8:
+            break
+    assert batches == 3
