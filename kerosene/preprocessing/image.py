@@ -90,7 +90,8 @@ class ImageDataGenerator:
                  channel_shift_range=0., fill_mode="nearest", cval=0., horizontal_flip=False, vertical_flip=False,
                  rescale=None, preprocessing_function=None, data_format=None, validation_split=0.0, dtype=None):
         self.data_format = resolve_data_format(data_format)
-        self.channel_axis, self.row_axis, self.col_axis = (3, 1, 2) if self.data_format == "channels_last" else (1, 2, 3)
+        last = self.data_format == "channels_last"
+        self.channel_axis, self.row_axis, self.col_axis = (3, 1, 2) if last else (1, 2, 3)
         check_fill_mode(fill_mode)
         if not _is_number(validation_split) or not 0 <= validation_split < 1:
             raise ValueError(f"`validation_split` must be a number in [0, 1) (the fraction held out for "
@@ -289,8 +290,11 @@ class ImageDataGenerator:
         if seed is not None:
             np.random.seed(seed)
         theta = np.random.uniform(-self.rotation_range, self.rotation_range) if self.rotation_range else 0
-        tx = _draw_shift(self.height_shift_range, img_shape[self.row_axis - 1]) if _active(self.height_shift_range) else 0
-        ty = _draw_shift(self.width_shift_range, img_shape[self.col_axis - 1]) if _active(self.width_shift_range) else 0
+        tx, ty = 0, 0
+        if _active(self.height_shift_range):
+            tx = _draw_shift(self.height_shift_range, img_shape[self.row_axis - 1])
+        if _active(self.width_shift_range):
+            ty = _draw_shift(self.width_shift_range, img_shape[self.col_axis - 1])
         shear = np.random.uniform(-self.shear_range, self.shear_range) if self.shear_range else 0
         if self.zoom_range[0] == 1 and self.zoom_range[1] == 1:
             zx, zy = 1, 1
