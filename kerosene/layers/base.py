@@ -256,7 +256,8 @@ class Layer(LayerWeights, nn.Module):
         return self.call(inputs, *args, **kwargs)
 
     def _forward_slow(self, inputs, *args, **kwargs):
-        if self.__dict__.get("_adds_losses"):
+        pooling = self.__dict__.get("_pooling_losses", False)  # a shared layer: every call of the pass counts
+        if self.__dict__.get("_adds_losses") and not pooling:
             self._call_losses = []      # add_loss tensors count for the step whose call made them
         if not self.built:
             self._build_from(inputs)
@@ -271,7 +272,11 @@ class Layer(LayerWeights, nn.Module):
                     f"{self.batch_input_shape}, got {tuple(t.shape)}")
         out = self.call(inputs, *args, **kwargs)
         if self.activity_regularizer is not None:
-            self._activity_losses = [self.activity_regularizer(_first_tensor(out))]
+            penalty = self.activity_regularizer(_first_tensor(out))
+            if pooling:
+                self._activity_losses.append(penalty)
+            else:
+                self._activity_losses = [penalty]
         return out
 
     def call(self, inputs, *args, **kwargs):

@@ -15,6 +15,7 @@ outputs back to the inputs and runs them in that order on real tensors.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 
 import torch
@@ -22,6 +23,7 @@ from torch import nn
 
 from .. import layers as layers_module
 from .._naming import layer_name
+from ..layers.base import Layer
 from ..layers.masking import attach_mask, call_with_mask, makes_masks, output_mask
 from ..saving.config import layer_config
 from ..saving.registry import MODEL_CLASSES
@@ -83,6 +85,8 @@ class Functional(Model):
         if duplicates:
             raise ValueError(f"Model(): layer names must be unique, these appear more than once: {duplicates}")
         self._graph_layers = nn.ModuleList(ordered)
+        calls = [node.layer for node in self._nodes]
+        self.__dict__["_shared_layers"] = [layer for layer in ordered if sum(c is layer for c in calls) > 1]
 
     # --- the graph ------------------------------------------------------------------
     def _topological_nodes(self):
@@ -190,11 +194,12 @@ class Functional(Model):
             # Called on symbolic tensors, the model is one layer of the new graph (Keras 2), not inlined.
             return call_symbolic(self, *args, **kwargs)
         values = {id(t): v for t, v in zip(self._inputs, self._bind_inputs(args))}
-        if mask is None and not self._makes_masks():
-            run_nodes(self._nodes, values)
-            results = [values[id(t)] for t in self._outputs]
-        else:
-            results = self._run_masked(values, mask)
+        with pooled_losses(self.__dict__.get("_shared_layers")):
+            if mask is None and not self._makes_masks():
+                run_nodes(self._nodes, values)
+                results = [values[id(t)] for t in self._outputs]
+            else:
+                results = self._run_masked(values, mask)
         if self._single_output:
             return results[0]
         if self._output_keys is not None:
@@ -344,3 +349,26 @@ def _resolve_lambda(layer, function_name, module, custom_objects, safe_mode):
         f"by reference only and not loaded from files: pass custom_objects={{{function_name!r}: function}}"
         + ("" if function_name == "<lambda>" else ", or safe_mode=False to import it from its module"))
 
+
+@contextlib.contextmanager
+def pooled_losses(shared_layers):
+    """While a graph runs, the activity penalties and ``add_loss`` values of the layers it calls
+    more than once (and of the layers inside them) pool over the calls, as Keras 2 counts one per
+    call; a layer's own call otherwise keeps only its latest. An enclosing graph's pass that
+    already pools a layer is left to finish it."""
+    if not shared_layers:
+        yield
+        return
+    opened = []
+    for layer in shared_layers:
+        for module in layer.modules():
+            if isinstance(module, Layer) and not module.__dict__.get("_pooling_losses") and (
+                    module.activity_regularizer is not None or module.__dict__.get("_adds_losses")):
+                module._activity_losses, module.__dict__["_call_losses"] = [], []
+                module.__dict__["_pooling_losses"] = True
+                opened.append(module)
+    try:
+        yield
+    finally:
+        for module in opened:
+            module.__dict__["_pooling_losses"] = False
