@@ -11,10 +11,12 @@ what ran before (a resumed run sees the same order).
 from __future__ import annotations
 
 import inspect
+import math
 
 import numpy as np
 import torch
 
+from .._user_warning import warn_user
 from ..utils.tree import map_leaves
 from .data_arrays import ArrayAdapter, DataAdapter, is_array_like, num_samples, split_tail, to_tensor
 from .data_resume import fast_forward, restore_sequence, sequence_state, warn_generator_resume
@@ -168,6 +170,10 @@ class SequenceAdapter(DataAdapter):
         self.shuffle = shuffle
         self.seed = int(seed)
         full = len(sequence)
+        if steps is not None and steps > full:
+            # Keras 2's enqueuer cycles through the Sequence; kerosene's epoch ends with it
+            warn_user(f"{steps} steps asked of a Sequence of {full} batches: each epoch runs {full} steps "
+                      "(Keras 2 would go round the Sequence again)")
         self.steps = full if steps is None else min(int(steps), full)
         self.samples = None
         self.epochs_ended = 0
@@ -203,14 +209,24 @@ class SequenceAdapter(DataAdapter):
         self.epochs_ended = restore_sequence(self.sequence, state, self.epochs_ended)
 
 
+def _whole_steps(steps):
+    """``steps`` as a whole number of batches. A fraction counts up (Keras 2's generator loops run
+    ``while steps_done < steps``: ``len(x) / 32`` steps cover every sample)."""
+    if steps is None:
+        return None
+    if isinstance(steps, bool) or not isinstance(steps, (int, float, np.integer, np.floating)) or \
+            not math.isfinite(steps) or steps <= 0:
+        raise ValueError(f"`steps` must be a positive number of batches or None, got {steps!r}")
+    return int(math.ceil(steps))
+
+
 def make_adapter(x, y=None, sample_weight=None, batch_size=None, shuffle=False, seed=0,
                  device=None, steps=None, role="x"):
     """Pick the adapter for what the user passed as ``x``."""
     if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool)
                                    or batch_size < 1):
         raise ValueError(f"`batch_size` must be a positive integer, got {batch_size!r}")
-    if steps is not None and (not isinstance(steps, (int, np.integer)) or steps < 1):
-        raise ValueError(f"`steps` must be a positive integer or None, got {steps!r}")
+    steps = _whole_steps(steps)
     if isinstance(x, torch.utils.data.DataLoader):
         _no_y(y, sample_weight, "a DataLoader")
         return LoaderAdapter(x, device, steps=steps, seed=seed)
