@@ -60,6 +60,17 @@ class KerasTensor:
     def layer(self):
         return self.node.layer if self.node is not None else None
 
+    @property
+    def _keras_history(self):
+        """Keras 2's ``(layer, node_index, tensor_index)``: the layer that made this tensor, which of
+        its calls, and which of that call's outputs (what model-surgery code reads)."""
+        if self.node is None:
+            return None
+        layer = self.node.layer
+        nodes = getattr(layer, "__dict__", {}).get("_kerosene_nodes", [])
+        node_index = next((i for i, n in enumerate(nodes) if n is self.node), 0)
+        return layer, node_index, self.index
+
     def __repr__(self):
         return f"<KerasTensor shape={self.shape} dtype={self.dtype} name={self.name!r}>"
 

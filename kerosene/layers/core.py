@@ -406,6 +406,14 @@ class InputLayer(Layer):
 
     output = input
 
+    @property
+    def _keras_shape(self):
+        return self.batch_input_shape
+
+    @property
+    def _keras_history(self):
+        return as_keras_tensor(self)._keras_history
+
     def call(self, inputs):
         return inputs
 

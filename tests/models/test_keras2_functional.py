@@ -166,3 +166,17 @@ def test_inputs_cleared_and_set_back_as_keras2_code_does():
     np.testing.assert_allclose(model.predict(x), expected)
     with pytest.raises(ValueError, match="`inputs` can only be set to None"):
         model.inputs = base.inputs
+
+
+def test_keras_history_names_the_layer_its_call_and_output():
+    from kerosene.layers import Dense, Input, Lambda
+    d = Dense(2)
+    a, b = Input((3,)), Input((3,))
+    first, second = d(a), d(b)
+    assert first._keras_history == (d, 0, 0) and second._keras_history == (d, 1, 0)
+    assert a._keras_history[0] is a and a._keras_history[1:] == (0, 0) and a._keras_shape == (None, 3)
+    halves = Lambda(lambda t: [t[:, :1], t[:, 1:]])(first)
+    assert [h._keras_history[2] for h in halves] == [0, 1]
+    # model surgery as Keras 2 code does it: the layer behind a tensor, then its weights
+    layer, _, _ = second._keras_history
+    assert layer.get_weights()[0].shape == (3, 2)
