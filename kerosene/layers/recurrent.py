@@ -57,7 +57,10 @@ class _RNN(Layer):
                  **kwargs):
         kwargs.pop("seed", None)
         kwargs.pop("use_cudnn", None)
+        # Keras 3 (its Bidirectional sets it): zeros, not the previous output, at masked steps
+        zero_output_for_mask = bool(kwargs.pop("zero_output_for_mask", False))
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.zero_output_for_mask = zero_output_for_mask
         self.units = check_positive_int(units, "units")
         self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)
@@ -231,11 +234,14 @@ class _RNN(Layer):
         outs = []
         for t in range(x.shape[1]):
             new = step(xw[:, t], states, rec_mask)
+            output = new[0]
             if mask is not None:
                 # A masked step carries the states and repeats the last output (Keras).
                 m = mask[:, t].unsqueeze(1).to(torch.bool)
                 new = [torch.where(m, n, s) for n, s in zip(new, states)]
-            outs.append(new[0])
+                output = torch.where(m, output, torch.zeros_like(output)) if self.zero_output_for_mask \
+                    else new[0]
+            outs.append(output)
             states = new
         if outs:
             out = torch.stack(outs, 1)
@@ -270,6 +276,8 @@ class _RNN(Layer):
             "go_backwards": self.go_backwards, "stateful": self.stateful,
             "unroll": self.unroll,
         })
+        if self.zero_output_for_mask:   # Keras 2 has no such key; written only when it matters
+            config["zero_output_for_mask"] = True
         return config
 
 

@@ -28,13 +28,8 @@ _ANY = object()   # an argument whose value never changes the computation here
 _NEUTRAL = {
     "InputLayer": {"optional": False},
     "Dense": {"quantization_config": None, "lora_rank": None, "lora_alpha": None},
-    # kerosene models do not pass masks from layer to layer, so a masking Embedding would load as a
-    # different model; with no masks, zero_output_for_mask never matters.
-    "Embedding": {"quantization_config": None, "lora_rank": None, "lora_alpha": None, "mask_zero": False},
+    "Embedding": {"quantization_config": None, "lora_rank": None, "lora_alpha": None},
     "BatchNormalization": {"renorm_clipping": None},
-    "SimpleRNN": {"zero_output_for_mask": _ANY},
-    "LSTM": {"zero_output_for_mask": _ANY},
-    "GRU": {"zero_output_for_mask": _ANY},
     "ZeroPadding1D": {"data_format": "channels_last"},   # Keras 2's ZeroPadding1D has none
 }
 # Keras 3 initializer arguments kerosene's initializers do not take, at their neutral value.

@@ -227,3 +227,20 @@ def test_a_masked_model_round_trips_through_h5(tmp_path):
     x[:, 3:] = 0.5
     np.testing.assert_allclose(loaded.predict(x), model.predict(x), atol=1e-6)
     assert mask_of(loaded(torch.tensor(x)))[:, 3:].any().item() is False
+
+
+@pytest.mark.parametrize("cls", ["SimpleRNN", "LSTM", "GRU"])
+def test_zero_output_for_mask_gives_zeros_at_masked_steps_and_carries_the_states(cls):
+    from kerosene import layers as L
+    x = torch.randn(2, 5, 3)
+    mask = torch.tensor([[1, 1, 0, 1, 0], [1, 1, 1, 1, 1]], dtype=torch.bool)
+    repeat = getattr(L, cls)(4, return_sequences=True, return_state=True)
+    zero = getattr(L, cls)(4, return_sequences=True, return_state=True, zero_output_for_mask=True)
+    out_repeat, *states_repeat = repeat(x, mask=mask)
+    zero(x)
+    zero.set_weights(repeat.get_weights())
+    out_zero, *states_zero = zero(x, mask=mask)
+    assert torch.equal(out_zero[0, 2], torch.zeros(4)) and torch.equal(out_repeat[0, 2], out_repeat[0, 1])
+    assert torch.equal(out_zero[1], out_repeat[1]) and torch.equal(out_zero[0, 3], out_repeat[0, 3])
+    assert all(torch.equal(a, b) for a, b in zip(states_zero, states_repeat))
+    assert zero.get_config()["zero_output_for_mask"] is True and "zero_output_for_mask" not in repeat.get_config()

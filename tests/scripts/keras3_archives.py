@@ -16,7 +16,8 @@ import sys
 
 import numpy as np
 
-NAMES = ("dense", "conv_pool", "batchnorm", "lstm", "gru", "embedding", "dropout", "functional", "functional_single")
+NAMES = ("dense", "conv_pool", "batchnorm", "lstm", "gru", "embedding", "masked", "dropout", "functional",
+         "functional_single")
 
 
 def build(name, api):
@@ -34,6 +35,9 @@ def build(name, api):
         return Sequential([Input((7, 3)), L.GRU(4, return_sequences=True), L.GRU(2)])
     if name == "embedding":
         return Sequential([Input((6,), dtype="int32"), L.Embedding(10, 3), L.Flatten(), L.Dense(1)])
+    if name == "masked":   # masks from Embedding(mask_zero) through a Bidirectional LSTM and a GRU
+        return Sequential([Input((6,), dtype="int32"), L.Embedding(10, 3, mask_zero=True),
+                           L.Bidirectional(L.LSTM(3, return_sequences=True)), L.GRU(2)])
     if name == "dropout":
         return Sequential([Input((6,)), L.Dense(8, activation="relu"), L.Dropout(0.3), L.Dense(1)])
     if name == "functional_single":
@@ -69,9 +73,12 @@ def data(name, n, seed):
     rng = np.random.default_rng(seed)
     shapes = {"dense": (6,), "conv_pool": (8, 8, 2), "batchnorm": (5,), "lstm": (7, 3), "gru": (7, 3),
               "dropout": (6,), "functional_single": (4,)}
-    if name == "embedding":
+    if name in ("embedding", "masked"):
         x = rng.integers(0, 10, size=(n, 6)).astype("int32")
-        return x, rng.normal(size=(n, 1)).astype("float32")
+        if name == "masked":
+            x[:, 4:] = 0                 # padding at the end of every row, and of some rows earlier
+            x[: n // 2, 2:] = 0
+        return x, rng.normal(size=(n, 1 if name == "embedding" else 2)).astype("float32")
     if name == "functional":
         x = [rng.normal(size=(n, 4)).astype("float32") for _ in range(2)]
         kinds = np.eye(2, dtype="float32")[rng.integers(0, 2, size=n)]
