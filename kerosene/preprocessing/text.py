@@ -155,8 +155,8 @@ class Tokenizer:
         # Most frequent first; equal counts keep first-seen order (sorting is stable).
         ordered = [w for w, _ in sorted(self.word_counts.items(), key=lambda kv: kv[1], reverse=True)]
         if self.oov_token is not None:
-            # As Keras: the token is put first; should it also occur in the texts, its later
-            # place wins in word_index (index_word keeps both), so indices match Keras's.
+            # As Keras: the token is put first; should it also occur in the texts, its place
+            # by count wins (index 1 is then left unused), so indices match Keras's.
             ordered = [self.oov_token] + ordered
         self.word_index = dict(zip(ordered, range(1, len(ordered) + 1)))
         self.index_word = {i: w for w, i in self.word_index.items()}
