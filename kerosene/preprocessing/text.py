@@ -40,9 +40,14 @@ def text_to_word_sequence(text, filters=DEFAULT_FILTERS, lower=True, split=" "):
     """
     _check_text(text, "text_to_word_sequence")
     _check_split(split, "text_to_word_sequence")
+    try:
+        table = str.maketrans({c: split for c in filters})
+    except (TypeError, ValueError):
+        raise ValueError(f"text_to_word_sequence: `filters` must be a string (or a list) of single characters, "
+                         f"got {filters!r}") from None
     if lower:
         text = text.lower()
-    text = text.translate(str.maketrans({c: split for c in filters}))
+    text = text.translate(table)
     return [w for w in text.split(split) if w]
 
 

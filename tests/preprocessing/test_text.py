@@ -5,6 +5,7 @@ same algorithm as 1.0.5) is the differential oracle where it is installed."""
 import hashlib
 import json
 import pickle
+import re
 from collections import OrderedDict
 
 import numpy as np
@@ -59,6 +60,18 @@ def test_text_to_word_sequence_refuses_an_empty_or_non_string_split(bad):
         T.text_to_word_sequence("a b", split=bad)
 
 
+def test_filters_may_be_a_list_of_characters():
+    assert T.text_to_word_sequence("a.b-c d", filters=[".", "-"]) == ["a", "b", "c", "d"]
+    assert T.text_to_word_sequence("a.b", filters=[]) == ["a.b"]
+
+
+@pytest.mark.parametrize("bad", [None, ["ab"], 5])
+def test_text_to_word_sequence_refuses_filters_that_are_not_single_characters(bad):
+    with pytest.raises(ValueError, match=r"`filters` must be a string \(or a list\) of single characters, got "
+                       + re.escape(repr(bad))):
+        T.text_to_word_sequence("a b", filters=bad)
+
+
 # ---------------------------------------------------------------- hashing_trick / one_hot
 
 def _md5_index(word, n):
@@ -106,8 +119,8 @@ def test_hashing_trick_refuses_a_bad_n(bad):
 
 @pytest.mark.parametrize("bad", ["sha1", "MD5", 3, [len]])
 def test_hashing_trick_refuses_a_bad_hash_function(bad):
-    with pytest.raises(ValueError, match=r"`hash_function` must be None, 'md5' or a callable, got " + repr(bad)
-                       .replace("[", r"\[").replace("]", r"\]")):
+    expected = "`hash_function` must be None, 'md5' or a callable, got " + re.escape(repr(bad))
+    with pytest.raises(ValueError, match=expected):
         T.hashing_trick("a b", 5, hash_function=bad)
 
 
