@@ -9,7 +9,10 @@ from .._naming import input_name
 from ..symbolic import KerasTensor, as_keras_tensor
 from ._utils import (check_positive_int, check_rate, get_constraint, get_regularizer, normalize_data_format,
                      prod, weight_options_config)
+from .activity_regularization import ActivityRegularization  # noqa: F401 (Keras 2's keras.layers.core)
 from .base import Layer, normalize_shape
+from .dropout import Dropout, SpatialDropout1D, SpatialDropout2D, SpatialDropout3D  # noqa: F401 (Keras 2's core)
+from .masking import Masking  # noqa: F401 (Keras 2's keras.layers.core)
 
 __all__ = ["Dense", "Activation", "Dropout", "Flatten", "Reshape", "Permute",
            "RepeatVector", "Lambda", "InputLayer", "Input"]
@@ -111,55 +114,6 @@ class Activation(Layer):
     def get_config(self):
         config = super().get_config()
         config["activation"] = activations.serialize(self.activation)
-        return config
-
-
-def _noise_mask_shape(inputs, noise_shape):
-    return tuple(int(inputs.shape[i]) if s is None else int(s)
-                 for i, s in enumerate(noise_shape))
-
-
-class Dropout(Layer):
-    """Sets a fraction ``rate`` of inputs to 0 during training and scales the
-    rest by ``1 / (1 - rate)``; identity in inference.  ``noise_shape`` (with
-    None for "same as input") shares the mask along axes of size 1.
-
-    >>> import torch
-    >>> layer = Dropout(0.5).eval()
-    >>> layer(torch.ones(2, 3)).sum().item()
-    6.0
-    """
-
-    supports_masking = True
-
-    _checked_axis = None
-
-    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
-        super().__init__(**kwargs)
-        self.rate = check_rate(rate)
-        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
-        self.seed = seed
-
-    def call(self, inputs, training=None):
-        if training is None:
-            training = self.training
-        if not training or self.rate == 0.0:
-            return inputs
-        if self.noise_shape is None:
-            return F.dropout(inputs, self.rate, True)
-        if self.rate >= 1.0:
-            return torch.zeros_like(inputs)
-        keep = 1.0 - self.rate
-        mask = torch.empty(_noise_mask_shape(inputs, self.noise_shape),
-                           device=inputs.device, dtype=inputs.dtype).bernoulli_(keep)
-        return inputs * mask / keep
-
-    def compute_output_shape(self, input_shape):
-        return normalize_shape(input_shape)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"rate": self.rate, "noise_shape": self.noise_shape, "seed": self.seed})
         return config
 
 

@@ -1,5 +1,6 @@
 """Regularisation layers active only in training: AlphaDropout, GaussianNoise,
-GaussianDropout, SpatialDropout1D/2D/3D.  All are the identity in inference."""
+GaussianDropout (and SpatialDropout1D/2D/3D from dropout.py, as Keras 2's module held them).
+All are the identity in inference."""
 
 import math
 
@@ -8,7 +9,7 @@ import torch.nn.functional as F
 
 from ._utils import check_rate, normalize_data_format
 from .base import Layer, normalize_shape
-from .core import Dropout
+from .dropout import SpatialDropout1D, SpatialDropout2D, SpatialDropout3D  # noqa: F401 (Keras 2 exports them here)
 
 __all__ = ["AlphaDropout", "GaussianNoise", "GaussianDropout", "SpatialDropout1D",
            "SpatialDropout2D", "SpatialDropout3D"]
@@ -110,66 +111,3 @@ class AlphaDropout(_Noise):
         config = super().get_config()
         config.update({"rate": self.rate, "noise_shape": self.noise_shape, "seed": self.seed})
         return config
-
-
-class _SpatialDropout(Dropout):
-    rank = 1
-
-    def __init__(self, rate, data_format=None, seed=None, **kwargs):
-        kwargs.pop("noise_shape", None)
-        super().__init__(rate, seed=seed, **kwargs)
-        self.data_format = normalize_data_format(data_format)
-
-    def call(self, inputs, training=None):
-        if training is None:
-            training = self.training
-        if not training or self.rate == 0.0:
-            return inputs
-        if self.data_format == "channels_last":
-            shape = (inputs.shape[0],) + (1,) * self.rank + (inputs.shape[-1],)
-        else:
-            shape = (inputs.shape[0], inputs.shape[1]) + (1,) * self.rank
-        if self.rate >= 1.0:
-            return torch.zeros_like(inputs)
-        keep = 1.0 - self.rate
-        mask = torch.empty(shape, dtype=inputs.dtype, device=inputs.device).bernoulli_(keep)
-        return inputs * mask / keep
-
-    def get_config(self):
-        config = super().get_config()
-        config.pop("noise_shape", None)
-        config["data_format"] = self.data_format
-        return config
-
-
-class SpatialDropout1D(_SpatialDropout):
-    """Drops whole feature channels of ``(batch, steps, channels)`` inputs.
-
-    >>> import torch
-    >>> SpatialDropout1D(0.5).eval()(torch.ones(1, 3, 2)).sum().item()
-    6.0
-    """
-    rank = 1
-
-    def __init__(self, rate, seed=None, **kwargs):
-        super().__init__(rate, data_format="channels_last", seed=seed, **kwargs)
-
-    def get_config(self):
-        config = super().get_config()
-        config.pop("data_format", None)
-        return config
-
-
-class SpatialDropout2D(_SpatialDropout):
-    """Drops whole feature maps of 2-D inputs (``data_format`` aware).
-
-    >>> import torch
-    >>> SpatialDropout2D(0.5).eval()(torch.ones(1, 2, 2, 3)).shape
-    torch.Size([1, 2, 2, 3])
-    """
-    rank = 2
-
-
-class SpatialDropout3D(_SpatialDropout):
-    """Drops whole feature volumes of 3-D inputs."""
-    rank = 3

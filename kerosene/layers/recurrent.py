@@ -69,12 +69,10 @@ class _RNN(Layer):
         self.recurrent_initializer = initializers.get(recurrent_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = get_regularizer(kernel_regularizer, "kernel_regularizer")
-        self.recurrent_regularizer = get_regularizer(recurrent_regularizer,
-                                                     "recurrent_regularizer")
+        self.recurrent_regularizer = get_regularizer(recurrent_regularizer, "recurrent_regularizer")
         self.bias_regularizer = get_regularizer(bias_regularizer, "bias_regularizer")
         self.kernel_constraint = get_constraint(kernel_constraint, "kernel_constraint")
-        self.recurrent_constraint = get_constraint(recurrent_constraint,
-                                                   "recurrent_constraint")
+        self.recurrent_constraint = get_constraint(recurrent_constraint, "recurrent_constraint")
         self.bias_constraint = get_constraint(bias_constraint, "bias_constraint")
         self.dropout = min(1.0, max(0.0, check_rate(dropout, "dropout")))
         self.recurrent_dropout = check_rate(recurrent_dropout, "recurrent_dropout")
@@ -239,8 +237,7 @@ class _RNN(Layer):
                 # A masked step carries the states and repeats the last output (Keras).
                 m = mask[:, t].unsqueeze(1).to(torch.bool)
                 new = [torch.where(m, n, s) for n, s in zip(new, states)]
-                output = torch.where(m, output, torch.zeros_like(output)) if self.zero_output_for_mask \
-                    else new[0]
+                output = torch.where(m, output, torch.zeros_like(output)) if self.zero_output_for_mask else new[0]
             outs.append(output)
             states = new
         if outs:
