@@ -3,13 +3,18 @@
 Usage::
 
     python -m torch.distributed.run --nproc_per_node=2 --standalone tests/scripts/ddp_train.py OUT
-        [--scenario callbacks|stop_on_rank1|fail_on_rank1|fail_on_rank1_then_stop|kill_rank1|hang_rank1] [--batch-size 16] [--epochs 6] [--jit]
+        [--scenario callbacks|stop_on_rank1|fail_on_rank1|fail_on_rank1_then_stop|fail_in_step_on_rank1
+                    |fail_in_step_on_rank1_then_stop|kill_rank1|hang_rank1]
+        [--batch-size 16] [--epochs 6] [--jit] [--distribute ddp|fsdp]
 
 ``callbacks`` trains with ModelCheckpoint, CSVLogger, EarlyStopping and a user
 callback; ``stop_on_rank1`` has a callback that sets ``stop_training`` on rank 1 only,
 mid-epoch; ``fail_on_rank1`` raises on rank 1 only (``fail_on_rank1_then_stop`` then
-SIGSTOPs rank 1 in ``on_train_end``); ``kill_rank1`` SIGKILLs rank 1
-mid-epoch, ``hang_rank1`` SIGSTOPs it; ``--jit`` compiles with ``jit_compile=True``. Every rank writes
+SIGSTOPs rank 1 in ``on_train_end``); ``fail_in_step_on_rank1`` (and its ``_then_stop``) raises
+on rank 1 before a step, with no per-step stop check, so rank 0 waits inside the step's
+collectives (under FSDP, an all-gather issued by FSDP's hooks); ``kill_rank1`` SIGKILLs rank 1
+mid-epoch, ``hang_rank1`` SIGSTOPs it; ``--jit`` compiles with ``jit_compile=True``; ``--distribute fsdp`` compiles with
+``distribute='fsdp'`` (default ``'ddp'``). Every rank writes
 ``OUT/rank{R}.json`` (epochs and steps it ran, its history, its final weights) when
 fit returns. ``train()`` is imported by the tests for the single-process baseline.
 """
@@ -40,14 +45,15 @@ def make_data():
     return (x[:SAMPLES], y[:SAMPLES]), (x[SAMPLES:], y[SAMPLES:])
 
 
-def make_model(jit=False):
+def make_model(jit=False, distribute="ddp"):
     torch.manual_seed(0)
     model = kerosene.Sequential([
         kerosene.layers.Dense(16, activation="relu", input_dim=FEATURES),
         kerosene.layers.Dense(CLASSES, activation="softmax"),
     ])
     model.compile(optimizer=kerosene.optimizers.SGD(learning_rate=0.1, momentum=0.9),
-                  loss="categorical_crossentropy", metrics=["accuracy"], device="cpu", jit_compile=jit)
+                  loss="categorical_crossentropy", metrics=["accuracy"], device="cpu", jit_compile=jit,
+                  distribute=distribute)
     return model
 
 
@@ -97,6 +103,17 @@ class FailOnRank1(cbs.Callback):
             raise ValueError("boom from rank 1")
 
 
+class FailBeforeStepOnRank1(cbs.Callback):
+    """Rank 1 raises before its third step; with no stop check after each step (this callback
+    never stops training), rank 0 goes on into the step's collectives (FSDP's all-gather)."""
+
+    never_stops_training = True
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if distributed.rank() == 1 and batch == 2:
+            raise ValueError("boom from rank 1")
+
+
 class StopAtTrainEndOnRank1(cbs.Callback):
     """Rank 1 SIGSTOPs itself in ``on_train_end``: a failing rank slow to get out of ``fit``."""
 
@@ -107,9 +124,9 @@ class StopAtTrainEndOnRank1(cbs.Callback):
             os.kill(os.getpid(), signal.SIGSTOP)
 
 
-def train(out, scenario="callbacks", batch_size=16, epochs=6, jit=False):
+def train(out, scenario="callbacks", batch_size=16, epochs=6, jit=False, distribute="ddp"):
     (x, y), val = make_data()
-    model = make_model(jit)
+    model = make_model(jit, distribute)
     recorder = RunRecorder(out)
     callbacks = [recorder]
     if scenario == "callbacks":
@@ -125,6 +142,10 @@ def train(out, scenario="callbacks", batch_size=16, epochs=6, jit=False):
         callbacks = [FailOnRank1(), recorder]
     elif scenario == "fail_on_rank1_then_stop":
         callbacks = [FailOnRank1(), StopAtTrainEndOnRank1(), recorder]
+    elif scenario == "fail_in_step_on_rank1":
+        callbacks = [FailBeforeStepOnRank1()]
+    elif scenario == "fail_in_step_on_rank1_then_stop":
+        callbacks = [FailBeforeStepOnRank1(), StopAtTrainEndOnRank1()]
     elif scenario in ("kill_rank1", "hang_rank1"):
         callbacks = [SignalRank1(signal.SIGKILL if scenario == "kill_rank1" else signal.SIGSTOP), recorder]
     history = model.fit(x, y, batch_size=batch_size, epochs=epochs, validation_data=val, verbose=0,
@@ -156,13 +177,15 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
     parser.add_argument("--scenario", default="callbacks", choices=["callbacks", "stop_on_rank1", "fail_on_rank1",
-                                                                    "fail_on_rank1_then_stop", "kill_rank1",
+                                                                    "fail_on_rank1_then_stop", "fail_in_step_on_rank1",
+                                                                    "fail_in_step_on_rank1_then_stop", "kill_rank1",
                                                                     "hang_rank1"])
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--jit", action="store_true")
+    parser.add_argument("--distribute", default="ddp", choices=["ddp", "fsdp"])
     args = parser.parse_args()
-    result = train(args.out, args.scenario, args.batch_size, args.epochs, args.jit)
+    result = train(args.out, args.scenario, args.batch_size, args.epochs, args.jit, args.distribute)
     with open(os.path.join(args.out, f"rank{result['rank']}.json"), "w") as f:
         json.dump(result, f)
 
