@@ -3,7 +3,9 @@
 Each kerosene layer with weights (each top-level child of a plain ``nn.Module``, or the
 modules the user's ``shard`` function marks) becomes one FSDP unit, then the root. The
 optimizer is re-bound to the sharded (DTensor) parameters, so its state is sharded too.
-Data sharding, log reduction and stop decisions are the DDP context's.
+Data sharding, log reduction, stop decisions and the failure path are the DDP context's;
+on failure the sharded model's hold on the process group is dropped first, so the group's
+connections close and a peer blocked in one of FSDP's collectives fails at once.
 
 Example::
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 import weakref
 
 import torch
+from torch.distributed import ProcessGroup
 from torch.distributed.device_mesh import init_device_mesh
 from torch.distributed.fsdp import CPUOffloadPolicy, FSDPModule, MixedPrecisionPolicy, OffloadPolicy, fully_shard
 from torch.distributed.tensor import DTensor, distribute_tensor
@@ -103,6 +106,24 @@ class FSDPContext(DistributedContext):
             self._rows_hook = None
         return model
 
+    def _close_connections(self):
+        """Let go of the group FSDP's own objects hold, then close it as the DDP context does.
+
+        The mesh and each unit's mesh info keep the group object, and with it gloo's sockets,
+        alive after ``destroy_process_group``: a peer blocked in an all-gather or reduce-scatter
+        issued by FSDP's hooks (or in a stop check) then waited out the collective timeout.
+        The model can no longer run FSDP collectives afterwards; neither could it with the group gone.
+        """
+        model = self._model
+        try:
+            if model is not None:
+                meshes = [p.device_mesh for p in model.parameters() if isinstance(p, DTensor)]
+                states = [m._get_fsdp_state() for m in model.modules() if isinstance(m, FSDPModule)]
+                _drop_process_groups(states + meshes)
+        except Exception:
+            pass   # the error being handled matters more; the group then closes when the process ends
+        super()._close_connections()
+
     def _weight_by_rows(self, module, args, output):
         """Scale the gradient flowing back from the outputs by ``world * rows / global rows``.
 
@@ -118,6 +139,41 @@ class FSDPContext(DistributedContext):
             for tensor in flatten(output)[0]:
                 if isinstance(tensor, torch.Tensor) and tensor.requires_grad:
                     tensor.register_hook(lambda grad, factor=factor: grad * factor)
+
+
+def _drop_process_groups(roots):
+    """Remove each ProcessGroup held in an attribute or dict reachable from ``roots`` through torch.distributed objects.
+
+    A walk rather than named attributes: which FSDP object keeps the group (mesh registry,
+    mesh infos, a separate reduce-scatter group, HSDP's replicate group) varies with the
+    options and the torch version. Only objects of torch.distributed's own classes are
+    entered, modules and tensors never (FSDP's module classes live in torch.distributed too).
+    """
+    seen, todo = set(), list(roots)
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, (list, tuple, set, frozenset)):
+            todo.extend(obj)
+            continue
+        if isinstance(obj, dict):
+            fields = obj
+        elif isinstance(obj, (torch.nn.Module, torch.Tensor)):
+            continue
+        elif type(obj).__module__.startswith("torch.distributed") and hasattr(obj, "__dict__"):
+            fields = vars(obj)
+        else:
+            continue
+        for key, value in list(fields.items()):
+            if isinstance(value, ProcessGroup):
+                if fields is obj:
+                    del obj[key]
+                else:
+                    setattr(obj, key, None)
+            else:
+                todo.append(value)
 
 
 def _precision_policy(option, precision):

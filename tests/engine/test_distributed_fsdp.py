@@ -2,11 +2,15 @@
 
 The launch (one for the module) trains tests/scripts/fsdp_train.py's cases under FSDP and
 under DDP on 2 processes; the single-process baseline trains the same cases here with the
-global batch size.
+global batch size. The failure tests launch tests/scripts/ddp_train.py's failing scenarios
+under FSDP, rank by rank, as the DDP tests do.
 """
 import json
 import os
+import socket
+import subprocess
 import sys
+import time
 import warnings
 
 import numpy as np
@@ -24,7 +28,10 @@ HANG_GUARD = 240  # seconds; the launch trains 8 fits on 2 contended cores
 
 sys.path.insert(0, os.path.dirname(SCRIPT))
 import fsdp_train  # noqa: E402
-from torchrun_launch import torchrun  # noqa: E402
+from torchrun_launch import launch_env, torchrun  # noqa: E402
+
+FAIL_SCRIPT = os.path.join(ROOT, "tests", "scripts", "ddp_train.py")
+FAIL_BOUND = 120  # seconds for the rank left to fail, start-up included; a hang waits 1800 s
 
 
 @pytest.fixture(scope="module")
@@ -275,3 +282,66 @@ def test_the_users_fsdp_mixed_precision_wins_over_the_compile_precision():
     assert (chosen.param_dtype, chosen.reduce_dtype) == (torch.bfloat16, torch.float32)
     assert _precision_policy(FSDP(), None).param_dtype is None
     assert _precision_policy(FSDP(), "mixed_float16").param_dtype is None   # float16 stays autocast + loss scaling
+
+
+# --- a failing rank under FSDP: the rank left fails fast with the first error ---------------------------
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _launch_fsdp_by_hand(out, scenario, wait_for=(0, 1)):
+    """Start 2 ranks as plain processes (no torchrun agent to end the rank left for us).
+
+    Returns ``(returncode, output, seconds)`` for each rank in ``wait_for``; the others are
+    killed once those have ended. The collective timeout stays the default 1800 s, so only
+    the library's failure path can end the rank left within ``FAIL_BOUND``.
+    """
+    port = str(_free_port())
+    procs = []
+    start = time.monotonic()
+    for rank in range(2):
+        env = launch_env(WORLD_SIZE="2", RANK=str(rank), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1",
+                         MASTER_PORT=port, KEROSENE_DIST_INIT_TIMEOUT="60", KEROSENE_DIST_TIMEOUT="1800")
+        procs.append(subprocess.Popen(
+            [sys.executable, FAIL_SCRIPT, str(out), "--scenario", scenario, "--distribute", "fsdp"], env=env,
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    results = {}
+    try:
+        for rank in wait_for:
+            output, _ = procs[rank].communicate(timeout=FAIL_BOUND + 60)
+            results[rank] = (procs[rank].returncode, output, time.monotonic() - start)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    return results
+
+
+def _assert_rank_0_failed_fast_with_rank_1s_error(result, out, scenario):
+    code0, out0, seconds = result
+    assert code0 != 0, "rank 0 must not carry on alone"
+    assert "first failure was on rank 1: ValueError: boom from rank 1" in out0, out0[-3000:]
+    assert seconds < FAIL_BOUND, (seconds, out0[-3000:])
+    if scenario.startswith("fail_in_step"):
+        # rank 0 was waiting in a collective issued by FSDP's hooks, not by kerosene
+        assert os.path.join("torch", "distributed", "fsdp") in out0, out0[-3000:]
+    assert not (out / "rank0.json").exists()
+
+
+@pytest.mark.parametrize("scenario", ["fail_on_rank1", "fail_in_step_on_rank1"])
+def test_under_fsdp_one_rank_raising_makes_the_others_fail_with_the_first_error(tmp_path, scenario):
+    results = _launch_fsdp_by_hand(tmp_path, scenario)
+    code1, out1, _ = results[1]
+    assert code1 != 0 and "ValueError: boom from rank 1" in out1, out1[-3000:]
+    _assert_rank_0_failed_fast_with_rank_1s_error(results[0], tmp_path, scenario)
+
+
+@pytest.mark.parametrize("scenario", ["fail_on_rank1_then_stop", "fail_in_step_on_rank1_then_stop"])
+def test_under_fsdp_a_raising_rank_releases_the_others_before_its_callbacks_end(tmp_path, scenario):
+    # rank 1 raises, then stops (SIGSTOP) in on_train_end while its process still holds the
+    # sharded model; rank 0 must fail at once, not wait out the collective timeout
+    results = _launch_fsdp_by_hand(tmp_path, scenario, wait_for=[0])
+    _assert_rank_0_failed_fast_with_rank_1s_error(results[0], tmp_path, scenario)
