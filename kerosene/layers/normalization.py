@@ -21,6 +21,11 @@ def _single_axis(axis, name):
     return axis
 
 
+def _is_false(training):
+    # training=False or 0 (Keras 2 accepts both); a tensor or None decides at run time.
+    return training is not None and not isinstance(training, torch.Tensor) and not training
+
+
 class BatchNormalization(Layer):
     """Normalises each feature on ``axis`` (default -1, the channels of
     channels-last data) with batch statistics in training and moving
@@ -111,6 +116,15 @@ class BatchNormalization(Layer):
             out = F.batch_norm(x, self.moving_mean, self.moving_variance, self.gamma,
                                self.beta, False, 0.0, self.epsilon)
         return out if axis == 1 else out.movedim(1, axis)
+
+    @property
+    def updates(self):
+        """The moving statistics (Keras 2's update ops); none when every symbolic call of
+        the layer passed ``training=False`` (those calls never update them)."""
+        nodes = self.__dict__.get("_kerosene_nodes") or []
+        if nodes and all(_is_false(n.kwargs.get("training")) for n in nodes):
+            return []
+        return super().updates
 
     def compute_output_shape(self, input_shape):
         return normalize_shape(input_shape)
