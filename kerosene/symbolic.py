@@ -201,7 +201,13 @@ def call_symbolic(layer, inputs, **kwargs):
     else:
         inputs = as_keras_tensor(inputs)
     kwargs = {k: v for k, v in kwargs.items() if k not in ("mask",)}
+    # A layer may check the call against the symbolic shapes before the probe runs and give the output
+    # shapes where it knows better than the probe, which fills unknown sizes in (merge layers do).
+    plan = getattr(layer, "_symbolic_call_shapes", None)
+    planned = plan(inputs, kwargs) if plan is not None else None
     shapes, several = _infer_output_shapes(layer, inputs, kwargs)
+    if planned is not None:
+        shapes = [((shape[0],) + tuple(want[1:]), dtype) for want, (shape, dtype) in zip(planned, shapes)]
     node = Node(layer, inputs, dict(kwargs), [])
     name = layer_name(layer)
     node.outputs = [KerasTensor(shape, dtype, node=node, index=i, name=name) for i, (shape, dtype) in enumerate(shapes)]

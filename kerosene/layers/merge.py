@@ -80,21 +80,17 @@ class _Merge(Layer):
             raise ValueError(f"Layer {self.name!r} ({type(self).__name__}) must be called on a list of "
                              f"{wanted} inputs, got {n} (shapes {shapes}).")
 
-    def __call__(self, inputs, *args, **kwargs):
-        if isinstance(inputs, torch.Tensor) or not is_symbolic(inputs):
-            return super().__call__(inputs, *args, **kwargs)
-        # On symbolic tensors Keras 2 checks the shapes at every call (built or not) and keeps
-        # unknown sizes unknown; the shape probe would fill them in.
+    def _symbolic_call_shapes(self, inputs, kwargs):
+        """Keras 2 checks the symbolic shapes at every call (built or not) and keeps unknown
+        sizes unknown: the output shape comes from them, not from the shape probe."""
         if not isinstance(inputs, (list, tuple)):
             raise ValueError(f"Layer {self.name!r} ({type(self).__name__}) must be called on a list of "
-                             f"inputs, got one tensor of shape {_static_shape(inputs)}.")
-        shapes = [_static_shape(t) for t in inputs]
+                             f"inputs, got one tensor of shape {tuple(inputs.shape)}.")
+        shapes = [tuple(t.shape) for t in inputs]
         expected = self.compute_output_shape(shapes)
         if not self.built:
             self.build(shapes)
-        out = super().__call__(inputs, *args, **kwargs)
-        out.shape = (out.shape[0],) + tuple(expected[1:])
-        return out
+        return [expected]
 
     def compute_mask(self, inputs, mask=None):
         """Keras 2: a step is kept when every masked input keeps it (inputs without a mask

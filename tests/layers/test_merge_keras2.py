@@ -194,3 +194,10 @@ def test_config_round_trip_and_h5(tmp_path):
 def test_concatenate_axis_must_be_an_int():
     with pytest.raises(TypeError, match="'axis' must be an int, got '1'"):
         L.Concatenate(axis="1")
+
+
+def test_a_graph_rebuilt_from_config_keeps_unknown_sizes():
+    a, b = L.Input(shape=(None, 5)), L.Input(shape=(None, 5))
+    model = Model([a, b], L.concatenate([a, b], axis=1))
+    rebuilt = Model.from_config(model.get_config())
+    assert rebuilt.output_shape == (None, None, 5)
