@@ -21,7 +21,7 @@ from torch import nn
 from ._naming import layer_name, uniquify
 
 __all__ = ["KerasTensor", "Node", "is_symbolic", "as_keras_tensor", "call_symbolic", "nodes_between",
-           "run_nodes", "single_node", "SymbolicOp", "apply_symbolic", "has_symbolic"]
+           "run_nodes", "single_node", "SymbolicOp", "apply_symbolic", "has_symbolic", "object_list_uid"]
 
 
 class Node:
@@ -159,6 +159,13 @@ def as_keras_tensor(x):
         tensor.node = Node(x, [], {}, [tensor])
         x.__dict__["_keras_output"] = tensor
     return tensor
+
+
+def object_list_uid(object_list):
+    """A string naming an object or a list of objects by identity, Keras 2's key for the
+    tensors a layer was called on: the objects' ``id`` numbers joined by ``', '``."""
+    items = object_list if isinstance(object_list, list) else [object_list]
+    return ", ".join(str(abs(id(x))) for x in items)
 
 
 def _shape_probe(shape):

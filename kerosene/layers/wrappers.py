@@ -2,12 +2,28 @@
 
 import torch
 
+from ..symbolic import apply_symbolic, as_keras_tensor, is_symbolic, object_list_uid
 from ._serialization import deserialize, serialize
 from .base import Layer, normalize_shape
 
 __all__ = ["Bidirectional", "TimeDistributed"]
 
 _MERGE_MODES = ("concat", "sum", "mul", "ave", None)
+
+
+def _fold_steps(x):
+    """``(batch, steps, ...)`` as ``(batch * steps, ...)``."""
+    return x.reshape((x.shape[0] * x.shape[1],) + tuple(x.shape[2:]))
+
+
+def _probe_shape(shape):
+    return tuple(2 if d is None else int(d) for d in shape)
+
+
+def _probe(tensor):
+    """Zeros shaped like the symbolic ``tensor`` (unknown sizes 2), of its kind of dtype."""
+    integer = str(tensor.dtype).startswith(("int", "uint"))
+    return torch.zeros(_probe_shape(tensor.shape), dtype=torch.long if integer else torch.float32)
 
 
 class Bidirectional(Layer):
@@ -50,8 +66,54 @@ class Bidirectional(Layer):
         self.merge_mode = merge_mode
         self.return_sequences = layer.return_sequences
         self.return_state = layer.return_state
+        self._num_constants = None
+        if getattr(layer, "_num_constants", None) is not None:
+            self._set_num_constants(layer._num_constants)
+
+    @property
+    def layer(self):
+        """The wrapped recurrent layer (Keras 2's ``Bidirectional.layer``): the forward one."""
+        return self.forward_layer
+
+    def _set_num_constants(self, n):
+        self._num_constants = n
+        for sub in (self.forward_layer, self.backward_layer):
+            sub._num_constants = n
+
+    def __call__(self, inputs, initial_state=None, constants=None, **kwargs):
+        if isinstance(inputs, (list, tuple)) and initial_state is None and constants is None:
+            return super().__call__(list(inputs), **kwargs)  # [inputs, *states, *constants]: split in call
+        as_list = (lambda v: None if v is None else list(v) if isinstance(v, (list, tuple)) else [v])
+        initial_state, constants = as_list(initial_state), as_list(constants)
+        if initial_state is not None and len(initial_state) % 2:
+            raise ValueError(f"Layer {self.name!r}: `initial_state` of a Bidirectional layer must be a list of the "
+                             "forward layer's states followed by the backward layer's (an even number of "
+                             f"tensors), got {len(initial_state)}.")
+        if constants is not None:
+            self._set_num_constants(len(constants))
+        extras = (initial_state or []) + (constants or [])
+        if not extras:
+            return super().__call__(inputs, **kwargs)
+        symbolic = [is_symbolic(t) for t in extras]
+        if any(symbolic) and not (all(symbolic) and is_symbolic(inputs)):
+            raise ValueError(f"Layer {self.name!r}: `initial_state` and `constants` must all be symbolic tensors "
+                             "(Input() or layer outputs) on symbolic inputs, or all tensors; got "
+                             f"{[type(t).__name__ for t in extras]} on {type(inputs).__name__} inputs.")
+        # One list input, as Keras 2 records it (so build sees every shape); call() splits it.
+        return super().__call__([inputs] + extras, **kwargs)
+
+    def _split(self, items):
+        n = self._num_constants or 0
+        constants = items[len(items) - n:] if n else None
+        items = items[:len(items) - n] if n else items
+        states = items[1:] or None
+        if states is not None and len(states) % 2:
+            raise ValueError(f"Layer {self.name!r}: the states after the input must be the forward layer's "
+                             f"followed by the backward layer's (an even number), got {len(states)}.")
+        return items[0], states, constants
 
     def build(self, input_shape):
+        # A list: the input's shape, then the states' and the constants' (the sub-layers pick theirs).
         for sub in (self.forward_layer, self.backward_layer):
             if not sub.built:
                 sub.build(input_shape)
@@ -75,12 +137,20 @@ class Bidirectional(Layer):
             return y * y_rev
         return [y, y_rev]
 
-    def call(self, inputs, training=None, mask=None, initial_state=None):
+    def call(self, inputs, training=None, mask=None, initial_state=None, constants=None):
+        if isinstance(inputs, (list, tuple)):
+            inputs, states_in, consts_in = self._split(list(inputs))
+            initial_state = states_in if states_in is not None else initial_state
+            constants = consts_in if consts_in is not None else constants
+            if isinstance(mask, (list, tuple)):
+                mask = mask[0]
         kw = {}
         if training is not None:
             kw["training"] = training
         if mask is not None:
             kw["mask"] = mask
+        if constants is not None:
+            kw["constants"] = list(constants)
         fkw, bkw = dict(kw), dict(kw)
         if initial_state is not None:
             half = len(initial_state) // 2
@@ -100,7 +170,10 @@ class Bidirectional(Layer):
         return out
 
     def compute_output_shape(self, input_shape):
-        inner = self.forward_layer.compute_output_shape(normalize_shape(input_shape))
+        input_shape = normalize_shape(input_shape)
+        if isinstance(input_shape, list):
+            input_shape = input_shape[0]
+        inner = self.forward_layer.compute_output_shape(input_shape)
         states = []
         if self.return_state:
             inner, states = inner[0], list(inner[1:]) * 2
@@ -119,19 +192,29 @@ class Bidirectional(Layer):
         layer = serialize(self.forward_layer)
         layer["config"]["name"] = self._inner_name
         config.update({"layer": layer, "merge_mode": self.merge_mode})
+        if self._num_constants is not None:
+            config["num_constants"] = self._num_constants
         return config
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
         config = dict(config)
+        num_constants = config.pop("num_constants", None)
         config["layer"] = deserialize(config["layer"], custom_objects)
         if isinstance(config.get("backward_layer"), dict):
             config["backward_layer"] = deserialize(config["backward_layer"], custom_objects)
-        return cls(**config)
+        layer = cls(**config)
+        if num_constants is not None:
+            layer._set_num_constants(num_constants)
+        return layer
 
 
 class TimeDistributed(Layer):
     """Applies ``layer`` to every time step (axis 1) of the input.
+
+    The mask it passes on (Keras 2): the wrapped layer's mask of the steps (a ``Masking`` or
+    ``Embedding(mask_zero=True)`` inside makes one), else the incoming mask reduced to
+    ``(batch, steps)``. A wrapped model passes the incoming mask on.
 
     >>> import torch
     >>> from kerosene.layers import Dense
@@ -147,6 +230,49 @@ class TimeDistributed(Layer):
                              f"{layer!r}.")
         super().__init__(**kwargs)
         self.layer = layer
+        # Keras 2's record, per symbolic input the wrapper was called on (object_list_uid), of the
+        # wrapped layer's input: the steps folded into the batch, (batch * steps, ...).
+        self._input_map = {}
+
+    def _symbolic_call_shapes(self, inputs, kwargs):
+        if not isinstance(inputs, (list, tuple)) and len(inputs.shape) >= 3:
+            self._input_map[object_list_uid(inputs)] = apply_symbolic(_fold_steps, (inputs,), {}, "reshape")
+        return None
+
+    def compute_mask(self, inputs, mask=None):
+        """The wrapped layer's mask of the steps, ``(batch, steps, ...)``; else the incoming
+        mask with its axes after the steps reduced by ``any``; None without either. On symbolic
+        tensors the mask is a symbolic tensor (``K.function`` computes it)."""
+        if is_symbolic(inputs) or (mask is not None and not isinstance(mask, torch.Tensor) and is_symbolic(mask)):
+            return self._symbolic_mask(inputs, mask)
+        return self._step_mask(inputs, mask)
+
+    def _symbolic_mask(self, inputs, mask):
+        x = as_keras_tensor(inputs)
+        m = None if mask is None else as_keras_tensor(mask) if is_symbolic(mask) else mask
+        # Whether a mask comes out depends on the shapes only: a zero probe tells.
+        probe_m = None if m is None else torch.ones(_probe_shape(m.shape), dtype=torch.bool)
+        if self._step_mask(_probe(x), probe_m) is None:
+            return None
+        if m is None:
+            return apply_symbolic(lambda v: self._step_mask(v, None), (x,), {}, "time_distributed_mask")
+        if isinstance(m, torch.Tensor):
+            return apply_symbolic(lambda v: self._step_mask(v, m), (x,), {}, "time_distributed_mask")
+        return apply_symbolic(self._step_mask, (x, m), {}, "time_distributed_mask")
+
+    def _step_mask(self, inputs, mask):
+        b, t = inputs.shape[0], inputs.shape[1]
+        out = None
+        if isinstance(self.layer, Layer) and not getattr(self.layer, "_attaches_masks", False):
+            inner_mask = None if mask is None else mask.reshape((b * t,) + tuple(mask.shape[2:]))
+            out = self.layer.compute_mask(_fold_steps(inputs), inner_mask)
+        if out is None:
+            if mask is None:
+                return None
+            while mask.dim() > 2:
+                mask = mask.any(dim=-1)
+            return mask
+        return out.reshape((b, t) + tuple(out.shape[1:]))
 
     def build(self, input_shape):
         if len(input_shape) < 3:
@@ -158,7 +284,7 @@ class TimeDistributed(Layer):
     def call(self, inputs, training=None, mask=None):
         # The mask is passed on (compute_mask), not into the wrapped layer, which sees single steps.
         b, t = inputs.shape[0], inputs.shape[1]
-        flat = inputs.reshape((b * t,) + tuple(inputs.shape[2:]))
+        flat = _fold_steps(inputs)
         if training is not None and isinstance(self.layer, Layer) and "training" in (
                 self.layer.call.__code__.co_varnames):
             y = self.layer(flat, training=training)

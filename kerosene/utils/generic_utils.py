@@ -6,6 +6,7 @@
 
     to_list(x)            # [x] unless x is already a list
     unpack_singleton([a]) # a
+    object_list_uid([a, b])  # '1403..., 1403...': one key for a list of objects
     slice_arrays([x, y], 0, 10)
     has_arg(fn, 'training')  # whether fn takes a `training` keyword
     deserialize_keras_object(serialize_keras_object(layer), custom_objects={'MyLayer': MyLayer})
@@ -13,11 +14,12 @@
 import inspect
 
 from .progbar import Progbar
+from ..symbolic import object_list_uid
 from ..saving.keras2_lambda import func_dump, func_load
 from ..saving.registry import CustomObjectScope, custom_object_scope, get_custom_objects, lookup_objects
 
 __all__ = ["Progbar", "to_list", "unpack_singleton", "slice_arrays", "CustomObjectScope",
-           "custom_object_scope", "get_custom_objects", "has_arg", "func_dump", "func_load",
+           "custom_object_scope", "get_custom_objects", "has_arg", "object_list_uid", "func_dump", "func_load",
            "serialize_keras_object", "deserialize_keras_object"]
 
 
