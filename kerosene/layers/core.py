@@ -13,6 +13,7 @@ from .activity_regularization import ActivityRegularization  # noqa: F401 (Keras
 from .base import Layer, normalize_shape
 from .dropout import Dropout, SpatialDropout1D, SpatialDropout2D, SpatialDropout3D  # noqa: F401 (Keras 2's core)
 from .masking import Masking  # noqa: F401 (Keras 2's keras.layers.core)
+from .lambda_functions import describe, resolve
 
 __all__ = ["Dense", "Activation", "Dropout", "Flatten", "Reshape", "Permute",
            "RepeatVector", "Lambda", "InputLayer", "Input"]
@@ -261,8 +262,11 @@ class Lambda(Layer):
 
     ``output_shape`` (a shape without batch, or a function of the input shape)
     answers ``compute_output_shape``; otherwise the function is probed.
-    ``get_config`` names the function (``custom_objects`` gives it back); a ``.h5`` model
-    file holds its byte code, as Keras 2's does (see docs/saving.md for when that runs).
+    ``get_config`` describes the function as Keras 2 does (a lambda or nested function as
+    byte code, a module-level one by name); ``from_config`` of a config made in this process
+    gives the same function back, anything else comes from ``custom_objects`` (byte code runs
+    only with ``safe_mode=False``). A ``.h5`` model file holds the byte code, as Keras 2's
+    does (see docs/saving.md for when that runs).
 
     >>> import torch
     >>> Lambda(lambda x: x * 2)(torch.ones(1, 2))
@@ -301,19 +305,39 @@ class Lambda(Layer):
         return (batch,) + tuple(normalize_shape(self._output_shape))
 
     @classmethod
-    def from_config(cls, config, custom_objects=None):
-        """As :meth:`Layer.from_config`; the ``module`` a by-reference config names is not imported."""
+    def from_config(cls, config, custom_objects=None, safe_mode=True):
+        """A Lambda from :meth:`get_config`'s output (Keras 2's forms, or kerosene's by-name form
+        without ``function_type``). A function this process described comes back as itself;
+        otherwise a name comes from ``custom_objects``, and byte code or a named module is used
+        only with ``safe_mode=False``; anything else is a ValueError saying what to pass."""
         config = dict(config)
-        config.pop("module", None)
-        return super().from_config(config, custom_objects=custom_objects)
+        name = config.get("name", "?")
+        objects = dict(custom_objects or {})
+        module = config.pop("module", None)
+        config["function"] = resolve(name, "function", config.get("function"), config.pop("function_type", None),
+                                     module, objects, safe_mode)
+        shape_kind = config.pop("output_shape_type", "raw")
+        shape_module = config.pop("output_shape_module", None)
+        if shape_kind != "raw" and config.get("output_shape") is not None:
+            config["output_shape"] = resolve(name, "output_shape", config["output_shape"], shape_kind,
+                                             shape_module, objects, safe_mode)
+        return cls(**config)
 
     def get_config(self):
+        """Keras 2's config: ``function`` and ``output_shape`` as byte code (``'lambda'``) or a name
+        (``'function'``; see :mod:`kerosene.layers.lambda_functions`), with their modules, and
+        ``arguments``."""
         config = super().get_config()
-        config.update({
-            "function": getattr(self.function, "__name__", repr(self.function)),
-            "output_shape": None if callable(self._output_shape) else self._output_shape,
-            "arguments": self.arguments,
-        })
+        function, kind = describe(self.function)
+        config.update({"function": function, "function_type": kind,
+                       "module": getattr(self.function, "__module__", None)})
+        if callable(self._output_shape):
+            shape, shape_kind = describe(self._output_shape)
+            config.update({"output_shape": shape, "output_shape_type": shape_kind,
+                           "output_shape_module": getattr(self._output_shape, "__module__", None)})
+        else:
+            config.update({"output_shape": self._output_shape, "output_shape_type": "raw"})
+        config["arguments"] = self.arguments
         return config
 
 

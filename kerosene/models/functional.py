@@ -16,7 +16,6 @@ outputs back to the inputs and runs them in that order on real tensors.
 from __future__ import annotations
 
 import contextlib
-import importlib
 
 import torch
 from torch import nn
@@ -238,8 +237,8 @@ class Functional(Model):
     # --- config ---------------------------------------------------------------------
     def get_config(self):
         """Keras 2's functional config: ``layers`` with ``inbound_nodes``, ``input_layers``,
-        ``output_layers``. Lambda layers are saved by reference (their function's name and
-        module), never as code."""
+        ``output_layers``. Lambda layers as Keras 2 has them (a lambda as byte code, a
+        module-level function by name), with the function's module."""
         node_index = {}
         for layer in self.layers:
             nodes = [n for n in self._nodes if n.layer is layer]
@@ -277,8 +276,9 @@ class Functional(Model):
     def from_config(cls, config, custom_objects=None, safe_mode=True):
         """Rebuild the graph (fresh weights) from :meth:`get_config`'s output.
 
-        A Lambda's function comes from ``custom_objects`` (by its name); with
-        ``safe_mode=False`` it may instead be imported from the module it was saved from.
+        A Lambda's function is the one its config describes when this process made the config;
+        otherwise it comes from ``custom_objects`` (by its name), and only with ``safe_mode=False``
+        from its byte code or the module it was saved from (``Lambda.from_config``).
         """
         custom_objects = dict(custom_objects or {})
         made = {}
@@ -289,9 +289,8 @@ class Functional(Model):
                 made[name] = layers_module.InputLayer(**layer_cfg)
                 continue
             if spec["class_name"] == "Lambda" and "Lambda" not in custom_objects:
-                layer_cfg["function"] = _resolve_lambda(name, layer_cfg.pop("function"), layer_cfg.pop("module", None),
-                                                        custom_objects, safe_mode)
-                made[name] = layers_module.Lambda.from_config(layer_cfg, custom_objects=custom_objects)
+                made[name] = layers_module.Lambda.from_config(layer_cfg, custom_objects=custom_objects,
+                                                              safe_mode=safe_mode)
                 continue
             nested = MODEL_CLASSES.find(spec["class_name"]) if spec["class_name"] in MODEL_CLASSES else None
             if isinstance(nested, type) and issubclass(nested, Model):  # a model used as a layer
@@ -337,17 +336,6 @@ class Functional(Model):
 def _takes_list(layer, n_args):
     """Whether the recorded call passed a list (merge layers) rather than one tensor."""
     return n_args > 1 or getattr(layer, "_takes_list_input", False) or type(layer).__module__.endswith(".merge")
-
-
-def _resolve_lambda(layer, function_name, module, custom_objects, safe_mode):
-    if function_name in custom_objects:
-        return custom_objects[function_name]
-    if not safe_mode and module and module != "__main__" and function_name.isidentifier():
-        return getattr(importlib.import_module(module), function_name)
-    raise ValueError(
-        f"Lambda layer {layer!r} wraps the Python function {function_name!r} (module {module!r}), which is saved "
-        f"by reference only and not loaded from files: pass custom_objects={{{function_name!r}: function}}"
-        + ("" if function_name == "<lambda>" else ", or safe_mode=False to import it from its module"))
 
 
 @contextlib.contextmanager

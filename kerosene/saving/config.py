@@ -4,7 +4,7 @@
 [{"class_name": "Dense", "config": {...}}, ...]}}``. Other models are described only
 when their class defines ``get_config``/``from_config`` (a functional model, or a
 subclass that opts in); a layer that cannot be described (a raw ``nn.Module``) is refused with a message suggesting
-``save_weights``. A ``Lambda`` is described by reference (its function's name and module);
+``save_weights``. A ``Lambda`` is described as Keras 2 does (byte code for a lambda, else its function's name and module);
 Keras 2's ``.h5`` writer turns that into byte code (:mod:`.keras2_lambda`).
 
 Example::

@@ -15,47 +15,15 @@ Example::
 """
 from __future__ import annotations
 
-import base64
-import binascii
-import builtins
 import copy
-import marshal
 import types
 
 import numpy as np
 
-from .. import backend as K
 from .._naming import layer_name
+from ..layers.lambda_functions import func_dump, func_load, live_function, loaded_globals
 
 __all__ = ["func_dump", "func_load", "keras2_model_config", "decode_keras2_lambdas"]
-
-
-def func_dump(function):
-    """``(code, defaults, closure)`` of a Python function, Keras 2's encoding."""
-    code = base64.encodebytes(marshal.dumps(function.__code__)).decode("ascii")
-    closure = tuple(cell.cell_contents for cell in function.__closure__) if function.__closure__ else None
-    return code, function.__defaults__, closure
-
-
-def func_load(code, defaults=None, closure=None, globs=None):
-    """The function :func:`func_dump` encoded (this runs code from the file when called)."""
-    if isinstance(code, (list, tuple)):
-        code, defaults, closure = code
-    try:
-        code_object = marshal.loads(base64.decodebytes(code.encode("ascii")))
-    except (UnicodeEncodeError, binascii.Error, ValueError, EOFError):
-        code_object = marshal.loads(code.encode("raw_unicode_escape"))   # Keras before 2.1.2: the raw bytes
-    if not isinstance(code_object, types.CodeType):
-        raise ValueError(f"the marshalled data is a {type(code_object).__name__}, not Python byte code")
-    if closure is not None:
-        closure = tuple(types.CellType(value) for value in closure)
-    return types.FunctionType(code_object, globs if globs is not None else _globals(None), code_object.co_name,
-                              tuple(defaults) if isinstance(defaults, list) else defaults, closure)
-
-
-def _globals(custom_objects):
-    """What a loaded function sees as globals: Keras 2's ``K`` and ``np``, then ``custom_objects``."""
-    return {"__builtins__": builtins, "K": K, "np": np, **dict(custom_objects or {})}
 
 
 # --- writing ---------------------------------------------------------------------------
@@ -74,7 +42,8 @@ def _json_argument(value):
 def lambda_config(layer):
     """Keras 2.2's config of a Lambda layer (function as byte code)."""
     config = layer.get_config()
-    config.pop("module", None)
+    for key in ("module", "output_shape_module"):    # Keras 2.2's Lambda takes no such arguments
+        config.pop(key, None)
     config["function"], config["function_type"] = _encode_callable(layer.function)
     shape = layer._output_shape
     if callable(shape):
@@ -126,13 +95,16 @@ def keras2_model_config(config, model):
 def _decode_callable(layer, key, value, kind, objects, safe_mode):
     if kind != "lambda":
         return value
+    live = live_function(value, kind)
+    if live:    # described by this process (model_from_json(model.to_json())): no code from the config runs
+        return live[0]
     if safe_mode is True:
         raise ValueError(f"Lambda layer {layer!r}: its {key} is Python byte code stored in the file or config, and "
                          "this load runs no code from files (load_model with safe_mode=True, model_from_config, "
                          "model_from_json). load_model('m.h5') with safe_mode unset (or False) runs it: do that only "
                          "if you trust the file; or rebuild the model in code and use load_weights.")
     try:
-        return func_load(value, globs=_globals(objects))
+        return func_load(value, globs=loaded_globals(objects))
     except (ValueError, TypeError, EOFError) as err:
         raise ValueError(f"Lambda layer {layer!r}: its {key}'s byte code cannot be loaded ({err}); byte code only "
                          "loads on the Python version that wrote it: rebuild the model in code and use "
@@ -141,9 +113,10 @@ def _decode_callable(layer, key, value, kind, objects, safe_mode):
 
 def decode_keras2_lambdas(config, custom_objects=None, safe_mode=None):
     """``(config, custom_objects)`` for :func:`~.config.model_from_config`: each Keras 2 Lambda
-    whose function is byte code gets it loaded (refused with ``safe_mode=True``) and put in the
-    returned ``custom_objects`` under a slot name its config then holds; numpy arguments become
-    arrays again. A config without Keras 2 Lambda layers comes back unchanged."""
+    whose function is byte code gets it loaded (the function itself when this process described
+    it; refused with ``safe_mode=True`` otherwise) and put in the returned ``custom_objects``
+    under a slot name its config then holds; numpy arguments become arrays again. A config
+    without Keras 2 Lambda layers comes back unchanged."""
     objects = dict(custom_objects or {})
     config = copy.deepcopy(config)
 
@@ -153,13 +126,12 @@ def decode_keras2_lambdas(config, custom_objects=None, safe_mode=None):
             return
         name = inner.get("name", "?")
         for key in ("function", "output_shape"):
-            kind = inner.pop(f"{key}_type", "raw")
-            decoded = _decode_callable(name, key, inner.get(key), kind, objects, safe_mode)
-            if callable(decoded):
-                slot = f"__keras2_lambda__{name}__{key}"
-                objects[slot] = decoded
-                inner[key] = slot
-        inner.pop("module", None)
+            if inner.get(f"{key}_type") != "lambda":
+                continue     # a name (or a raw shape): Lambda.from_config resolves it
+            decoded = _decode_callable(name, key, inner.get(key), "lambda", objects, safe_mode)
+            slot = f"__keras2_lambda__{name}__{key}"
+            objects[slot] = decoded
+            inner[key], inner[f"{key}_type"] = slot, "function"
         arguments = inner.get("arguments") or {}
         inner["arguments"] = {k: np.array(v["value"]) if isinstance(v, dict) and v.get("type") == "ndarray" else v
                               for k, v in arguments.items()}

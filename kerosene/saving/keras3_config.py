@@ -219,7 +219,7 @@ def model_to_keras3(model):
         inner = base["config"]
         specs = []
         for spec, layer in zip(inner["layers"][-len(model.layers):] if model.layers else [], model.layers):
-            specs.append(_lambda_to_keras3(spec) if spec["class_name"] == "Lambda" else
+            specs.append(_lambda_to_keras3(spec, layer) if spec["class_name"] == "Lambda" else
                          layer_to_keras3(spec, getattr(layer, "input_shape", None)))
         if inner["layers"] and inner["layers"][0]["class_name"] == "InputLayer":
             specs.insert(0, layer_to_keras3(inner["layers"][0]))
@@ -306,7 +306,7 @@ def _functional_to_keras3(model):
         spec = legacy[name]
         plain = {"class_name": spec["class_name"], "config": spec["config"]}
         if plain["class_name"] == "Lambda":
-            out = _lambda_to_keras3(plain)
+            out = _lambda_to_keras3(plain, layer)
         else:
             out = layer_to_keras3(plain, getattr(layer, "input_shape", None) if plain["class_name"] != "InputLayer"
                                   else None)
@@ -328,10 +328,16 @@ def _functional_to_keras3(model):
             "output_layers": refs(model._outputs, model._output_keys, model._single_output)}
 
 
-def _lambda_to_keras3(spec):
+def _lambda_to_keras3(spec, layer):
     config = dict(spec["config"])
     module = config.pop("module", None)
-    config["function"] = {"module": module, "class_name": "function", "config": config["function"],
+    for key in ("function_type", "output_shape_type", "output_shape_module"):
+        config.pop(key, None)
+    # A .keras archive names the function (custom_objects gives it back); a callable output_shape is left out.
+    config["function"] = {"module": module, "class_name": "function",
+                          "config": getattr(layer.function, "__name__", repr(layer.function)),
                           "registered_name": "function"}
+    if callable(layer._output_shape):
+        config["output_shape"] = None
     return {"module": "keras.layers", "class_name": "Lambda", "config": config, "registered_name": None}
 

@@ -99,19 +99,35 @@ def double(t):
     return t * 2
 
 
-def test_lambda_is_saved_by_reference_and_refused_without_custom_objects():
+def triple(t):       # never wrapped in a Lambda here: a config naming it comes from elsewhere
+    return t * 3
+
+
+def test_lambda_config_names_a_module_level_function_and_round_trips_in_process():
     a = Input(shape=(4,))
     model = Model(a, Dense(1)(Lambda(double, name="dbl")(a)))
     config = json.loads(json.dumps(model.get_config()))
     spec = next(l for l in config["layers"] if l["class_name"] == "Lambda")
     assert spec["config"]["function"] == "double" and spec["config"]["module"] == __name__
-    with pytest.raises(ValueError, match="'dbl'.*'double'.*custom_objects"):
-        type(model).from_config(config)
-    rebuilt = type(model).from_config(config, custom_objects={"double": double})
+    assert spec["config"]["function_type"] == "function"
+    rebuilt = type(model).from_config(config)     # made by this process: the same function, as in Keras 2
+    assert rebuilt.get_layer("dbl").function is double
     rebuilt.set_weights(model.get_weights())
     np.testing.assert_allclose(rebuilt.predict(XA), model.predict(XA), rtol=1e-6)
+
+
+def test_lambda_naming_a_function_not_described_here_is_refused_without_custom_objects():
+    a = Input(shape=(4,))
+    model = Model(a, Dense(1)(Lambda(double, name="dbl")(a)))
+    config = json.loads(json.dumps(model.get_config()))
+    spec = next(l for l in config["layers"] if l["class_name"] == "Lambda")
+    spec["config"]["function"] = "triple"
+    with pytest.raises(ValueError, match="'dbl'.*'triple'.*custom_objects"):
+        type(model).from_config(config)
+    rebuilt = type(model).from_config(config, custom_objects={"triple": triple})
+    assert rebuilt.get_layer("dbl").function is triple
     unsafe = type(model).from_config(config, safe_mode=False)  # imports tests' module by reference
-    assert unsafe.get_layer("dbl").function is double
+    assert unsafe.get_layer("dbl").function is triple
 
 
 def test_save_and_load_model_file(tmp_path):

@@ -1,4 +1,5 @@
 """Lambda layers in .h5 model files: Keras 2's byte-code encoding, run by default, refused with safe_mode=True."""
+import gc
 import json
 import marshal
 
@@ -8,6 +9,7 @@ import pytest
 
 from kerosene import layers as L
 from kerosene.models import Model, Sequential, load_model
+from kerosene.layers.lambda_functions import live_function
 from kerosene.saving.keras2_lambda import func_dump, func_load
 
 X = np.arange(12, dtype="float32").reshape(4, 3) / 10
@@ -47,13 +49,31 @@ def test_function_saved_as_keras2_byte_code_and_run_by_default(tmp_path):
     np.testing.assert_allclose(again.predict(X, verbose=0), model.predict(X, verbose=0), rtol=1e-6)
 
 
+def _saved_elsewhere(path, function):
+    """Save a model of ``function`` and let the function go, as a file from another process."""
+    _functional(function).save(path)
+    del function
+    gc.collect()
+    assert not live_function(_lambda_spec(path)["function"], "lambda")
+
+
 def test_safe_mode_true_refuses_byte_code_naming_the_layer(tmp_path):
     path = str(tmp_path / "m.h5")
-    _functional(lambda t: t * 2).save(path)
+    _saved_elsewhere(path, lambda t: t * 2)
     with pytest.raises(ValueError, match="Lambda layer 'lam'.*byte code.*safe_mode=True"):
         load_model(path, safe_mode=True)
     with pytest.raises(TypeError, match="`safe_mode` must be True, False or None.*'yes'"):
         load_model(path, safe_mode="yes")
+
+
+def test_byte_code_this_process_made_is_its_own_function_even_in_safe_mode(tmp_path):
+    from kerosene.models import model_from_json
+    function = lambda t: t * 2                                      # noqa: E731
+    model = _functional(function)
+    path = str(tmp_path / "m.h5")
+    model.save(path)
+    assert load_model(path, safe_mode=True).get_layer("lam").function is function
+    assert model_from_json(model.to_json()).get_layer("lam").function is function
 
 
 def test_keras_archive_still_refuses_byte_code_by_default(tmp_path):
@@ -119,7 +139,7 @@ def test_bad_byte_code_is_a_clear_error(tmp_path):
 def test_model_from_json_refuses_byte_code_but_reads_named_functions(tmp_path):
     from kerosene.models import model_from_json
     path = str(tmp_path / "m.h5")
-    _functional(lambda t: t * 2).save(path)
+    _saved_elsewhere(path, lambda t: t * 2)
     with h5py.File(path, "r") as f:
         text = f.attrs["model_config"]
     with pytest.raises(ValueError, match="Lambda layer 'lam'.*byte code.*model_from_json"):
