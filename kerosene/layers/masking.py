@@ -13,6 +13,7 @@ one of them can make a mask (:func:`makes_masks`), so models without masks pay n
 """
 import torch
 
+from ..symbolic import apply_symbolic, is_symbolic
 from .base import Layer
 
 __all__ = ["Masking", "accepts_mask", "call_with_mask", "output_mask", "makes_masks", "attach_mask",
@@ -46,6 +47,9 @@ class Masking(Layer):
         return torch.any(inputs != self.mask_value, dim=-1)
 
     def compute_mask(self, inputs, mask=None):
+        """The steps kept; on a symbolic tensor, a symbolic one (``K.function`` computes it)."""
+        if not isinstance(inputs, torch.Tensor) and is_symbolic(inputs):
+            return apply_symbolic(self._keep, (inputs,), {}, "masking_mask")
         return self._keep(inputs)
 
     def call(self, inputs):

@@ -172,3 +172,20 @@ def test_bidirectional_layer_is_the_forward_layer_and_h5_round_trip(tmp_path):
     model.save(path)
     loaded = load_model(path)
     np.testing.assert_allclose(loaded.predict(data, verbose=0), model.predict(data, verbose=0), atol=1e-6)
+
+
+def test_masking_then_a_time_distributed_model_give_symbolic_masks():
+    inputs = L.Input(shape=(3, 4))
+    masked = L.Masking(0.0)(inputs)
+    inner = Sequential([L.Dense(5, input_shape=(4,)), L.Activation("relu")])
+    model = Model(inputs, L.TimeDistributed(inner)(masked))
+    masking, td = model.layers[1], model.layers[2]
+    m1 = masking.compute_mask(masking.input)
+    m2 = td.compute_mask(td.input, m1)                    # a wrapped model passes the incoming mask on
+    data = RNG.integers(1, 5, size=(5, 3, 4)).astype("float32")
+    for i in range(3):
+        data[i, i:] = 0
+    got = K.function([model.input], [m1, m2])([data])
+    for value in got:
+        np.testing.assert_array_equal(value, data.any(-1))
+    assert masking.compute_mask(torch.tensor(data)).tolist() == data.any(-1).tolist()
