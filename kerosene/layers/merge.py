@@ -126,7 +126,9 @@ class _Merge(Layer):
         if not isinstance(inputs, (list, tuple)):
             raise ValueError(f"Layer {self.name!r} ({type(self).__name__}) must be called on a list of "
                              f"inputs, got {type(inputs).__name__}.")
-        self._check_count(len(inputs), [tuple(x.shape) for x in inputs])
+        n = len(inputs)
+        if n < self._min_inputs or (self._max_inputs is not None and n > self._max_inputs):
+            self._check_count(n, [tuple(x.shape) for x in inputs])
         return list(inputs)
 
     def call(self, inputs):
