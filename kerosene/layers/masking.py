@@ -116,10 +116,13 @@ def output_mask(layer, inputs, mask, output=None):
 
 def makes_masks(modules):
     """Whether any of ``modules`` can make a mask from none: a ``Masking``, an
-    ``Embedding(mask_zero=True)``, a model that makes masks, or a user layer with its own
-    ``compute_mask``."""
+    ``Embedding(mask_zero=True)``, a wrapper (``TimeDistributed``) of one, a model that makes
+    masks, or a user layer with its own ``compute_mask``."""
     for module in modules:
         if isinstance(module, Masking) or getattr(module, "mask_zero", False):
+            return True
+        inner = module.__dict__.get("_modules", {}).get("layer") if isinstance(module, Layer) else None
+        if inner is not None and makes_masks([inner]):
             return True
         if getattr(module, "_attaches_masks", False):
             if module._makes_masks():

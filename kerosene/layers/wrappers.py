@@ -5,6 +5,7 @@ import torch
 from ..symbolic import apply_symbolic, as_keras_tensor, is_symbolic, object_list_uid
 from ._serialization import deserialize, serialize
 from .base import Layer, normalize_shape
+from .masking import accepts_mask
 
 __all__ = ["Bidirectional", "TimeDistributed"]
 
@@ -282,14 +283,17 @@ class TimeDistributed(Layer):
             self.layer.build((input_shape[0],) + tuple(input_shape[2:]))
 
     def call(self, inputs, training=None, mask=None):
-        # The mask is passed on (compute_mask), not into the wrapped layer, which sees single steps.
         b, t = inputs.shape[0], inputs.shape[1]
         flat = _fold_steps(inputs)
+        kwargs = {}
         if training is not None and isinstance(self.layer, Layer) and "training" in (
                 self.layer.call.__code__.co_varnames):
-            y = self.layer(flat, training=training)
-        else:
-            y = self.layer(flat)
+            kwargs["training"] = training
+        # As Keras 2, a wrapped layer that takes a mask gets its part: a mask of the steps' own
+        # axes (batch, steps, inner steps...); a (batch, steps) mask is only passed on.
+        if mask is not None and mask.dim() > 2 and accepts_mask(self.layer):
+            kwargs["mask"] = _fold_steps(mask)
+        y = self.layer(flat, **kwargs)
         return y.reshape((b, t) + tuple(y.shape[1:]))
 
     def compute_output_shape(self, input_shape):

@@ -189,3 +189,24 @@ def test_masking_then_a_time_distributed_model_give_symbolic_masks():
     for value in got:
         np.testing.assert_array_equal(value, data.any(-1))
     assert masking.compute_mask(torch.tensor(data)).tolist() == data.any(-1).tolist()
+
+
+def test_masks_made_inside_time_distributed_reach_the_wrapped_rnn_and_the_loss():
+    model = Sequential([L.TimeDistributed(L.Embedding(5, 3, mask_zero=True), input_shape=(None, None)),
+                        L.TimeDistributed(L.SimpleRNN(2))])
+    x = np.array([[[1, 2, 0, 0], [3, 0, 0, 0]], [[4, 4, 4, 0], [1, 1, 1, 1]]])
+    out = model.predict(x, verbose=0)
+    embedding, rnn = model.layers[0].layer, model.layers[1].layer
+    for i in range(2):
+        for j in range(2):
+            kept = torch.tensor(x[i, j][x[i, j] != 0])[None]
+            np.testing.assert_allclose(out[i, j], rnn(embedding(kept)).detach().numpy()[0], atol=1e-6)
+
+    masked = Sequential([L.TimeDistributed(L.Masking(0.0), input_shape=(3, 4)), L.TimeDistributed(L.Dense(1))])
+    masked.compile(loss="mse", optimizer="sgd")
+    data = RNG.integers(1, 5, size=(4, 3, 4)).astype("float32")
+    data[:, 2] = 0
+    y = RNG.random((4, 3, 1)).astype("float32")
+    y_other = y.copy()
+    y_other[:, 2] = 100.0                                 # only the masked step differs
+    assert masked.evaluate(data, y, verbose=0) == pytest.approx(masked.evaluate(data, y_other, verbose=0))
