@@ -13,7 +13,7 @@ from .activity_regularization import ActivityRegularization  # noqa: F401 (Keras
 from .base import Layer, normalize_shape
 from .dropout import Dropout, SpatialDropout1D, SpatialDropout2D, SpatialDropout3D  # noqa: F401 (Keras 2's core)
 from .masking import Masking  # noqa: F401 (Keras 2's keras.layers.core)
-from .lambda_functions import describe, resolve
+from .lambda_functions import described_config, resolved_config
 
 __all__ = ["Dense", "Activation", "Dropout", "Flatten", "Reshape", "Permute",
            "RepeatVector", "Lambda", "InputLayer", "Input"]
@@ -306,37 +306,15 @@ class Lambda(Layer):
 
     @classmethod
     def from_config(cls, config, custom_objects=None, safe_mode=True):
-        """A Lambda from :meth:`get_config`'s output (Keras 2's forms, or kerosene's by-name form
-        without ``function_type``). A function this process described comes back as itself;
-        otherwise a name comes from ``custom_objects``, and byte code or a named module is used
-        only with ``safe_mode=False``; anything else is a ValueError saying what to pass."""
-        config = dict(config)
-        name = config.get("name", "?")
-        objects = dict(custom_objects or {})
-        module = config.pop("module", None)
-        config["function"] = resolve(name, "function", config.get("function"), config.pop("function_type", None),
-                                     module, objects, safe_mode)
-        shape_kind = config.pop("output_shape_type", "raw")
-        shape_module = config.pop("output_shape_module", None)
-        if shape_kind != "raw" and config.get("output_shape") is not None:
-            config["output_shape"] = resolve(name, "output_shape", config["output_shape"], shape_kind,
-                                             shape_module, objects, safe_mode)
-        return cls(**config)
+        """A Lambda from :meth:`get_config`'s output (Keras 2's forms, or kerosene's by-name form);
+        see :func:`~kerosene.layers.lambda_functions.resolved_config` for where functions come from."""
+        return cls(**resolved_config(config, custom_objects, safe_mode))
 
     def get_config(self):
-        """Keras 2's config: ``function`` and ``output_shape`` as byte code (``'lambda'``) or a name
-        (``'function'``; see :mod:`kerosene.layers.lambda_functions`), with their modules, and
-        ``arguments``."""
+        """Keras 2's config: ``function``/``output_shape`` as byte code (``'lambda'``) or a name
+        (``'function'``) with their modules, and ``arguments``."""
         config = super().get_config()
-        function, kind = describe(self.function)
-        config.update({"function": function, "function_type": kind,
-                       "module": getattr(self.function, "__module__", None)})
-        if callable(self._output_shape):
-            shape, shape_kind = describe(self._output_shape)
-            config.update({"output_shape": shape, "output_shape_type": shape_kind,
-                           "output_shape_module": getattr(self._output_shape, "__module__", None)})
-        else:
-            config.update({"output_shape": self._output_shape, "output_shape_type": "raw"})
+        config.update(described_config(self.function, self._output_shape))
         config["arguments"] = self.arguments
         return config
 

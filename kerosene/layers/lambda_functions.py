@@ -31,7 +31,8 @@ import numpy as np
 
 from .. import backend as K
 
-__all__ = ["func_dump", "func_load", "loaded_globals", "describe", "live_function", "resolve"]
+__all__ = ["func_dump", "func_load", "loaded_globals", "describe", "live_function", "resolve", "described_config",
+           "resolved_config"]
 
 
 def func_dump(function):
@@ -172,3 +173,34 @@ def resolve(layer, key, value, kind, module=None, custom_objects=None, safe_mode
         f"Lambda layer {layer!r} wraps the Python function {value!r} (module {module!r}), which is saved "
         f"by reference only and not loaded from files: pass custom_objects={{{value!r}: function}}"
         + ("" if value == "<lambda>" else ", or safe_mode=False to import it from its module"))
+
+
+def described_config(function, output_shape):
+    """The ``function``/``output_shape`` entries of a Lambda's config (with their types and modules)."""
+    value, kind = describe(function)
+    config = {"function": value, "function_type": kind, "module": getattr(function, "__module__", None)}
+    if callable(output_shape):
+        shape, shape_kind = describe(output_shape)
+        config.update({"output_shape": shape, "output_shape_type": shape_kind,
+                       "output_shape_module": getattr(output_shape, "__module__", None)})
+    else:
+        config.update({"output_shape": output_shape, "output_shape_type": "raw"})
+    return config
+
+
+def resolved_config(config, custom_objects=None, safe_mode=True):
+    """A Lambda config with its function (and a described ``output_shape``) as callables and the
+    description keys gone: ready for ``Lambda(**config)``. A function this process described comes
+    back as itself; otherwise a name comes from ``custom_objects``, and byte code or a named module
+    is used only with ``safe_mode=False``; anything else is a ValueError saying what to pass."""
+    config = dict(config)
+    name = config.get("name", "?")
+    module = config.pop("module", None)
+    config["function"] = resolve(name, "function", config.get("function"), config.pop("function_type", None),
+                                 module, custom_objects, safe_mode)
+    shape_kind = config.pop("output_shape_type", "raw")
+    shape_module = config.pop("output_shape_module", None)
+    if shape_kind != "raw" and config.get("output_shape") is not None:
+        config["output_shape"] = resolve(name, "output_shape", config["output_shape"], shape_kind, shape_module,
+                                         custom_objects, safe_mode)
+    return config
