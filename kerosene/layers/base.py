@@ -28,7 +28,7 @@ from torch import nn
 from .._naming import reset as reset_name_counters  # noqa: F401 (kerosene.layers.reset_name_counters)
 from .._naming import to_snake_case, uniquify
 from ..backend.config import floatx
-from ..symbolic import call_symbolic, is_symbolic, single_node
+from ..symbolic import call_symbolic, is_symbolic, object_list_uid, single_node
 from ._utils import as_tensor_shape, get_regularizer, serialize_object, torch_dtype
 from .input_spec import check_input_spec
 from .weights import LayerWeights
@@ -259,6 +259,7 @@ class Layer(LayerWeights, nn.Module):
         pooling = self.__dict__.get("_pooling_losses", False)  # a shared layer: every call of the pass counts
         if self.__dict__.get("_adds_losses") and not pooling:
             self._call_losses = []      # add_loss tensors count for the step whose call made them
+            self._call_loss_keys = []
         if not self.built:
             self._build_from(inputs)
         spec = self.__dict__.get("input_spec")
@@ -344,7 +345,8 @@ class Layer(LayerWeights, nn.Module):
     def add_loss(self, losses, inputs=None):
         """Keras 2's ``add_loss``, from inside ``call``: a tensor computed from this call's inputs
         joins the loss of the step that made it (the layer's next call replaces it); a callable
-        taking no argument is called at every step. ``inputs`` is accepted for Keras 2 and unused.
+        taking no argument, or a number (a constant), counts at every step. ``inputs`` says what
+        the loss is conditional on, for :meth:`get_losses_for` (None: on nothing).
 
         >>> import torch
         >>> class Penalised(Layer):
@@ -355,11 +357,16 @@ class Layer(LayerWeights, nn.Module):
         >>> _ = layer(torch.ones(2, 3)); layer.losses
         [tensor(0.1000)]
         """
+        key = None if inputs is None else object_list_uid(inputs)
         for loss in losses if isinstance(losses, (list, tuple)) else [losses]:
+            if isinstance(loss, (int, float)) and not isinstance(loss, bool):
+                loss = functools.partial(torch.tensor, float(loss))
             if isinstance(loss, torch.Tensor):
                 self.__dict__.setdefault("_call_losses", []).append(loss)
+                self.__dict__.setdefault("_call_loss_keys", []).append(key)
             elif callable(loss) and not is_symbolic(loss):
                 self.__dict__.setdefault("_loss_functions", []).append(loss)
+                self.__dict__.setdefault("_loss_function_keys", []).append(key)
             else:
                 raise TypeError(f"Layer {self.name!r}.add_loss: `losses` must be tensors computed in call() or "
                                 f"callables taking no argument, got {type(loss).__name__} (for an expression of a "
@@ -367,6 +374,24 @@ class Layer(LayerWeights, nn.Module):
         if not self.__dict__.get("_adds_losses"):
             self.__dict__["_adds_losses"] = True
             self._update_slow()
+
+    def get_losses_for(self, inputs):
+        """Keras 2's losses of this layer and its sublayers conditional on ``inputs``: with None,
+        the weight regularizers' and those added with ``inputs=None``; else those added with
+        these ``inputs``. (Activity penalties belong to the last call: ``losses`` lists them.)"""
+        key = None if inputs is None else object_list_uid(inputs)
+        out = []
+        for layer in self.modules():
+            if not isinstance(layer, LayerWeights):
+                continue
+            if key is None:
+                out.extend(layer._weight_losses())
+            found = layer.__dict__
+            out.extend(loss for loss, k in zip(found.get("_call_losses", ()), found.get("_call_loss_keys", ()))
+                       if k == key)
+            out.extend(fn() for fn, k in zip(found.get("_loss_functions", ()), found.get("_loss_function_keys", ()))
+                       if k == key)
+        return out
 
     def reset_states(self):
         """Reset a stateful layer's state (nothing for a layer without state)."""

@@ -214,11 +214,12 @@ class LayerWeights:
 
     # ------------------------------------------------ penalties, constraints
 
+    def _weight_losses(self):
+        return [spec.regularizer(spec.to_keras(getattr(self, spec.attr)))
+                for spec in self._weight_specs if spec.regularizer is not None]
+
     def _own_losses(self):
-        out = []
-        for spec in self._weight_specs:
-            if spec.regularizer is not None:
-                out.append(spec.regularizer(spec.to_keras(getattr(self, spec.attr))))
+        out = self._weight_losses()
         out.extend(self._activity_losses)
         out.extend(self.__dict__.get("_call_losses", ()))       # Layer.add_loss
         out.extend(fn() for fn in self.__dict__.get("_loss_functions", ()))

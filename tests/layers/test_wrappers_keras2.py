@@ -210,3 +210,32 @@ def test_masks_made_inside_time_distributed_reach_the_wrapped_rnn_and_the_loss()
     y_other = y.copy()
     y_other[:, 2] = 100.0                                 # only the masked step differs
     assert masked.evaluate(data, y, verbose=0) == pytest.approx(masked.evaluate(data, y_other, verbose=0))
+
+
+def test_losses_for_inputs_through_the_wrappers():
+    x = L.Input(shape=(3, 2))
+    layer = L.Bidirectional(L.SimpleRNN(3, kernel_regularizer="l1", bias_regularizer="l1"))
+    layer(x)
+    assert len(layer.losses) == len(layer.get_losses_for(None)) == 4      # two regularizers each way
+    assert layer.get_losses_for(x) == []
+    layer.forward_layer.add_loss(0.5, inputs=x)                         # a number: a constant loss
+    layer.backward_layer.add_loss(lambda: torch.tensor(2.0))
+    assert len(layer.losses) == 6
+    assert [float(v) for v in layer.get_losses_for(x)] == [0.5]
+    assert len(layer.get_losses_for(None)) == 5
+    td = L.TimeDistributed(L.Dense(2, kernel_regularizer="l2", activity_regularizer="l1"))
+    model = Sequential([L.InputLayer(input_shape=(3, 4)), td])
+    kernel = td.layer.kernel.detach()
+    assert len(td.get_losses_for(None)) == 1                           # the activity penalty is the call's
+    np.testing.assert_allclose(float(td.get_losses_for(None)[0]), 0.01 * float((kernel ** 2).sum()), rtol=1e-5)
+    assert len(model.losses) == 2
+
+
+def test_a_constant_loss_joins_the_training_loss():
+    model = Sequential([L.Dense(1, input_dim=3, kernel_initializer="zeros")])
+    model.layers[0].add_loss(1.5)
+    model.compile("sgd", "mse")
+    data, target = np.zeros((4, 3), "float32"), np.zeros((4, 1), "float32")
+    assert model.evaluate(data, target, verbose=0) == pytest.approx(1.5)
+    with pytest.raises(TypeError, match="`losses` must be tensors.*got bool"):
+        model.layers[0].add_loss(True)
