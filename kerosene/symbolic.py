@@ -168,19 +168,19 @@ def object_list_uid(object_list):
     return ", ".join(str(abs(id(x))) for x in items)
 
 
-def _shape_probe(shape):
-    return torch.zeros(tuple(2 if d is None else int(d) for d in shape))
+def _shape_probe(shape, size=2):
+    return torch.zeros(tuple(size if d is None else int(d) for d in shape))
 
 
-def _infer_output_shapes(layer, inputs, kwargs):
-    """Output shapes of ``layer`` for symbolic ``inputs``: a probe run on a batch of 2."""
+def _probe(layer, inputs, kwargs, size):
+    """``layer`` run on zeros shaped as ``inputs``, batch and unknown sizes ``size``, in eval mode."""
     flat = inputs if isinstance(inputs, (list, tuple)) else [inputs]
     probes = []
     for t in flat:
         name = str(t.dtype)
         dtype = torch.long if name.startswith(("int", "uint")) else (
             getattr(torch, name) if name in ("float16", "bfloat16", "float64") else torch.float32)
-        probes.append(_shape_probe(t.shape).to(dtype))
+        probes.append(_shape_probe(t.shape, size).to(dtype))
     was_training = layer.training
     # A probe is no batch of data: stateful recurrent layers (rnn.py, recurrent.py) keep the states they carry.
     carried = [(m, m.__dict__["_states"]) for m in layer.modules()
@@ -188,16 +188,46 @@ def _infer_output_shapes(layer, inputs, kwargs):
     layer.eval()
     try:
         with torch.no_grad():
-            out = nn.Module.__call__(layer, probes if isinstance(inputs, (list, tuple)) else probes[0], **kwargs)
+            return nn.Module.__call__(layer, probes if isinstance(inputs, (list, tuple)) else probes[0], **kwargs)
     finally:
         layer.train(was_training)
         for m, states in carried:
             m._states = states
+
+
+def _shapes_of(out):
     outs = list(out) if isinstance(out, (list, tuple)) else [out]
-    shapes = []
-    for o in outs:
-        shape = (None,) + tuple(int(s) for s in o.shape[1:]) if o.dim() else ()   # () for a reduction
-        shapes.append((shape, str(o.dtype).replace("torch.", "")))
+    return [((None,) + tuple(int(s) for s in o.shape[1:]) if o.dim() else (),   # () for a reduction
+             str(o.dtype).replace("torch.", "")) for o in outs]
+
+
+def _infer_output_shapes(layer, inputs, kwargs):
+    """Output shapes of ``layer`` for symbolic ``inputs``: a probe run on a batch of 2.
+
+    An input with unknown sizes (``Input((None, 8))``) is probed at two sizes and each output
+    axis that changes between them is unknown too; a probe of size 2 too small for the layer
+    (a window of 5 over an unknown length) is made again at a larger size.
+    """
+    flat = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+    unknown = any(d is None for t in flat for d in tuple(t.shape)[1:])
+    try:
+        out, other_size = _probe(layer, inputs, kwargs, 2), 29
+    except Exception as first:
+        if not unknown:
+            raise
+        try:
+            out, other_size = _probe(layer, inputs, kwargs, 29), 47
+        except Exception:
+            raise first from None
+    shapes = _shapes_of(out)
+    if unknown:
+        try:
+            other = _shapes_of(_probe(layer, inputs, kwargs, other_size))
+        except Exception:   # a layer that only runs at the probed size (weights built for it): as probed
+            other = shapes
+        if len(other) == len(shapes):
+            shapes = [(tuple(None if a != b else a for a, b in zip(shape, again)) if len(shape) == len(again)
+                       else shape, dtype) for (shape, dtype), (again, _) in zip(shapes, other)]
     return shapes, isinstance(out, (list, tuple))
 
 
