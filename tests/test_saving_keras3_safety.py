@@ -153,7 +153,7 @@ def test_unsupported_layers_and_arguments_are_named(archive, tmp_path):
         load_model(_edited_config(archive, tmp_path, weighted))
 
 
-def test_masking_embedding_is_refused(tmp_path):
+def test_masking_embedding_loads_and_flatten_refuses_its_mask_as_keras_2_does(tmp_path):
     model = Sequential([L.Input((5,), dtype="int32"), L.Embedding(7, 2, name="emb"), L.Flatten(), L.Dense(1)])
     path = tmp_path / "emb.keras"
     model.save(str(path))
@@ -161,8 +161,10 @@ def test_masking_embedding_is_refused(tmp_path):
     config = json.loads(members["config.json"])
     config["config"]["layers"][1]["config"]["mask_zero"] = True
     members["config.json"] = json.dumps(config)
-    with pytest.raises(ValueError, match=r"layer 'emb' \(Embedding\): argument 'mask_zero'=True"):
-        load_model(_rewrite(tmp_path / "masked.keras", members))
+    loaded = load_model(_rewrite(tmp_path / "masked.keras", members))   # masks are passed on now
+    assert loaded.get_layer("emb").mask_zero is True
+    with pytest.raises(TypeError, match=r"Layer 'flatten\w*' \(Flatten\) does not support masking"):
+        loaded.predict(np.array([[1, 2, 0, 0, 0]]))
 
 
 def negate(t):
