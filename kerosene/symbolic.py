@@ -172,6 +172,14 @@ def _shape_probe(shape, size=2):
     return torch.zeros(tuple(size if d is None else int(d) for d in shape))
 
 
+_PROBING = [0]
+
+
+def probing():
+    """Whether the layer running now is being probed for its output shapes (not fed data)."""
+    return _PROBING[0] > 0
+
+
 def _probe(layer, inputs, kwargs, size):
     """``layer`` run on zeros shaped as ``inputs``, batch and unknown sizes ``size``, in eval mode."""
     flat = inputs if isinstance(inputs, (list, tuple)) else [inputs]
@@ -186,10 +194,12 @@ def _probe(layer, inputs, kwargs, size):
     carried = [(m, m.__dict__["_states"]) for m in layer.modules()
                if getattr(m, "stateful", False) is True and "_states" in m.__dict__]
     layer.eval()
+    _PROBING[0] += 1
     try:
         with torch.no_grad():
             return nn.Module.__call__(layer, probes if isinstance(inputs, (list, tuple)) else probes[0], **kwargs)
     finally:
+        _PROBING[0] -= 1
         layer.train(was_training)
         for m, states in carried:
             m._states = states

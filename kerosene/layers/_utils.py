@@ -9,6 +9,7 @@ import torch
 from .. import activations, constraints, initializers, regularizers
 from .._registry import serialize_object as registry_form
 from ..backend import normalize_data_format
+from ..symbolic import probing
 
 def normalize_tuple(value, n, arg_name):
     """``3`` -> ``(3, 3)``; a sequence of ``n`` ints is returned as a tuple."""
@@ -177,3 +178,24 @@ def torch_dtype(dtype):
         raise ValueError(f"Unknown dtype {dtype!r} (argument 'dtype'): use a torch dtype or "
                          "a name such as 'float32', 'float64', 'float16', 'bfloat16'.")
     return out
+
+
+def carried_for_batch(layer, x):
+    """A stateful recurrent layer's carried states for the batch ``x`` (None while it carries none).
+
+    As in Keras 2, a layer given a fixed batch size (``batch_input_shape``) takes batches of that
+    size only, and carried states fit batches of their own size: anything else is a ValueError
+    before the step runs.
+    """
+    fixed = layer.batch_input_shape[0] if layer.batch_input_shape else None
+    if fixed is not None and x.shape[0] != fixed and not probing():
+        raise ValueError(f"Stateful layer {layer.name!r} takes batches of {fixed} samples (its batch_input_shape "
+                         f"{layer.batch_input_shape}), got a batch of {x.shape[0]}: give batch_size={fixed} and a "
+                         f"number of samples divisible by {fixed}")
+    states = layer._states
+    if states is None:
+        return None
+    if states[0].shape[0] != x.shape[0]:
+        raise ValueError(f"Stateful layer {layer.name!r} got a batch of {x.shape[0]} after batches of "
+                         f"{states[0].shape[0]}; call reset_states() or keep the batch size fixed.")
+    return [s.to(device=x.device, dtype=x.dtype) for s in states]

@@ -19,8 +19,8 @@ import torch
 import torch.nn.functional as F
 
 from .. import activations, initializers
-from ._utils import (check_positive_int, check_rate, get_constraint, get_regularizer,
-                     weight_options_config)
+from ._utils import carried_for_batch, check_positive_int, check_rate, get_constraint, get_regularizer, \
+    weight_options_config
 from ..symbolic import is_symbolic
 from .base import Layer, normalize_shape
 from .recurrent_weights import (UnitForgetBias as _UnitForgetBias, gru_kernel_from_keras as _gru_kernel_from_keras,
@@ -167,13 +167,8 @@ class _RNN(Layer):
                 raise ValueError(f"Layer {self.name!r} expects {self._n_states} initial "
                                  f"state tensor(s), got {len(states)}.")
             return states
-        if self.stateful and self._states is not None:
-            if self._states[0].shape[0] != x.shape[0]:
-                raise ValueError(f"Stateful layer {self.name!r} got a batch of "
-                                 f"{x.shape[0]} after batches of {self._states[0].shape[0]}; "
-                                 "call reset_states() or keep the batch size fixed.")
-            return [s.to(device=x.device, dtype=x.dtype) for s in self._states]
-        return self._zero_states(x)
+        carried = carried_for_batch(self, x) if self.stateful else None
+        return carried if carried is not None else self._zero_states(x)
 
     def compute_mask(self, inputs, mask=None):
         """The sequence mask goes on with ``return_sequences`` only; the states carry none."""

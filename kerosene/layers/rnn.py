@@ -20,6 +20,7 @@ from torch import nn
 
 from ..symbolic import apply_symbolic, is_symbolic
 from ._serialization import deserialize, serialize
+from ._utils import carried_for_batch
 from .base import Layer, normalize_shape
 from .rnn_cells import _Cell
 from .weights import LayerWeights
@@ -324,12 +325,8 @@ class RNN(Layer):
                 raise ValueError(f"Layer {self.name!r} has {n} state(s) but was passed {len(states)} initial "
                                  "state(s).")
             return [torch.as_tensor(s, dtype=x.dtype, device=x.device) for s in states]
-        if self.stateful and self._states is not None:
-            if self._states[0].shape[0] != x.shape[0]:
-                raise ValueError(f"Stateful layer {self.name!r} got a batch of {x.shape[0]} after batches of "
-                                 f"{self._states[0].shape[0]}; call reset_states() or keep the batch size fixed.")
-            return [s.to(device=x.device, dtype=x.dtype) for s in self._states]
-        return self.get_initial_state(x)
+        carried = carried_for_batch(self, x) if self.stateful else None
+        return carried if carried is not None else self.get_initial_state(x)
 
     def _loop(self, x, states, mask, constants, training):
         cell = self.cell
