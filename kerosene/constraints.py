@@ -81,7 +81,9 @@ class MinMaxNorm:
 
 _CONSTRAINTS = Registry({"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm,
                          "min_max_norm": MinMaxNorm, "MaxNorm": MaxNorm, "NonNeg": NonNeg,
-                         "UnitNorm": UnitNorm, "MinMaxNorm": MinMaxNorm})
+                         "UnitNorm": UnitNorm, "MinMaxNorm": MinMaxNorm,
+                         # Keras 2.2.4 keeps the Keras 1 names too
+                         "maxnorm": MaxNorm, "nonneg": NonNeg, "unitnorm": UnitNorm})
 
 
 def get(identifier, arg_name="constraint"):
@@ -94,6 +96,7 @@ max_norm = MaxNorm
 non_neg = NonNeg
 unit_norm = UnitNorm
 min_max_norm = MinMaxNorm
+maxnorm, nonneg, unitnorm = MaxNorm, NonNeg, UnitNorm  # Keras 1 names, still in Keras 2.2.4
 
 
 def serialize(constraint):

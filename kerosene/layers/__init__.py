@@ -45,6 +45,7 @@ from .merge import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, 
 from .noise import (AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D,
                     SpatialDropout2D, SpatialDropout3D)
 from .wrappers import Bidirectional, TimeDistributed
+from ..legacy.layers import AtrousConvolution1D, AtrousConvolution2D, Highway, MaxoutDense  # Keras 2.2.4 exports these
 from ._serialization import LAYER_CLASSES, deserialize, get_layer_class, serialize
 
 __all__ = [name for name in dir() if not name.startswith("_") and name != "LAYER_CLASSES"]

@@ -32,6 +32,7 @@ from ..symbolic import call_symbolic, is_symbolic, object_list_uid, single_node
 from ._utils import as_tensor_shape, get_regularizer, serialize_object, torch_dtype
 from .input_spec import check_input_spec
 from .weights import LayerWeights
+from ..legacy.interfaces import wrap_init as accept_keras1_arguments
 
 __all__ = ["Layer", "to_snake_case", "reset_name_counters"]
 
@@ -91,6 +92,7 @@ class Layer(LayerWeights, nn.Module):
                 return out
             wrapped._kerosene_wrapped = True
             cls.build = wrapped
+        accept_keras1_arguments(cls)  # Keras 2.2.4: Dense(output_dim=3), Conv2D(5, 3, 3), ... with a warning
 
     def __init__(self, name=None, trainable=True, dtype=None, input_shape=None,
                  input_dim=None, batch_input_shape=None, batch_size=None, weights=None,
