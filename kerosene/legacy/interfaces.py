@@ -10,9 +10,13 @@ table names, so each layer file stays as it is.  Methods (``fit_generator``,
 ``METHOD_SPECS``.
 
     >>> import warnings
-    >>> args, kwargs = convert("Dense", LAYER_SPECS["Dense"], (), {"output_dim": 3, "bias": False})
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter('always')
+    ...     args, kwargs = convert("Dense", LAYER_SPECS["Dense"], (), {"output_dim": 3, "bias": False})
     >>> kwargs
     {'units': 3, 'use_bias': False}
+    >>> print(caught[0].message)
+    Update your `Dense` call to the Keras 2 API: `Dense(units=3, use_bias=False)`
 
 This module imports nothing from kerosene: it sits on the bottom floor.
 """
