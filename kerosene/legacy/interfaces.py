@@ -317,6 +317,18 @@ def _samples_to_steps(name, args, kwargs, converted):
     return args, kwargs
 
 
+def _shape_first(name, args, kwargs, converted):
+    """Keras 1's ``add_weight(shape, ...)``: a leading tuple/list is ``shape``, and a string
+    after it ``name`` (Keras 2.2.4's reading; no warning, as there)."""
+    if args and isinstance(args[0], (tuple, list)):
+        kwargs["shape"] = tuple(args[0])
+        args = args[1:]
+        if args and isinstance(args[0], str):
+            kwargs["name"] = args[0]
+            args = args[1:]
+    return args, kwargs
+
+
 _GENERATOR = [("samples_per_epoch", "steps_per_epoch"), ("val_samples", "steps"), ("nb_epoch", "epochs"),
               ("nb_val_samples", "validation_steps"), ("nb_worker", "workers"),
               ("pickle_safe", "use_multiprocessing"), ("max_q_size", "max_queue_size")]
@@ -326,7 +338,7 @@ METHOD_SPECS = {
     "fit_generator": Spec(_GENERATOR, rewrites=[_samples_to_steps]),
     "evaluate_generator": Spec(_GENERATOR, rewrites=[_samples_to_steps]),
     "predict_generator": Spec(_GENERATOR, rewrites=[_samples_to_steps]),
-    "fit": Spec([("nb_epoch", "epochs")]),
+    "add_weight": Spec(rewrites=[_shape_first]),
     "Model": Spec([("input", "inputs"), ("output", "outputs")]),
     "Input": Spec([("input_dtype", "dtype")]),
 }

@@ -278,6 +278,19 @@ def test_function_decorator_renames_model_arguments():
         assert model(input=1, output=2) == (1, 2)
 
 
+def test_add_weight_shape_first_is_read_as_keras_2_2_4_does():
+    class Weights:
+        @legacy_support("add_weight")
+        def add_weight(self, name=None, shape=None, initializer=None):
+            return name, shape, initializer
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert Weights().add_weight((3, 2), initializer="ones", name="W") == ("W", (3, 2), "ones")
+        assert Weights().add_weight([4], "b") == ("b", (4,), None)
+        assert Weights().add_weight("k", (1,)) == ("k", (1,), None)
+
+
 def test_every_table_entry_renames_to_distinct_names():
     for name, spec in {**LAYER_SPECS, **METHOD_SPECS}.items():
         olds = [old for old, _ in spec.renames]
