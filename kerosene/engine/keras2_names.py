@@ -10,6 +10,7 @@ Example::
 from __future__ import annotations
 
 from .._user_warning import warn_user
+from ..legacy.interfaces import legacy_support
 
 __all__ = ["Keras2TrainingNames"]
 
@@ -30,6 +31,7 @@ class Keras2TrainingNames:
         history = model.fit_generator(generator, steps_per_epoch=5, epochs=1, verbose=0)
     """
 
+    @legacy_support("fit_generator")  # Keras 1 names: samples_per_epoch, nb_epoch, nb_worker...
     def fit_generator(self, generator, steps_per_epoch=None, epochs=1, verbose=1, callbacks=None,
                       validation_data=None, validation_steps=None, validation_freq=1, class_weight=None,
                       max_queue_size=10, workers=1, use_multiprocessing=False, shuffle=True, initial_epoch=0):
@@ -50,11 +52,13 @@ class Keras2TrainingNames:
                         validation_freq=validation_freq, class_weight=class_weight, shuffle=shuffle,
                         initial_epoch=initial_epoch)
 
+    @legacy_support("evaluate_generator")  # Keras 1 names: samples_per_epoch, nb_epoch, nb_worker...
     def evaluate_generator(self, generator, steps=None, callbacks=None, max_queue_size=10, workers=1,
                            use_multiprocessing=False, verbose=0):
         _require_steps(generator, steps, "steps", "generator")
         return self.evaluate(generator, steps=steps, callbacks=callbacks, verbose=verbose)
 
+    @legacy_support("predict_generator")  # Keras 1 names: samples_per_epoch, nb_epoch, nb_worker...
     def predict_generator(self, generator, steps=None, callbacks=None, max_queue_size=10, workers=1,
                           use_multiprocessing=False, verbose=0):
         _require_steps(generator, steps, "steps", "generator")

@@ -24,8 +24,8 @@ from .upsampling import UpSampling1D, UpSampling2D, UpSampling3D
 from .cropping import Cropping1D, Cropping2D, Cropping3D
 from .pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, AvgPool1D,
                       AvgPool2D, AvgPool3D, GlobalAveragePooling1D, GlobalAveragePooling2D,
-                      GlobalAveragePooling3D, GlobalAvgPool1D, GlobalAvgPool2D,
-                      GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
+                      GlobalAveragePooling3D, GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D,
+                      GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D, GlobalMaxPooling1D,
                       GlobalMaxPooling2D, GlobalMaxPooling3D, MaxPool1D, MaxPool2D,
                       MaxPool3D, MaxPooling1D, MaxPooling2D, MaxPooling3D)
 from .normalization import BatchNormalization, LayerNormalization

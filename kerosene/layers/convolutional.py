@@ -13,8 +13,8 @@ from .separable_conv import (DepthwiseConv2D, SeparableConv1D, SeparableConv2D,
                              SeparableConvolution1D, SeparableConvolution2D)
 from .pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, AvgPool1D,
                       AvgPool2D, AvgPool3D, GlobalAveragePooling1D, GlobalAveragePooling2D,
-                      GlobalAveragePooling3D, GlobalAvgPool1D, GlobalAvgPool2D,
-                      GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
+                      GlobalAveragePooling3D, GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D,
+                      GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D, GlobalMaxPooling1D,
                       GlobalMaxPooling2D, GlobalMaxPooling3D, MaxPool1D, MaxPool2D,
                       MaxPool3D, MaxPooling1D, MaxPooling2D, MaxPooling3D)
 from .zero_padding import ZeroPadding1D, ZeroPadding2D, ZeroPadding3D
@@ -29,7 +29,8 @@ __all__ = ["Conv1D", "Conv2D", "Conv3D", "Convolution1D", "Convolution2D", "Conv
            "AveragePooling3D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
            "GlobalAveragePooling3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D",
            "MaxPool1D", "MaxPool2D", "MaxPool3D", "AvgPool1D", "AvgPool2D", "AvgPool3D",
-           "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D",
+           "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAvgPool3D", "GlobalMaxPool1D", "GlobalMaxPool2D",
+           "GlobalMaxPool3D",
            "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "UpSampling1D", "UpSampling2D",
            "UpSampling3D", "Cropping1D", "Cropping2D", "Cropping3D"]
 

@@ -24,6 +24,7 @@ from .. import layers as layers_module
 from .._naming import layer_name
 from ..layers.base import Layer
 from ..layers.masking import attach_mask, call_with_mask, makes_masks, output_mask
+from ..legacy.interfaces import legacy_support
 from ..saving.config import layer_config
 from ..saving.registry import MODEL_CLASSES
 from ..symbolic import as_keras_tensor, call_symbolic, is_symbolic, nodes_between, run_nodes
@@ -59,6 +60,7 @@ class Functional(Model):
     (lists, or dicts keyed by output layer names) and logs ``<output>_loss``.
     """
 
+    @legacy_support("Model")  # Keras 1's Model(input=, output=)
     def __init__(self, inputs=None, outputs=None, name=None, **kwargs):
         if kwargs:
             raise TypeError(f"Model() got unexpected keyword arguments {sorted(kwargs)}")

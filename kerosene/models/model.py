@@ -46,7 +46,7 @@ class Model(Trainer, nn.Module):
     """
 
     def __new__(cls, *args, **kwargs):
-        if cls is Model and ("inputs" in kwargs or "outputs" in kwargs or len(args) >= 2):
+        if cls is Model and ({"inputs", "outputs", "input", "output"} & set(kwargs) or len(args) >= 2):
             from .functional import Functional  # the one circle: Functional is a Model
             return nn.Module.__new__(Functional)
         return nn.Module.__new__(cls)

@@ -18,7 +18,7 @@ KERAS2_MODULES = {
     "pooling": "MaxPooling1D AveragePooling1D MaxPooling2D AveragePooling2D MaxPooling3D AveragePooling3D "
                "GlobalAveragePooling1D GlobalMaxPooling1D GlobalAveragePooling2D GlobalMaxPooling2D "
                "GlobalAveragePooling3D GlobalMaxPooling3D AvgPool1D MaxPool1D AvgPool2D MaxPool2D AvgPool3D MaxPool3D "
-               "GlobalMaxPool1D GlobalMaxPool2D GlobalAvgPool1D GlobalAvgPool2D",
+               "GlobalMaxPool1D GlobalMaxPool2D GlobalMaxPool3D GlobalAvgPool1D GlobalAvgPool2D GlobalAvgPool3D",
     "local": "LocallyConnected1D LocallyConnected2D",
     "recurrent": "StackedRNNCells RNN SimpleRNNCell SimpleRNN GRUCell GRU LSTMCell LSTM",
     "cudnn_recurrent": "CuDNNGRU CuDNNLSTM",

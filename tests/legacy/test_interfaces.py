@@ -307,3 +307,23 @@ def test_only_kerosene_classes_are_wrapped():
     assert "_kerosene_legacy_spec" not in Dense.__dict__
     assert Dense(output_dim=4).output_dim == 4
     assert interfaces._legacy_owner(L.Dense) is L.Dense
+
+
+def test_keras1_model_and_generator_method_names_run_a_real_model():
+    import numpy as np
+    from kerosene.layers import Dense, Input
+    from kerosene.models import Model
+
+    def batches():
+        while True:
+            yield np.ones((4, 3), dtype="float32"), np.zeros((4, 1), dtype="float32")
+
+    a = Input((3,))
+    with pytest.warns(UserWarning, match=r"Update your `Model` call to the Keras 2 API"):
+        model = Model(input=a, output=Dense(1)(a))
+    model.compile("sgd", "mse")
+    with pytest.warns(UserWarning, match=r"Update your `fit_generator` call to the Keras 2 API"):
+        history = model.fit_generator(batches(), samples_per_epoch=2, nb_epoch=2, verbose=0)
+    assert len(history.history["loss"]) == 2
+    with pytest.warns(UserWarning, match=r"`evaluate_generator` call"):
+        assert np.isfinite(model.evaluate_generator(batches(), val_samples=1))
