@@ -28,11 +28,11 @@ from torch import nn
 from .._naming import reset as reset_name_counters  # noqa: F401 (kerosene.layers.reset_name_counters)
 from .._naming import to_snake_case, uniquify
 from ..backend.config import floatx
+from ..legacy.interfaces import wrap_init as accept_keras1_arguments
 from ..symbolic import call_symbolic, is_symbolic, object_list_uid, single_node
 from ._utils import as_tensor_shape, get_regularizer, serialize_object, torch_dtype
 from .input_spec import check_input_spec
 from .weights import LayerWeights
-from ..legacy.interfaces import wrap_init as accept_keras1_arguments
 
 __all__ = ["Layer", "to_snake_case", "reset_name_counters"]
 
