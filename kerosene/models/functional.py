@@ -195,17 +195,23 @@ class Functional(Model):
             # Called on symbolic tensors, the model is one layer of the new graph (Keras 2), not inlined.
             return call_symbolic(self, *args, **kwargs)
         values = {id(t): v for t, v in zip(self._inputs, self._bind_inputs(args))}
-        with pooled_losses(self.__dict__.get("_shared_layers")):
-            if mask is None and not self._makes_masks():
-                run_nodes(self._nodes, values)
-                results = [values[id(t)] for t in self._outputs]
-            else:
-                results = self._run_masked(values, mask)
+        shared = self.__dict__.get("_shared_layers")
+        if shared:
+            with pooled_losses(shared):
+                results = self._run(values, mask)
+        else:   # most graphs: no context manager on the step's path
+            results = self._run(values, mask)
         if self._single_output:
             return results[0]
         if self._output_keys is not None:
             return dict(zip(self._output_keys, results))
         return results
+
+    def _run(self, values, mask):
+        if mask is None and not self._makes_masks():
+            run_nodes(self._nodes, values)
+            return [values[id(t)] for t in self._outputs]
+        return self._run_masked(values, mask)
 
     def _run_masked(self, values, mask):
         """The graph with Keras 2 masks: each call gets its inputs' masks, each output carries the
@@ -346,9 +352,6 @@ def pooled_losses(shared_layers):
     more than once (and of the layers inside them) pool over the calls, as Keras 2 counts one per
     call; a layer's own call otherwise keeps only its latest. An enclosing graph's pass that
     already pools a layer is left to finish it."""
-    if not shared_layers:
-        yield
-        return
     opened = []
     for layer in shared_layers:
         for module in layer.modules():
