@@ -123,8 +123,10 @@ class Trainer(Keras2TrainingNames):
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):
         state = self._compile_state
         losses = state.losses
+        penalty = self._regularization_penalty()
         if len(losses) == 1:
-            if losses[0] is None and not getattr(self, "_added_losses", None):   # model.add_loss may stand alone
+            # model.add_loss values, or regularizers and activity penalties, may stand alone (Keras 2)
+            if losses[0] is None and not getattr(self, "_added_losses", None) and penalty is None:
                 raise ValueError("compile() was given no loss; pass loss=... to train or evaluate")
             total = 0.0 if losses[0] is None else losses[0](
                 y, loss_dtype(y_pred), masked_weights(output_weights(sample_weight, None, 1)[0], y_pred))
@@ -143,7 +145,6 @@ class Trainer(Keras2TrainingNames):
                                      "(or loss=None for that output)")
                 term = loss_fn(ys[i], preds[i], sws[i])
                 total = total + (term if weights is None else term * weights[i])
-        penalty = self._regularization_penalty()
         if penalty is not None:
             total = total + penalty
         return total

@@ -62,3 +62,23 @@ def test_add_loss_of_a_shared_layer_counts_each_call():
     model([torch.from_numpy(A), torch.from_numpy(B)])     # the first pass finds out that the layer adds losses
     model([torch.from_numpy(A), torch.from_numpy(B)])
     assert sorted(float(v) for v in model.losses) == pytest.approx([1.0, 2.0])
+
+
+def test_a_model_whose_only_loss_is_an_activity_penalty_evaluates_and_trains_with_loss_none():
+    inner_input = Input((2,))
+    inner = Model(inner_input, Dense(2, kernel_initializer="ones", use_bias=False,
+                                     activity_regularizer=lambda t: t.sum())(inner_input))
+    outer_input = Input((2,))
+    model = Model(outer_input, inner(outer_input))
+    model.compile("sgd", loss=None)
+    assert model.evaluate(np.ones((1, 2)), verbose=0) == pytest.approx(4.0)   # Keras 2.2.4's own figure
+    history = model.fit(np.ones((4, 2)), epochs=2, batch_size=4, verbose=0)
+    assert history.history["loss"][1] < history.history["loss"][0]
+
+
+def test_loss_none_with_nothing_to_minimise_is_still_a_clear_error():
+    a = Input((2,))
+    model = Model(a, Dense(1)(a))
+    model.compile("sgd", loss=None)
+    with pytest.raises(ValueError, match=r"compile\(\) was given no loss; pass loss=\.\.\."):
+        model.evaluate(np.ones((1, 2)), verbose=0)
