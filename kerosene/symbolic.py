@@ -99,6 +99,10 @@ class KerasTensor:
         # activations and torch functions describe a graph as K functions do.
         return apply_symbolic(func, args, kwargs or {}, getattr(func, "__name__", "torch_op"))
 
+    def __getitem__(self, key):
+        # model.output[:, 3] (Keras 2's grad-CAM and saliency losses) records one node.
+        return apply_symbolic(operator.getitem, (self, key), {}, "getitem")
+
     def __iter__(self):
         raise TypeError("A symbolic tensor cannot be iterated; call layers on it instead")
 

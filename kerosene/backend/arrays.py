@@ -96,6 +96,21 @@ def dtype(x):
     return str(_t(x).dtype).replace("torch.", "")
 
 
+def get_variable_shape(x):
+    """The shape of a variable as a tuple of ints (:func:`int_shape`)."""
+    return int_shape(x)
+
+
+def is_sparse(tensor):
+    """Whether ``tensor`` is a torch sparse tensor."""
+    return isinstance(tensor, torch.Tensor) and tensor.layout != torch.strided
+
+
+def to_dense(tensor):
+    """A sparse tensor as a dense one (a dense tensor as it is)."""
+    return tensor.to_dense() if is_sparse(tensor) else _t(tensor)
+
+
 def count_params(x):
     return int(np.prod(int_shape(x)))
 

@@ -197,6 +197,34 @@ def clear_session():
     gc.collect()
 
 
+_UIDS = {}
+
+
+def get_uid(prefix=""):
+    """A counter per ``prefix``: 1 on the first call, then 2, 3 ... (until :func:`reset_uids`)."""
+    _UIDS[prefix] = _UIDS.get(prefix, 0) + 1
+    return _UIDS[prefix]
+
+
+def reset_uids():
+    """Restart :func:`get_uid`'s counters and automatic layer naming."""
+    _UIDS.clear()
+    _naming.reset()
+
+
+def manual_variable_initialization(value):
+    """Accepted for Keras 2 scripts and ignored: torch tensors hold their values from creation,
+    so there is no initialization step to switch off."""
+    if not isinstance(value, (bool, int, np.bool_)):
+        raise TypeError(f"manual_variable_initialization: `value` must be a bool, got {value!r}")
+
+
+def print_tensor(x, message=""):
+    """Prints ``message`` and the value of ``x`` and returns ``x`` unchanged."""
+    print(f"{message}{x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else x}")
+    return x
+
+
 _LEARNING_PHASE = [None]   # None: not set, so each loop runs in its own mode
 
 

@@ -85,7 +85,8 @@ class GraphFunction:
         array([[3., 3.]], dtype=float32)
 
     ``K.learning_phase()`` among the inputs is fed 0 (test) or 1 (train) with each call;
-    otherwise layers run in test mode. Gradients are not tracked.
+    otherwise layers run in test mode. Gradients are tracked only when the graph holds a
+    ``K.gradients`` node (then the fed float inputs are differentiated against).
     """
 
     def __init__(self, inputs, outputs, name=None):
@@ -101,6 +102,7 @@ class GraphFunction:
         self._nodes = nodes_between(fed, [o for o in self.outputs if isinstance(o, KerasTensor)],
                                     "function", "the function's inputs")
         self._layers = list({id(n.layer): n.layer for n in self._nodes}.values())
+        self._needs_grad = _builtin_any(getattr(n.layer, "needs_grad", False) is True for n in self._nodes)
 
     @staticmethod
     def _symbolic(x, argname):
@@ -136,12 +138,15 @@ class GraphFunction:
                 training = bool(int(np.asarray(value)))
             else:
                 fed = self._feed(tensor, value)
-                values[id(tensor)] = fed if device is None else fed.to(device)
+                fed = fed if device is None else fed.to(device)
+                if self._needs_grad and fed.is_floating_point():
+                    fed = fed.detach().requires_grad_(True)
+                values[id(tensor)] = fed
         modes = [(m, m.training) for layer in self._layers for m in layer.modules()]
         try:
             for layer in self._layers:
                 layer.train(training)
-            with torch.no_grad():
+            with torch.enable_grad() if self._needs_grad else torch.no_grad():
                 run_nodes(self._nodes, values)
         finally:
             for module, mode in modes:
