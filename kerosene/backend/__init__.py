@@ -39,7 +39,7 @@ from .nn_ops import (pool2d, pool3d, batch_normalization, normalize_batch_in_tra
                      spatial_2d_padding, spatial_3d_padding)
 from .control_flow import rnn, map_fn, foldl, foldr
 from .ctc import ctc_batch_cost, ctc_decode, ctc_label_dense_to_sparse
-from .gradients import gradients
+from .autodiff import gradients
 from .graph import (in_train_phase, in_test_phase, eval, placeholder, is_placeholder, function,
                     GraphFunction, name_scope, get_session, set_session, symbolic_aware)
 

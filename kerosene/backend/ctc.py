@@ -166,4 +166,4 @@ def ctc_label_dense_to_sparse(labels, label_lengths):
     lengths = _lengths(label_lengths, labels.shape[0], "label_lengths", "ctc_label_dense_to_sparse")
     keep = torch.arange(labels.shape[1]).unsqueeze(0) < lengths.unsqueeze(1)
     indices = keep.nonzero().t()
-    return torch.sparse_coo_tensor(indices, labels[keep], tuple(labels.shape)).coalesce()
+    return torch.sparse_coo_tensor(indices, labels[keep], tuple(labels.shape), check_invariants=True).coalesce()

@@ -3,9 +3,9 @@ tensors a graph node that ``K.function`` runs with gradients tracked (Keras 2's 
 grad-CAM recipe ``grads = K.gradients(loss, model.input)[0]``).
 
     >>> import torch
-    >>> from kerosene.backend import gradients
+    >>> from kerosene.backend import autodiff
     >>> x = torch.tensor([1.0, 2.0], requires_grad=True)
-    >>> gradients.gradients((x ** 2).sum(), [x])[0]
+    >>> autodiff.gradients((x ** 2).sum(), [x])[0]
     tensor([2., 4.], grad_fn=<MulBackward0>)
 """
 from __future__ import annotations
@@ -44,7 +44,7 @@ class GradientOp(SymbolicOp):
         >>> from kerosene import backend as K
         >>> from kerosene.layers import Input
         >>> x = Input(shape=(3,))
-        >>> K.gradients(K.sum(x * x), [x])[0].shape
+        >>> K.gradients(K.sum(K.square(x)), [x])[0].shape
         (None, 3)
     """
 
