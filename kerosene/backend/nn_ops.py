@@ -182,9 +182,21 @@ def slice(x, start, size):
 
 
 # --- resizing and padding ---------------------------------------------------------------------------
+def _legacy_bilinear(x, axis, factor):
+    """``x`` stretched ``factor`` times along ``axis`` as TensorFlow 1's ``resize_bilinear``
+    (Keras 2's): output position i reads input position i / factor, no half-pixel offset, the
+    last input value repeated past the end."""
+    size = x.shape[axis]
+    source = torch.arange(size * factor, dtype=x.dtype, device=x.device) / factor
+    low = source.floor().long()
+    high = (low + 1).clamp(max=size - 1)
+    weight = (source - low.to(x.dtype)).reshape([-1 if d == axis else 1 for d in range(x.dim())])
+    return x.index_select(axis, low) * (1 - weight) + x.index_select(axis, high) * weight
+
+
 def resize_images(x, height_factor, width_factor, data_format, interpolation="nearest"):
     """A 4-D ``x``'s rows and columns scaled by integer factors; ``interpolation`` 'nearest'
-    (each value repeated) or 'bilinear'."""
+    (each value repeated) or 'bilinear' (TensorFlow 1's, as Keras 2.2.4)."""
     x = _float(x)
     data_format = normalize_data_format(data_format)
     _check_ndim(x, 4, "x", "resize_images", "batch, rows, cols, channels")
@@ -193,7 +205,7 @@ def resize_images(x, height_factor, width_factor, data_format, interpolation="ne
     if interpolation == "nearest":
         out = xc.repeat_interleave(factors[0], dim=2).repeat_interleave(factors[1], dim=3)
     elif interpolation == "bilinear":
-        out = F.interpolate(xc, scale_factor=factors, mode="bilinear", align_corners=False)
+        out = _legacy_bilinear(_legacy_bilinear(xc, 2, factors[0]), 3, factors[1])
     else:
         raise ValueError(f"resize_images: `interpolation` must be 'nearest' or 'bilinear', got {interpolation!r}")
     return from_channels_first(out, data_format)

@@ -233,12 +233,29 @@ def test_padding_functions():
     close(K.spatial_3d_padding(x5, data_format="channels_first"), np.pad(x5, ((0, 0), (0, 0), (1, 1), (1, 1), (1, 1))))
 
 
+def legacy_bilinear(x, fy, fx):
+    """TensorFlow 1's resize_bilinear (align_corners=False, no half-pixel centres), channels-last."""
+    rows, cols = x.shape[1], x.shape[2]
+    out = np.zeros((x.shape[0], rows * fy, cols * fx, x.shape[3]), "float32")
+    for i in range(rows * fy):
+        for j in range(cols * fx):
+            sy, sx = i / fy, j / fx
+            y0, x0 = int(np.floor(sy)), int(np.floor(sx))
+            y1, x1 = min(y0 + 1, rows - 1), min(x0 + 1, cols - 1)
+            wy, wx = sy - y0, sx - x0
+            out[:, i, j] = ((1 - wy) * (1 - wx) * x[:, y0, x0] + (1 - wy) * wx * x[:, y0, x1]
+                            + wy * (1 - wx) * x[:, y1, x0] + wy * wx * x[:, y1, x1])
+    return out
+
+
 def test_resize_images_and_volumes():
     x = rand(2, 3, 4, 5)
     close(K.resize_images(x, 2, 3, "channels_last"), x.repeat(2, axis=1).repeat(3, axis=2))
     close(K.resize_images(x, 2, 3, "channels_first"), x.repeat(2, axis=2).repeat(3, axis=3))
-    bilinear = K.resize_images(x, 2, 2, "channels_last", interpolation="bilinear")
-    close(bilinear, k3(keras.ops.image.resize(x, (6, 8), interpolation="bilinear")))
+    bilinear = K.resize_images(x, 2, 3, "channels_last", interpolation="bilinear")
+    close(bilinear, legacy_bilinear(x, 2, 3))
+    close(K.resize_images(to_first(x), 2, 3, "channels_first", interpolation="bilinear"),
+          to_first(legacy_bilinear(x, 2, 3)))
     v = rand(1, 2, 3, 2, 2)
     close(K.resize_volumes(v, 2, 1, 3, "channels_last"), v.repeat(2, axis=1).repeat(3, axis=3))
 
