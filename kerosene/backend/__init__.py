@@ -56,7 +56,7 @@ _SYMBOLIC_AWARE = (
     "separable_conv2d", "local_conv1d", "local_conv2d", "bias_add", "pool2d", "pool3d", "batch_normalization",
     "normalize_batch_in_training", "dropout", "in_top_k", "repeat", "reverse", "slice", "resize_images",
     "resize_volumes", "temporal_padding", "spatial_2d_padding", "spatial_3d_padding", "map_fn", "foldl", "foldr",
-    "ctc_batch_cost", "ctc_decode", "print_tensor", "to_dense")
+    "ctc_batch_cost", "print_tensor", "to_dense", "zeros_like", "ones_like")
 for _name in _SYMBOLIC_AWARE:
     globals()[_name] = symbolic_aware(globals()[_name])
 del _name

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import torch
 
+from ..symbolic import apply_symbolic, has_symbolic
 from .ops import _t
 
 
@@ -26,7 +27,15 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, co
     ``outputs`` is (samples, time, ...) in the order the steps ran (reversed when
     ``go_backwards``). Where ``mask`` (samples, time) is 0 a sample keeps its previous output
     (zeros before the first) and states. ``unroll`` and ``input_length`` change nothing here:
-    the loop is always a Python loop."""
+    the loop is always a Python loop. On symbolic tensors it records one graph node."""
+    if has_symbolic((inputs, initial_states, mask, constants)):
+        def flat(inputs_, states_, mask_, constants_):
+            last, outputs, states = rnn(step_function, inputs_, states_, go_backwards, mask_, constants_)
+            return [last, outputs] + list(states)
+
+        states_in = [initial_states] if isinstance(initial_states, torch.Tensor) else list(initial_states)
+        outs = apply_symbolic(flat, (inputs, states_in, mask, list(constants or [])), {}, "rnn")
+        return outs[0], outs[1], list(outs[2:])
     if not callable(step_function):
         raise TypeError(f"rnn: `step_function` must be callable, got {type(step_function).__name__}")
     inputs = _t(inputs)

@@ -16,6 +16,7 @@ import math
 import torch
 import torch.nn.functional as F
 
+from ..symbolic import apply_symbolic, has_symbolic
 from .config import epsilon
 from .ops import _float, _t
 
@@ -49,8 +50,8 @@ def ctc_batch_cost(y_true, y_pred, input_length, label_length):
                          f"{tuple(labels.shape)}")
     inputs_len = _lengths(input_length, batch, "input_length", "ctc_batch_cost")
     labels_len = _lengths(label_length, batch, "label_length", "ctc_batch_cost")
-    if bool((inputs_len > steps).any()) or bool((inputs_len < 1).any()):
-        raise ValueError(f"ctc_batch_cost: `input_length` must be in [1, {steps}] (the time steps of y_pred), got "
+    if bool((inputs_len > steps).any()) or bool((inputs_len < 0).any()):
+        raise ValueError(f"ctc_batch_cost: `input_length` must be in [0, {steps}] (the time steps of y_pred), got "
                          f"{inputs_len.tolist()}")
     if bool((labels_len > labels.shape[1]).any()) or bool((labels_len < 0).any()):
         raise ValueError(f"ctc_batch_cost: `label_length` must be in [0, {labels.shape[1]}], got "
@@ -138,7 +139,15 @@ def ctc_decode(y_pred, input_length, greedy=True, beam_width=100, top_paths=1):
     (samples, longest) tensors padded with -1. Greedy takes the best class per step, merges
     repeats and drops blanks (``log_prob`` (samples, 1) is minus the summed best
     log-probabilities, as TensorFlow's); beam search keeps ``beam_width`` prefixes
-    (``log_prob`` (samples, top_paths) the paths' log-probabilities)."""
+    (``log_prob`` (samples, top_paths) the paths' log-probabilities). On symbolic tensors it
+    records one graph node."""
+    if has_symbolic((y_pred, input_length)):
+        def flat(y_pred_, input_length_):
+            decoded, log_prob = ctc_decode(y_pred_, input_length_, greedy, beam_width, top_paths)
+            return list(decoded) + [log_prob]
+
+        outs = apply_symbolic(flat, (y_pred, input_length), {}, "ctc_decode")
+        return list(outs[:-1]), outs[-1]
     log_probs = _log_probs(y_pred, "ctc_decode").detach().cpu()
     lengths = _lengths(input_length, log_probs.shape[0], "input_length", "ctc_decode")
     if bool((lengths > log_probs.shape[1]).any()) or bool((lengths < 0).any()):

@@ -80,6 +80,19 @@ def test_rnn_mask_of_shape_samples_time_1():
     close(a, b)
 
 
+def test_rnn_on_symbolic_tensors_runs_in_the_graph():
+    from kerosene.layers import Input
+    inp = Input(shape=(5, 3))
+    h0 = K.zeros_like(K.sum(inp, axis=1)[:, :1]) * K.zeros((1, 4))
+    last, outputs, states = K.rnn(step, inp, [h0])
+    assert K.int_shape(outputs) == (None, 5, 4) and K.int_shape(last) == (None, 4) and len(states) == 1
+    f = K.function([inp], [last, outputs, states[0]])
+    x = rand(2, 5, 3)
+    ref_last, ref_outputs, ref_h = numpy_rnn(x, np.zeros((2, 4), "float32"))
+    for value, ref in zip(f([x]), (ref_last, ref_outputs, ref_h)):
+        close(value, ref)
+
+
 def test_map_fn_foldl_foldr():
     x = rand(4, 3)
     close(K.map_fn(lambda row: row * 2, torch.tensor(x)), x * 2)

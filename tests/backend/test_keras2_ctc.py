@@ -74,10 +74,33 @@ def test_ctc_label_dense_to_sparse():
     assert sparse._nnz() == int(LABEL_LENGTH.sum())
 
 
+def test_ocr_example_lambda_loss_and_symbolic_decode():
+    # Keras 2's image_ocr recipe: the CTC loss in a Lambda layer over four inputs, decoding through K.function.
+    from kerosene.layers import Dense, Input, Lambda
+    from kerosene.models import Model
+    features = Input(shape=(7, 6))
+    y_pred = Dense(5, activation="softmax")(features)
+    labels, input_length, label_length = Input(shape=(3,)), Input(shape=(1,)), Input(shape=(1,))
+    loss = Lambda(lambda args: K.ctc_batch_cost(*args), output_shape=(1,))(
+        [labels, y_pred, input_length, label_length])
+    model = Model([features, labels, input_length, label_length], loss)
+    x = RNG.normal(size=(3, 7, 6)).astype("float32")
+    got = model.predict([x, LABELS.astype("float32"), INPUT_LENGTH.astype("float32"),
+                         LABEL_LENGTH.astype("float32")])
+    probs = Model(features, y_pred).predict(x)
+    np.testing.assert_allclose(got, K.ctc_batch_cost(LABELS, probs, INPUT_LENGTH, LABEL_LENGTH).numpy(), rtol=1e-4)
+    decoded, log_prob = K.ctc_decode(y_pred, K.ones_like(K.sum(y_pred, axis=(1, 2))) * 7)
+    decode = K.function([features], [decoded[0], log_prob])
+    got_decoded, got_log_prob = decode([x])
+    ref_decoded, ref_log_prob = K.ctc_decode(probs, np.full(3, 7))
+    np.testing.assert_array_equal(got_decoded, ref_decoded[0].numpy())
+    np.testing.assert_allclose(got_log_prob, ref_log_prob.numpy(), rtol=1e-5)
+
+
 @pytest.mark.parametrize("call,match", [
     (lambda: K.ctc_batch_cost(LABELS, Y_PRED[0], INPUT_LENGTH, LABEL_LENGTH), r"ctc_batch_cost: `y_pred` must be 3-D"),
     (lambda: K.ctc_batch_cost(LABELS, Y_PRED, INPUT_LENGTH[:2], LABEL_LENGTH), r"`input_length` must hold one length"),
-    (lambda: K.ctc_batch_cost(LABELS, Y_PRED, INPUT_LENGTH + 5, LABEL_LENGTH), r"`input_length` must be in \[1, 7\]"),
+    (lambda: K.ctc_batch_cost(LABELS, Y_PRED, INPUT_LENGTH + 5, LABEL_LENGTH), r"`input_length` must be in \[0, 7\]"),
     (lambda: K.ctc_batch_cost(LABELS, Y_PRED, INPUT_LENGTH, LABEL_LENGTH + 1), r"`label_length` must be in \[0, 3\]"),
     (lambda: K.ctc_batch_cost(LABELS[0], Y_PRED, INPUT_LENGTH, LABEL_LENGTH), r"`y_true` must be 2-D"),
     (lambda: K.ctc_decode(Y_PRED, INPUT_LENGTH[:, 0], greedy=False, beam_width=0), r"`beam_width`.*0"),
