@@ -90,7 +90,7 @@ def _conv_nd(x, weight, rank, strides, padding, data_format, dilation_rate, fn_n
         if x.shape[2 + axis] < (size - 1) * d + 1:
             raise ValueError(f"{fn_name}: the input's spatial size {tuple(x.shape[2:])} is smaller than the "
                              f"kernel's {sizes} (dilation_rate {dilation_rate}) with padding {padding!r}")
-    out = _CONV[rank](x, weight.to(x.dtype), None, strides, 0, dilation_rate, groups)
+    out = _CONV[rank](x, weight.to(x.device, x.dtype), None, strides, 0, dilation_rate, groups)
     return from_channels_first(out, data_format)
 
 
@@ -165,7 +165,7 @@ def _conv_transpose(rank, fn_name, x, kernel, output_shape, strides, padding, da
             raise ValueError(f"{fn_name}: `output_shape` {tuple(output_shape)} does not convolve back to the input's "
                              f"spatial shape {tuple(xc.shape[2:])} (kernel {sizes}, strides {strides}, "
                              f"padding {padding!r})")
-    weight = kernel.permute(rank + 1, rank, *range(rank)).to(xc.dtype)   # (in, out, *k)
+    weight = kernel.permute(rank + 1, rank, *range(rank)).to(xc.device, xc.dtype)   # (in, out, *k)
     full = _CONV_T[rank](xc, weight, None, strides, 0, 0, 1, dilation_rate)
     # The gradient of a convolution over `spatial`: the full result from the start of that
     # convolution's padding, zeros where the full result ends short.
@@ -273,7 +273,7 @@ def _local(rank, fn_name, inputs, kernel, kernel_size, strides, output_shape, da
     if tuple(kernel.shape[:2]) != (positions, flat.shape[-1]):
         raise ValueError(f"{fn_name}: `kernel` must have shape ({positions}, {flat.shape[-1]}, filters) for "
                          f"{output_shape} output positions of {flat.shape[-1]} values, got {tuple(kernel.shape)}")
-    out = torch.einsum("bpf,pfo->bpo", flat, kernel.to(flat.dtype))
+    out = torch.einsum("bpf,pfo->bpo", flat, kernel.to(flat.device, flat.dtype))
     out = out.reshape(batch, *output_shape, kernel.shape[-1])
     return out if data_format == "channels_last" else out.permute(0, rank + 1, *range(1, rank + 1))
 
@@ -305,8 +305,8 @@ def bias_add(x, bias, data_format=None):
                              f"(shape {tuple(x.shape)}, {data_format})")
         shape = ((1, bias.shape[0]) + (1,) * (x.dim() - 2) if data_format == "channels_first" and x.dim() > 2
                  else (1,) * (x.dim() - 1) + (bias.shape[0],))
-        return x + bias.reshape(shape).to(x.dtype)
+        return x + bias.reshape(shape).to(x.device, x.dtype)
     if data_format == "channels_first":
         # Keras 2 reshapes (not transposes) a per-position bias given channels-last.
         bias = bias.reshape(bias.shape[-1], *bias.shape[:-1])
-    return x + bias.unsqueeze(0).to(x.dtype)
+    return x + bias.unsqueeze(0).to(x.device, x.dtype)

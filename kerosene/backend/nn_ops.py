@@ -67,7 +67,7 @@ def batch_normalization(x, mean, var, beta, gamma, axis=-1, epsilon=1e-3):
         raise ValueError(f"batch_normalization: `axis` must be an int axis of the {x.dim()}-D `x`, got {axis!r}")
 
     def laid(t):
-        t = _float(t).to(x.dtype)
+        t = _float(t).to(x.device, x.dtype)
         if t.dim() == 1 and x.dim() > 1:
             shape = [1] * x.dim()
             shape[axis] = t.shape[0]
@@ -98,7 +98,7 @@ def normalize_batch_in_training(x, gamma, beta, reduction_axes, epsilon=1e-3):
     def laid(t):   # gamma/beta given per kept position (a vector when one axis is kept)
         if t is None:
             return None
-        t = _float(t).to(x.dtype)
+        t = _float(t).to(x.device, x.dtype)
         return t.reshape([x.shape[d] if d in kept else 1 for d in range(x.dim())])
 
     normed = (x - mean) * torch.rsqrt(var + epsilon)
@@ -144,9 +144,9 @@ def in_top_k(predictions, targets, k):
     if targets.shape[0] != predictions.shape[0]:
         raise ValueError(f"in_top_k: `targets` has {targets.shape[0]} entries for {predictions.shape[0]} samples")
     if k >= predictions.shape[1]:
-        return torch.ones(predictions.shape[0], dtype=torch.bool)
+        return torch.ones(predictions.shape[0], dtype=torch.bool, device=predictions.device)
     kth = predictions.topk(k, dim=1).values[:, -1]
-    chosen = predictions.gather(1, targets.unsqueeze(1)).squeeze(1)
+    chosen = predictions.gather(1, targets.to(predictions.device).unsqueeze(1)).squeeze(1)
     return chosen >= kth
 
 

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from kerosene import backend as K
+from kerosene.layers import Input
 
 RNG = np.random.default_rng(1)
 
@@ -81,7 +82,6 @@ def test_rnn_mask_of_shape_samples_time_1():
 
 
 def test_rnn_on_symbolic_tensors_runs_in_the_graph():
-    from kerosene.layers import Input
     inp = Input(shape=(5, 3))
     h0 = K.zeros_like(K.sum(inp, axis=1)[:, :1]) * K.zeros((1, 4))
     last, outputs, states = K.rnn(step, inp, [h0])
@@ -105,7 +105,6 @@ def test_map_fn_foldl_foldr():
 
 
 def test_map_fn_on_symbolic_tensor_runs_in_the_graph():
-    from kerosene.layers import Input
     inp = Input(shape=(3,))
     out = K.map_fn(lambda row: row * 3, inp)
     x = rand(2, 3)

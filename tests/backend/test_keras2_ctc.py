@@ -5,6 +5,8 @@ import pytest
 import torch
 
 from kerosene import backend as K
+from kerosene.layers import Dense, Input, Lambda
+from kerosene.models import Model
 
 keras = pytest.importorskip("keras")
 RNG = np.random.default_rng(3)
@@ -76,8 +78,6 @@ def test_ctc_label_dense_to_sparse():
 
 def test_ocr_example_lambda_loss_and_symbolic_decode():
     # Keras 2's image_ocr recipe: the CTC loss in a Lambda layer over four inputs, decoding through K.function.
-    from kerosene.layers import Dense, Input, Lambda
-    from kerosene.models import Model
     features = Input(shape=(7, 6))
     y_pred = Dense(5, activation="softmax")(features)
     labels, input_length, label_length = Input(shape=(3,)), Input(shape=(1,)), Input(shape=(1,))

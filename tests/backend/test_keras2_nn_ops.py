@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from kerosene import backend as K
+from kerosene.layers import Input
 
 keras = pytest.importorskip("keras")
 RNG = np.random.default_rng(0)
@@ -261,7 +262,6 @@ def test_resize_images_and_volumes():
 
 
 def test_symbolic_calls_record_nodes():
-    from kerosene.layers import Input
     x = Input(shape=(6, 6, 2))
     kernel = torch.tensor(rand(3, 3, 2, 4))
     y = K.pool2d(K.conv2d(x, kernel, padding="same"), (2, 2), strides=(2, 2))
