@@ -56,8 +56,8 @@ def ctc_batch_cost(y_true, y_pred, input_length, label_length):
     if bool((labels_len > labels.shape[1]).any()) or bool((labels_len < 0).any()):
         raise ValueError(f"ctc_batch_cost: `label_length` must be in [0, {labels.shape[1]}], got "
                          f"{labels_len.tolist()}")
-    loss = F.ctc_loss(log_probs.transpose(0, 1), labels.to(log_probs.device), inputs_len, labels_len, blank=log_probs.shape[-1] - 1,
-                      reduction="none", zero_infinity=False)
+    loss = F.ctc_loss(log_probs.transpose(0, 1), labels.to(log_probs.device), inputs_len, labels_len,
+                      blank=log_probs.shape[-1] - 1, reduction="none", zero_infinity=False)
     return loss.unsqueeze(1).to(log_probs.dtype)
 
 

@@ -69,6 +69,29 @@ def test_grad_cam_recipe_matches_a_hand_computed_reference():
     np.testing.assert_allclose(got_pooled, per_position.mean(axis=(0, 1)), rtol=1e-4, atol=1e-8)
 
 
+def test_filter_visualization_recipe_gradient_ascent():
+    # Keras 2's conv_filter_visualization: normalized gradients of one filter's mean activation.
+    model = small_cnn()
+    input_img = model.input
+    layer_output = model.get_layer("conv").output
+    loss = K.mean(layer_output[:, :, :, 1])
+    grads = K.gradients(loss, input_img)[0]
+    grads /= (K.sqrt(K.mean(K.square(grads))) + 1e-5)
+    iterate = K.function([input_img], [loss, grads])
+    x = RNG.random((1, 6, 6, 2)).astype("float32")
+    loss_value, grads_value = iterate([x])
+    xt = torch.tensor(x, requires_grad=True)
+    ref_loss = model.get_layer("conv")(xt)[..., 1].mean()
+    (ref,) = torch.autograd.grad(ref_loss, xt)
+    ref = ref / (ref.pow(2).mean().sqrt() + 1e-5)
+    np.testing.assert_allclose(loss_value, ref_loss.item(), rtol=1e-5)
+    np.testing.assert_allclose(grads_value, ref.numpy(), rtol=1e-4, atol=1e-6)
+    for _ in range(3):
+        x = x + grads_value * 0.1
+        new_loss, grads_value = iterate([x])
+    assert new_loss >= loss_value
+
+
 def test_gradients_wrt_weights_through_function():
     model = small_cnn()
     grads = K.gradients(K.mean(model.output[:, 0]), model.trainable_weights)

@@ -131,7 +131,8 @@ def test_bias_add_both_formats():
     x, bias = rand(2, 3, 4, 5), rand(5)
     close(K.bias_add(x, bias), x + bias)
     channels_first_bias = rand(3)
-    close(K.bias_add(x, channels_first_bias, data_format="channels_first"), x + channels_first_bias[None, :, None, None])
+    close(K.bias_add(x, channels_first_bias, data_format="channels_first"),
+          x + channels_first_bias[None, :, None, None])
     full = rand(3, 4, 5)
     close(K.bias_add(x, full), x + full)
     # Keras 2 reshapes (does not transpose) a per-position bias onto channels-first positions.
