@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from .. import _naming
-from ..symbolic import KerasTensor
+from ..symbolic import KerasTensor, probing
 
 
 _CONFIG = {"image_data_format": "channels_last", "epsilon": 1e-7, "floatx": "float32"}
@@ -220,8 +220,10 @@ def manual_variable_initialization(value):
 
 
 def print_tensor(x, message=""):
-    """Prints ``message`` and the value of ``x`` and returns ``x`` unchanged."""
-    print(f"{message}{x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else x}")
+    """Prints ``message`` and the value of ``x`` and returns ``x`` unchanged (on a symbolic
+    tensor: each time the graph runs, not while its output shape is probed)."""
+    if not probing():
+        print(f"{message}{x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else x}")
     return x
 
 

@@ -124,6 +124,14 @@ def test_print_tensor_prints_and_returns(capsys):
     assert "x = [1. 2.]" in capsys.readouterr().out
 
 
+def test_print_tensor_on_a_symbolic_tensor_prints_when_the_graph_runs(capsys):
+    inp = Input(shape=(2,))
+    out = K.print_tensor(K.identity(inp) * 2, message="doubled: ")
+    assert capsys.readouterr().out == ""
+    K.function([inp], [out])([np.array([[1.0, 3.0]], "float32")])
+    assert "doubled: [[2. 6.]]" in capsys.readouterr().out
+
+
 def test_sparse_helpers_and_variable_shape():
     dense = torch.tensor([[0.0, 1.0], [2.0, 0.0]])
     sparse = dense.to_sparse()

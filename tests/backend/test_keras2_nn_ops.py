@@ -272,6 +272,14 @@ def test_symbolic_calls_record_nodes():
           K.pool2d(K.conv2d(value, kernel, padding="same"), (2, 2), strides=(2, 2)).numpy())
 
 
+def test_symbolic_unknown_sizes_stay_unknown():
+    x = Input(shape=(None, None, 3))
+    y = K.conv2d(x, torch.tensor(rand(3, 3, 3, 2)), strides=(2, 2), padding="same")
+    assert K.int_shape(y) == (None, None, None, 2)
+    z = K.spatial_2d_padding(Input(shape=(4, 5, 1)), ((1, 2), (0, 3)))
+    assert K.int_shape(z) == (None, 7, 8, 1)
+
+
 # --- bad arguments ------------------------------------------------------------------------------
 @pytest.mark.parametrize("call,match", [
     (lambda: K.conv2d(rand(1, 5, 5, 3), rand(3, 3, 3, 2), padding="full"), r"conv2d: `padding`.*'full'"),
