@@ -13,6 +13,7 @@ import contextlib
 import numpy as np
 import torch
 
+from .._user_warning import warn_user
 from ..symbolic import KerasTensor, apply_symbolic, as_keras_tensor, has_symbolic, is_symbolic, nodes_between, run_nodes
 from .config import (LearningPhase, _torch_dtype, floatx, get_value, learning_phase, to_tensor)
 from .ops import (_builtin_any)
@@ -180,4 +181,7 @@ def get_session():
 
 
 def set_session(session):
-    raise RuntimeError("set_session: kerosene runs on PyTorch, which has no TensorFlow session to set")
+    """Keras 2 scripts set a TensorFlow session to configure the GPU (memory growth, devices); on
+    PyTorch there is none to set, so the call is ignored with a warning and the script goes on."""
+    warn_user("set_session: kerosene runs on PyTorch, which has no TensorFlow session; the session's settings "
+              "are ignored (choose devices with compile(device=...) or CUDA_VISIBLE_DEVICES)", RuntimeWarning)

@@ -370,6 +370,13 @@ class InputLayer(Layer):
     def _keras_history(self):
         return as_keras_tensor(self)._keras_history
 
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        # torch.tanh(Input(...)): as on the Input's symbolic tensor
+        swap = lambda v: as_keras_tensor(v) if isinstance(v, InputLayer) else v   # noqa: E731
+        return KerasTensor.__torch_function__(func, types, tuple(swap(a) for a in args),
+                                              {k: swap(v) for k, v in (kwargs or {}).items()})
+
     def call(self, inputs):
         return inputs
 
@@ -397,3 +404,16 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, sparse=None, tenso
     return InputLayer(input_shape=shape, batch_size=batch_size, name=name, dtype=dtype,
                       sparse=bool(sparse), ragged=bool(ragged), batch_input_shape=batch_shape,
                       **kwargs)
+
+
+def _as_its_tensor(name):
+    def method(self, *args):
+        return getattr(as_keras_tensor(self), name)(*args)
+    method.__name__ = name
+    return method
+
+
+# Input(...) * 2, -x, x[:, 0] as on the Input's symbolic tensor (Keras 2's Input is a tensor)
+for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__",
+              "__pow__", "__neg__", "__getitem__"):
+    setattr(InputLayer, _name, _as_its_tensor(_name))

@@ -38,3 +38,17 @@ def test_each_keras2_layers_module_exports_its_classes(module):
     found = importlib.import_module(f"kerosene.layers.{module}")
     for name in KERAS2_MODULES[module].split():
         assert getattr(found, name) is getattr(kerosene.layers, name), f"kerosene.layers.{module}.{name}"
+
+
+def test_an_input_takes_arithmetic_slicing_and_torch_functions_as_its_tensor():
+    import numpy as np
+    import torch
+    from kerosene import backend as K
+    from kerosene.layers import Input
+    x = Input((3,))
+    f = K.function([x], [x * 2 + 1, 1 - x, -x, x[:, 0], torch.tanh(x), x / 2, x ** 2])
+    values = np.array([[1.0, 2.0, 3.0]], dtype="float32")
+    out = f([values])
+    expected = [values * 2 + 1, 1 - values, -values, values[:, 0], np.tanh(values), values / 2, values ** 2]
+    for got, want in zip(out, expected):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
