@@ -148,6 +148,25 @@ def weight_options_config(layer, weights=("kernel", "bias")):
     return config
 
 
+def set_weight_options(layer, activation, use_bias, **options):
+    """Set ``activation``, ``use_bias`` and each weight's ``<weight>_initializer`` /
+    ``_regularizer`` / ``_constraint`` on ``layer``, each checked as its argument (the
+    counterpart of :func:`weight_options_config`)."""
+    layer.activation = activations.get(activation)
+    layer.use_bias = bool(use_bias)
+    for name, value in options.items():
+        kind = name.rsplit("_", 1)[-1]
+        if kind == "initializer":
+            value = initializers.get(value)
+        elif kind == "regularizer":
+            value = get_regularizer(value, name)
+        elif kind == "constraint":
+            value = get_constraint(value, name)
+        else:
+            raise TypeError(f"set_weight_options: {name!r} is no weight option")
+        setattr(layer, name, value)
+
+
 def get_regularizer(identifier, arg_name="regularizer"):
     return regularizers.get(identifier, arg_name)
 

@@ -9,8 +9,8 @@ import functools
 
 import torch.nn.functional as F
 
-from .. import activations, initializers
-from ._utils import (check_positive_int, conv_output_length, get_constraint, get_regularizer,
+from .. import activations
+from ._utils import (check_positive_int, conv_output_length, set_weight_options,
                      normalize_data_format, normalize_padding, normalize_tuple, same_padding,
                      weight_options_config)
 from .base import Layer, normalize_shape
@@ -59,15 +59,11 @@ class _Conv(Layer):
         if self.filters % self.groups:
             raise ValueError(f"Argument 'filters' ({self.filters}) must be divisible by "
                              f"'groups' ({self.groups}).")
-        self.activation = activations.get(activation)
+        set_weight_options(self, activation, use_bias, kernel_initializer=kernel_initializer,
+                           bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
+                           bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
+                           bias_constraint=bias_constraint)
         self._act = None if self.activation is activations.linear else self.activation
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = get_regularizer(kernel_regularizer, "kernel_regularizer")
-        self.bias_regularizer = get_regularizer(bias_regularizer, "bias_regularizer")
-        self.kernel_constraint = get_constraint(kernel_constraint, "kernel_constraint")
-        self.bias_constraint = get_constraint(bias_constraint, "bias_constraint")
         self._channels_last = self.data_format == "channels_last"
         self._set_input_check(-1 if self._channels_last else 1)
         self._conv = _CONV_FNS[n]

@@ -20,11 +20,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .. import activations, initializers
+from .. import activations
 from ..backend import normalize_data_format
 from ..symbolic import apply_symbolic, is_symbolic
-from ._utils import (check_positive_int, check_rate, conv_output_length, get_constraint,
-                     get_regularizer, normalize_padding, normalize_tuple, same_padding,
+from ._utils import (check_positive_int, check_rate, conv_output_length, set_weight_options,
+                     normalize_padding, normalize_tuple, same_padding,
                      serialize_object, weight_options_config)
 from .base import Layer, normalize_shape
 from .conv_base import _kernel_from_keras, _kernel_to_keras, check_positive_tuple
@@ -99,19 +99,13 @@ class ConvLSTM2DCell(Layer):
             raise ValueError(f"Layer {self.name!r}: 'strides' > 1 is not compatible with "
                              f"'dilation_rate' > 1 (got strides={self.strides}, "
                              f"dilation_rate={self.dilation_rate}).")
-        self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
         self.unit_forget_bias = bool(unit_forget_bias)
-        self.kernel_regularizer = get_regularizer(kernel_regularizer, "kernel_regularizer")
-        self.recurrent_regularizer = get_regularizer(recurrent_regularizer, "recurrent_regularizer")
-        self.bias_regularizer = get_regularizer(bias_regularizer, "bias_regularizer")
-        self.kernel_constraint = get_constraint(kernel_constraint, "kernel_constraint")
-        self.recurrent_constraint = get_constraint(recurrent_constraint, "recurrent_constraint")
-        self.bias_constraint = get_constraint(bias_constraint, "bias_constraint")
+        set_weight_options(self, activation, use_bias, kernel_initializer=kernel_initializer,
+                           recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
+                           kernel_regularizer=kernel_regularizer, recurrent_regularizer=recurrent_regularizer,
+                           bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
+                           recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint)
         self.dropout = check_rate(dropout, "dropout")
         self.recurrent_dropout = check_rate(recurrent_dropout, "recurrent_dropout")
         self.state_size = (self.filters, self.filters)

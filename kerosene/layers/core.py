@@ -1,14 +1,12 @@
 """Core layers: Dense, Activation, Dropout, Flatten, Reshape, Permute,
 RepeatVector, Lambda, InputLayer and Input."""
 
-import torch
 import torch.nn.functional as F
 
-from .. import activations, initializers
+from .. import activations
 from .._naming import input_name
 from ..symbolic import KerasTensor, as_keras_tensor
-from ._utils import (check_positive_int, check_rate, get_constraint, get_regularizer, normalize_data_format,
-                     prod, weight_options_config)
+from ._utils import check_positive_int, normalize_data_format, prod, set_weight_options, weight_options_config
 from .activity_regularization import ActivityRegularization  # noqa: F401 (Keras 2's keras.layers.core)
 from .base import Layer, normalize_shape
 from .dropout import Dropout, SpatialDropout1D, SpatialDropout2D, SpatialDropout3D  # noqa: F401 (Keras 2's core)
@@ -50,15 +48,11 @@ class Dense(Layer):
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.units = check_positive_int(units, "units")
-        self.activation = activations.get(activation)
+        set_weight_options(self, activation, use_bias, kernel_initializer=kernel_initializer,
+                           bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
+                           bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
+                           bias_constraint=bias_constraint)
         self._act = None if _is_linear(self.activation) else self.activation
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = get_regularizer(kernel_regularizer, "kernel_regularizer")
-        self.bias_regularizer = get_regularizer(bias_regularizer, "bias_regularizer")
-        self.kernel_constraint = get_constraint(kernel_constraint, "kernel_constraint")
-        self.bias_constraint = get_constraint(bias_constraint, "bias_constraint")
         self.bias = None
 
     def build(self, input_shape):
@@ -369,13 +363,6 @@ class InputLayer(Layer):
     @property
     def _keras_history(self):
         return as_keras_tensor(self)._keras_history
-
-    @classmethod
-    def __torch_function__(cls, func, types, args=(), kwargs=None):
-        # torch.tanh(Input(...)): as on the Input's symbolic tensor
-        swap = lambda v: as_keras_tensor(v) if isinstance(v, InputLayer) else v   # noqa: E731
-        return KerasTensor.__torch_function__(func, types, tuple(swap(a) for a in args),
-                                              {k: swap(v) for k, v in (kwargs or {}).items()})
 
     def call(self, inputs):
         return inputs

@@ -20,11 +20,10 @@ kernel offset for channels-first ones (``(channels, k_rows, k_cols)``); position
 
 import torch
 
-from .. import activations, initializers
 from ..backend import normalize_data_format
 from ..symbolic import is_symbolic
-from ._utils import (check_positive_int, conv_output_length, get_constraint, get_regularizer,
-                     normalize_padding, normalize_tuple, weight_options_config)
+from ._utils import (check_positive_int, conv_output_length, normalize_padding, normalize_tuple, set_weight_options,
+                     weight_options_config)
 from .base import Layer, normalize_shape
 from .conv_base import check_positive_tuple
 from .input_spec import InputSpec
@@ -56,14 +55,10 @@ class _LocallyConnected(Layer):
         check_positive_tuple(self.strides, strides, "strides")
         self.padding = normalize_padding(padding, ("valid",))
         self.data_format = normalize_data_format(data_format)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = get_regularizer(kernel_regularizer, "kernel_regularizer")
-        self.bias_regularizer = get_regularizer(bias_regularizer, "bias_regularizer")
-        self.kernel_constraint = get_constraint(kernel_constraint, "kernel_constraint")
-        self.bias_constraint = get_constraint(bias_constraint, "bias_constraint")
+        set_weight_options(self, activation, use_bias, kernel_initializer=kernel_initializer,
+                           bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
+                           bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
+                           bias_constraint=bias_constraint)
         self.input_spec = InputSpec(ndim=n + 2)
         self.bias = None
 

@@ -18,9 +18,8 @@ import warnings
 import torch
 import torch.nn.functional as F
 
-from .. import activations, initializers
-from ._utils import carried_for_batch, check_positive_int, check_rate, get_constraint, get_regularizer, \
-    weight_options_config
+from .. import activations
+from ._utils import carried_for_batch, check_positive_int, check_rate, set_weight_options, weight_options_config
 from ..symbolic import is_symbolic
 from .base import Layer, normalize_shape
 from .recurrent_weights import (UnitForgetBias as _UnitForgetBias, gru_kernel_from_keras as _gru_kernel_from_keras,
@@ -62,18 +61,12 @@ class _RNN(Layer):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.zero_output_for_mask = zero_output_for_mask
         self.units = check_positive_int(units, "units")
-        self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = get_regularizer(kernel_regularizer, "kernel_regularizer")
-        self.recurrent_regularizer = get_regularizer(recurrent_regularizer, "recurrent_regularizer")
-        self.bias_regularizer = get_regularizer(bias_regularizer, "bias_regularizer")
-        self.kernel_constraint = get_constraint(kernel_constraint, "kernel_constraint")
-        self.recurrent_constraint = get_constraint(recurrent_constraint, "recurrent_constraint")
-        self.bias_constraint = get_constraint(bias_constraint, "bias_constraint")
+        set_weight_options(self, activation, use_bias, kernel_initializer=kernel_initializer,
+                           recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
+                           kernel_regularizer=kernel_regularizer, recurrent_regularizer=recurrent_regularizer,
+                           bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
+                           recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint)
         self.dropout = min(1.0, max(0.0, check_rate(dropout, "dropout")))
         self.recurrent_dropout = check_rate(recurrent_dropout, "recurrent_dropout")
         self.return_sequences = bool(return_sequences)

@@ -19,8 +19,8 @@ import functools
 import torch
 import torch.nn.functional as F
 
-from .. import activations, initializers
-from ._utils import check_positive_int, check_rate, get_constraint, get_regularizer, weight_options_config
+from .. import activations
+from ._utils import check_positive_int, check_rate, set_weight_options, weight_options_config
 from .base import Layer
 from .recurrent_weights import (UnitForgetBias, gru_kernel_from_keras, gru_kernel_to_keras, identity_map,
                                 swap_rz, transpose)
@@ -71,18 +71,12 @@ class _Cell(Layer):
         kwargs.pop("seed", None)  # Keras 3 configs carry the dropout seed
         super().__init__(**kwargs)
         self.units = check_positive_int(units, "units")
-        self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = get_regularizer(kernel_regularizer, "kernel_regularizer")
-        self.recurrent_regularizer = get_regularizer(recurrent_regularizer, "recurrent_regularizer")
-        self.bias_regularizer = get_regularizer(bias_regularizer, "bias_regularizer")
-        self.kernel_constraint = get_constraint(kernel_constraint, "kernel_constraint")
-        self.recurrent_constraint = get_constraint(recurrent_constraint, "recurrent_constraint")
-        self.bias_constraint = get_constraint(bias_constraint, "bias_constraint")
+        set_weight_options(self, activation, use_bias, kernel_initializer=kernel_initializer,
+                           recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
+                           kernel_regularizer=kernel_regularizer, recurrent_regularizer=recurrent_regularizer,
+                           bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
+                           recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint)
         self.dropout = check_rate(dropout, "dropout")
         self.recurrent_dropout = check_rate(recurrent_dropout, "recurrent_dropout")
         if implementation not in (1, 2) or isinstance(implementation, bool):
