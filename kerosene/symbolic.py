@@ -209,9 +209,12 @@ def _probe(layer, inputs, kwargs, size):
             m._states = states
 
 
-def _shapes_of(out):
+def _shapes_of(out, batch=None):
+    """The symbolic shapes of a probe's outputs: the batch axis unknown, or ``batch`` where the
+    inputs fix it (a stateful RNN's batch_input_shape) and the output keeps it."""
     outs = list(out) if isinstance(out, (list, tuple)) else [out]
-    return [((None,) + tuple(int(s) for s in o.shape[1:]) if o.dim() else (),   # () for a reduction
+    return [(((batch if batch is not None and o.shape[0] == batch else None),) + tuple(int(s) for s in o.shape[1:])
+             if o.dim() else (),   # () for a reduction
              str(o.dtype).replace("torch.", "")) for o in outs]
 
 
@@ -233,10 +236,12 @@ def _infer_output_shapes(layer, inputs, kwargs):
             out, other_size = _probe(layer, inputs, kwargs, 29), 47
         except Exception:
             raise first from None
-    shapes = _shapes_of(out)
+    batches = {tuple(t.shape)[0] if len(tuple(t.shape)) else None for t in flat}
+    batch = batches.pop() if len(batches) == 1 else None
+    shapes = _shapes_of(out, batch)
     if unknown:
         try:
-            other = _shapes_of(_probe(layer, inputs, kwargs, other_size))
+            other = _shapes_of(_probe(layer, inputs, kwargs, other_size), batch)
         except Exception:   # a layer that only runs at the probed size (weights built for it): as probed
             other = shapes
         if len(other) == len(shapes):

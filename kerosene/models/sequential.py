@@ -34,6 +34,7 @@ class Sequential(Model):
         super().__init__(name=name)
         self._stack = nn.ModuleList()
         self._input_shape = None   # Keras convention, without the batch dimension
+        self._input_batch = None   # a fixed batch size (stateful RNNs' batch_input_shape), else None
         self._input_dtype = None
         for layer in layers or []:
             self.add(layer)
@@ -44,7 +45,7 @@ class Sequential(Model):
 
     @property
     def input_shape(self):
-        return None if self._input_shape is None else (None,) + tuple(self._input_shape)
+        return None if self._input_shape is None else (self._input_batch,) + tuple(self._input_shape)
 
     @property
     def input(self):
@@ -89,6 +90,7 @@ class Sequential(Model):
             if len(self._stack):
                 raise ValueError("An Input can only be the first element of a Sequential model")
             self._input_shape = shape
+            self._input_batch = _declared_batch(layer)
             self._input_dtype = getattr(layer, "dtype", None)
             return
         if not isinstance(layer, nn.Module):
@@ -99,6 +101,7 @@ class Sequential(Model):
             raise ValueError(f"All layers in a Sequential model must have unique names; {layer_name(layer)!r} is taken")
         if not len(self._stack) and shape is not None and self._input_shape is None:
             self._input_shape = shape
+            self._input_batch = _declared_batch(layer)
         elif len(self._stack) and shape is not None and hasattr(layer, "_set_input_check"):
             layer._set_input_check(None)  # Keras 2 ignores input_dim/input_shape after the first layer
         self._stack.append(layer)
@@ -192,7 +195,7 @@ class Sequential(Model):
             # Keras 2.4+ writes the input as a first layer; Keras 3 needs it to know the input shape.
             dtype = str(self._input_dtype) if self._input_dtype is not None else "float32"
             layers.insert(0, {"class_name": "InputLayer", "config": {
-                "batch_input_shape": [None] + list(self._input_shape), "dtype": dtype, "sparse": False,
+                "batch_input_shape": [self._input_batch] + list(self._input_shape), "dtype": dtype, "sparse": False,
                 "name": f"{self.name}_input"}})
         config = {"name": self.name, "layers": layers}
         built_for = self._built_input_shape()
@@ -236,6 +239,14 @@ class Sequential(Model):
             else:
                 model.add(deserialize_layer(spec, custom_objects=custom_objects))
         return model
+
+
+def _declared_batch(layer):
+    """The batch size a first layer (or Input) fixes with ``batch_input_shape``, else None."""
+    if isinstance(layer, Sequential):
+        return layer._input_batch
+    shape = getattr(layer, "batch_input_shape", None) or getattr(layer, "_batch_input_shape", None)
+    return tuple(shape)[0] if shape else None
 
 
 def _declared_input_shape(layer):

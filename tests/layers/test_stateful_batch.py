@@ -33,3 +33,12 @@ def test_without_a_fixed_batch_size_the_first_batch_sets_it():
     model.fit(X, Y, batch_size=4, epochs=1, verbose=0, shuffle=False)
     with pytest.raises(ValueError, match=r"got a batch of 2 after batches of 4; call reset_states\(\)"):
         model.predict(X[:2], batch_size=2)
+
+
+def test_a_fixed_batch_size_shows_in_the_model_shapes_and_config_as_keras_2():
+    model = Sequential([L.LSTM(4, stateful=True, batch_input_shape=(2, 3, 2)), L.Dense(1)])
+    assert model.input_shape == (2, 3, 2) and model.output_shape == (2, 1) and model.input.shape == (2, 3, 2)
+    assert model.get_config()["layers"][0]["config"]["batch_input_shape"] == [2, 3, 2]
+    inputs = L.Input(batch_shape=(2, 3, 2))
+    assert L.LSTM(4)(inputs).shape == (2, 4)
+    assert Sequential([L.Dense(2, input_dim=3)]).output_shape == (None, 2)   # no fixed size: unknown
