@@ -4,6 +4,9 @@ Example::
 
     from kerosene.callbacks import Callback, EarlyStopping
 """
+import numpy as np
+
+from .. import backend as K
 from .backup import BackupAndRestore
 from .base import Callback, CallbackList
 from .base_logger import BaseLogger
@@ -22,4 +25,7 @@ from .ema import SwapEMAWeights
 __all__ = ["Callback", "CallbackList", "BaseLogger", "History", "LambdaCallback", "TerminateOnNaN",
            "ProgbarLogger", "BackupAndRestore", "ModelCheckpoint",
            "EarlyStopping", "ReduceLROnPlateau", "LearningRateScheduler", "CSVLogger", "RemoteMonitor",
-           "TensorBoard", "SwapEMAWeights"]
+           "TensorBoard", "SwapEMAWeights",
+           # Keras 2's callbacks module had no __all__, so ``from keras.callbacks import *`` also
+           # gave its ``K`` and ``np``; published callbacks (the cyclic learning rate one) use both.
+           "K", "np"]

@@ -282,6 +282,10 @@ class Trainer(Keras2TrainingNames):
             "validation_freq": validation_freq,
             "metrics": names + (["val_" + n for n in names] if do_validation else []),
         }
+        if params["samples"] is None:
+            # Keras 2's fit_generator had no "samples" key, and progress bars (keras-tqdm) count
+            # steps only when it is absent.
+            del params["samples"]
         params.update(dist.params(params))
         aggregator = EpochAggregator(key for key, _ in stateful_metrics(state))
         callback_list, history = loop.configure_callbacks(self, callbacks, verbose if dist.is_main else 0,
@@ -290,8 +294,11 @@ class Trainer(Keras2TrainingNames):
         # A rank's ShardedArrayAdapter hands keras_arrays() on to the whole arrays it wraps.
         keras_arrays = getattr(val_adapter, "keras_arrays", None)
         validation_arrays = keras_arrays() if keras_arrays is not None else None
-        for cb in callback_list:
-            cb.validation_data = validation_arrays
+        # Without validation arrays a callback keeps the validation_data it set itself (LR finders
+        # that evaluate on their own held-out set do), as in Keras 2.
+        if validation_arrays is not None:
+            for cb in callback_list:
+                cb.validation_data = validation_arrays
         run = RunState(seed, initial_epoch, epochs, aggregator=aggregator, adapter=adapter,
                        callbacks=callback_list, device=device, loss_scaler=state.loss_scaler)
         dist.watch(callback_list)

@@ -110,3 +110,68 @@ def test_a_field_no_earlier_callback_can_log_is_still_refused_at_train_begin(tmp
     with pytest.raises(ValueError, match="val_auc"):
         model().fit(x, y, epochs=1, verbose=0, callbacks=[after, LogsAuc([0.5])])   # it runs after the checkpoint
     assert os.listdir(tmp_path) == []
+
+
+def test_star_import_of_callbacks_gives_the_backend_and_numpy_as_keras_2s_did():
+    namespace = {}
+    exec("from kerosene.callbacks import *", namespace)
+    assert namespace["K"] is K and namespace["np"] is np and namespace["Callback"] is Callback
+
+
+class HeldOutFinder(Callback):
+    """Evaluates on a held-out set it was given itself, after every batch, as LR finders do."""
+
+    def __init__(self, validation_data):
+        super().__init__()
+        self.validation_data = validation_data
+        self.val_losses = []
+
+    def on_batch_end(self, batch, logs=None):
+        vx, vy = self.validation_data[0], self.validation_data[1]
+        self.val_losses.append(self.model.evaluate(vx, vy, verbose=0)[0])
+
+
+def test_a_callbacks_own_validation_data_survives_a_fit_without_validation():
+    x, y = data()
+    m = model()
+    finder = HeldOutFinder((x[:8], y[:8]))
+    m.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[finder])
+    assert np.array_equal(finder.validation_data[0], x[:8])
+    assert len(finder.val_losses) == 4
+    assert finder.val_losses[-1] == pytest.approx(m.evaluate(x[:8], y[:8], verbose=0)[0], rel=1e-5)
+
+
+def test_fit_with_validation_arrays_replaces_a_callbacks_validation_data():
+    x, y = data()
+    finder = HeldOutFinder((x[:8], y[:8]))
+    model().fit(x, y, batch_size=16, epochs=1, verbose=0, validation_data=(x[:4], y[:4]), callbacks=[finder])
+    assert len(finder.validation_data[0]) == 4
+
+
+class CountsLikeTqdm(Callback):
+    """Counts samples when params has 'samples', else steps, as keras-tqdm does."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.by_samples = "samples" in self.params
+        self.total = self.params["samples"] if self.by_samples else self.params["steps"]
+        self.count = 0
+
+    def on_batch_end(self, batch, logs=None):
+        self.count += logs["size"] if self.by_samples else 1
+
+
+def test_params_has_samples_for_arrays_and_no_samples_key_for_generators():
+    x, y = data()
+    m = model()
+    arrays = CountsLikeTqdm()
+    m.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[arrays])
+    assert arrays.by_samples and arrays.count == arrays.total == 64
+
+    def batches():
+        while True:
+            for i in range(0, 64, 16):
+                yield x[i:i + 16], y[i:i + 16]
+
+    steps = CountsLikeTqdm()
+    m.fit_generator(batches(), steps_per_epoch=3, epochs=1, verbose=0, callbacks=[steps])
+    assert not steps.by_samples and steps.count == steps.total == 3
