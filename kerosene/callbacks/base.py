@@ -148,7 +148,7 @@ class Callback:
         pass
 
     # State, so a callback resumes inside checkpoints and backups.
-    _state_exclude = ("model", "params", "validation_data", "run")
+    _state_exclude = ("model", "params", "validation_data", "_validation_data_from_fit", "run")
 
     def state_dict(self):
         """The callback's resumable state: its attributes that are plain data.
@@ -211,6 +211,19 @@ class CallbackList:
         """Hand every callback the state of the run (``callback.run``; None once it ends)."""
         for cb in self.callbacks:
             cb.run = run
+
+    def set_validation_data(self, arrays):
+        """Hand every callback fit's validation arrays (Keras 2's ``callback.validation_data``).
+
+        Without validation arrays (None), a callback keeps a ``validation_data`` it set
+        itself (LR finders evaluate on a held-out set of their own) and loses one an
+        earlier fit handed it.
+        """
+        for cb in self.callbacks:
+            if arrays is not None:
+                cb.validation_data = cb._validation_data_from_fit = arrays
+            elif getattr(cb, "validation_data", None) is getattr(cb, "_validation_data_from_fit", None):
+                cb.validation_data = cb._validation_data_from_fit = None
 
     def move_to_end(self, callback):
         """Make ``callback`` the last one called from now on (BackupAndRestore after restoring)."""

@@ -6,11 +6,13 @@ Example::
 
     model.fit_generator(batches(), steps_per_epoch=10, epochs=2)   # == model.fit(batches(), ...)
     model.predict_classes(x)                                      # argmax of model.predict(x)
+    K.gradients(model.total_loss, model.trainable_weights)        # the symbolic loss (engine.symbolic_loss)
 """
 from __future__ import annotations
 
 from .._user_warning import warn_user
 from ..legacy.interfaces import legacy_support
+from .symbolic_loss import symbolic_loss
 
 __all__ = ["Keras2TrainingNames"]
 
@@ -24,7 +26,8 @@ def _require_steps(data, steps, steps_arg, data_arg):
 
 
 class Keras2TrainingNames:
-    """``fit_generator``, ``evaluate_generator``, ``predict_generator``, ``predict_proba``, ``predict_classes``.
+    """``fit_generator``, ``evaluate_generator``, ``predict_generator``, ``predict_proba``, ``predict_classes``;
+    the symbolic ``total_loss``, ``targets`` and ``sample_weights`` of a compiled model.
 
     Example::
 
@@ -74,3 +77,28 @@ class Keras2TrainingNames:
         if proba.shape[-1] > 1:
             return proba.argmax(axis=-1)
         return (proba > 0.5).astype("int32")
+
+    # Keras 2's symbolic loss and the placeholders it is fed through (gradient-logging callbacks).
+    @property
+    def total_loss(self):
+        return symbolic_loss(self).total_loss
+
+    @property
+    def targets(self):
+        return list(symbolic_loss(self).targets)
+
+    @property
+    def sample_weights(self):
+        return list(symbolic_loss(self).sample_weights)
+
+    @property
+    def _feed_inputs(self):
+        return list(self.inputs)
+
+    @property
+    def _feed_targets(self):
+        return self.targets
+
+    @property
+    def _feed_sample_weights(self):
+        return self.sample_weights

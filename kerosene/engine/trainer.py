@@ -294,11 +294,7 @@ class Trainer(Keras2TrainingNames):
         # A rank's ShardedArrayAdapter hands keras_arrays() on to the whole arrays it wraps.
         keras_arrays = getattr(val_adapter, "keras_arrays", None)
         validation_arrays = keras_arrays() if keras_arrays is not None else None
-        # Without validation arrays a callback keeps the validation_data it set itself (LR finders
-        # that evaluate on their own held-out set do), as in Keras 2.
-        if validation_arrays is not None:
-            for cb in callback_list:
-                cb.validation_data = validation_arrays
+        callback_list.set_validation_data(validation_arrays)
         run = RunState(seed, initial_epoch, epochs, aggregator=aggregator, adapter=adapter,
                        callbacks=callback_list, device=device, loss_scaler=state.loss_scaler)
         dist.watch(callback_list)

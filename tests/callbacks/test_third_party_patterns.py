@@ -175,3 +175,74 @@ def test_params_has_samples_for_arrays_and_no_samples_key_for_generators():
     steps = CountsLikeTqdm()
     m.fit_generator(batches(), steps_per_epoch=3, epochs=1, verbose=0, callbacks=[steps])
     assert not steps.by_samples and steps.count == steps.total == 3
+
+
+class GradientLogger(Callback):
+    """Builds K.function over K.gradients of model.total_loss in set_model, as gradient loggers do."""
+
+    def set_model(self, model):
+        self.model = model
+        feeds = model._feed_inputs + model._feed_targets + model._feed_sample_weights
+        self.get_gradients = K.function(feeds, K.gradients(model.total_loss, model.trainable_weights))
+        self.get_loss = K.function(feeds, [model.total_loss])
+
+    def on_epoch_end(self, epoch, logs=None):
+        x, y = self.validation_data[0], self.validation_data[1]
+        self.grads = self.get_gradients([x, y, np.ones(len(y))])
+        self.loss = self.get_loss([x, y, np.ones(len(y))])[0]
+
+
+def test_gradients_of_total_loss_are_those_the_optimizer_steps_with():
+    from kerosene.optimizers import SGD
+    x, y = data()
+    y = y[:, None]
+    m = Sequential([Dense(8, input_shape=(4,), activation="tanh", kernel_regularizer="l2"),
+                    Dense(1, activation="sigmoid")])
+    m.compile(SGD(lr=0.1), "binary_crossentropy")
+    logger = GradientLogger()
+    m.fit(x[:48], y[:48], epochs=1, verbose=0, validation_data=(x[48:], y[48:]), callbacks=[logger])
+    assert logger.loss == pytest.approx(m.evaluate(x[48:], y[48:], verbose=0), rel=1e-5)
+    before = [K.get_value(w) for w in m.trainable_weights]
+    grads = logger.get_gradients([x[48:], y[48:], np.ones(16)])
+    m.train_on_batch(x[48:], y[48:])
+    for b, g, w in zip(before, grads, m.trainable_weights):
+        np.testing.assert_allclose(K.get_value(w), b - 0.1 * g, rtol=1e-4, atol=1e-6)
+
+
+def test_total_loss_weighs_outputs_and_samples_as_evaluate_does():
+    from kerosene.layers import Input
+    from kerosene.models import Model
+    rng = np.random.RandomState(1)
+    x, y1, y2, w = rng.rand(10, 4), rng.rand(10, 2), rng.rand(10, 1), rng.rand(10)
+    i = Input((4,))
+    m = Model(i, [Dense(2, name="a")(i), Dense(1, name="b")(i)])
+    m.compile("sgd", ["mse", "mae"], loss_weights=[1.0, 0.5])
+    assert [t.name for t in m.targets] == ["a_target", "b_target"] and len(m.sample_weights) == 2
+    loss = K.function(m._feed_inputs + m._feed_targets + m._feed_sample_weights, [m.total_loss])
+    expected = m.evaluate(x, [y1, y2], sample_weight=[w, w], verbose=0)[0]
+    assert loss([x, y1, y2, w, w])[0] == pytest.approx(expected, rel=1e-5)
+    assert m.total_loss is m.total_loss
+    old_targets = m.targets
+    m.compile("sgd", ["mse", "mse"])
+    assert m.targets[0] is not old_targets[0]   # each compile has its own graph
+    assert K.function(m.inputs + m.targets + m.sample_weights, [m.total_loss])([x, y1, y2, w, w])[0] == \
+        pytest.approx(m.evaluate(x, [y1, y2], sample_weight=[w, w], verbose=0)[0], rel=1e-5)
+
+
+def test_an_uncompiled_model_has_no_total_loss():
+    m = Sequential([Dense(1, input_shape=(4,))])
+    assert not hasattr(m, "total_loss") and not hasattr(m, "targets")
+    from kerosene.engine.symbolic_loss import symbolic_loss
+    with pytest.raises(AttributeError, match="compile"):
+        symbolic_loss(m)
+
+
+def test_validation_data_an_earlier_fit_handed_over_is_dropped_by_a_fit_without_validation():
+    x, y = data()
+    m = model()
+    reused = Callback()
+    m.fit(x, y, batch_size=32, epochs=1, verbose=0, validation_data=(x[:4], y[:4]), callbacks=[reused])
+    assert len(reused.validation_data[0]) == 4
+    assert "_validation_data_from_fit" not in reused.state_dict()
+    m.fit(x, y, batch_size=32, epochs=1, verbose=0, callbacks=[reused])
+    assert reused.validation_data is None
