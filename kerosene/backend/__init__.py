@@ -19,7 +19,7 @@ from __future__ import annotations
 from .config import (image_data_format, normalize_data_format, set_image_data_format, epsilon, set_epsilon, floatx, set_floatx,
                      backend, get_value, set_value, batch_get_value, batch_set_value, clear_session,
                      learning_phase, set_learning_phase, variable, constant, is_tensor, is_keras_tensor,
-                     BoundHyperparameter, get_uid, reset_uids, manual_variable_initialization, print_tensor)
+                     BoundHyperparameter, BoundCount, get_uid, reset_uids, manual_variable_initialization, print_tensor)
 from .ops import (sum, mean, max, min, prod, std, var, any, all, argmax, argmin, square, sqrt, abs, exp, log,
                   pow, sign, round, maximum, minimum, relu, elu, sigmoid, hard_sigmoid, tanh, softmax,
                   softplus, softsign, clip, cast, equal, not_equal, greater, greater_equal, less, less_equal,
@@ -65,7 +65,7 @@ __all__ = [
     "image_data_format", "normalize_data_format", "set_image_data_format", "epsilon", "set_epsilon", "floatx", "set_floatx",
     "backend", "get_value", "set_value", "batch_get_value", "batch_set_value", "clear_session",
     "learning_phase", "set_learning_phase", "variable", "constant", "is_tensor", "is_keras_tensor",
-    "BoundHyperparameter",
+    "BoundHyperparameter", "BoundCount",
     "sum", "mean", "max", "min", "prod", "std", "var", "any", "all", "argmax", "argmin",
     "square", "sqrt", "abs", "exp", "log", "pow", "sign", "round", "maximum", "minimum",
     "relu", "elu", "sigmoid", "hard_sigmoid", "tanh", "softmax", "softplus", "softsign", "clip", "cast",

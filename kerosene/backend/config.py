@@ -121,6 +121,28 @@ class BoundHyperparameter(float):
         return (float, (float(self),))
 
 
+class BoundCount(int):
+    """An int read from an object's attribute that remembers where it came from, as
+    :class:`BoundHyperparameter` does for floats: ``model.optimizer.iterations`` returns
+    one, so Keras 2's ``K.set_value(model.optimizer.iterations, 0)`` resets the count::
+
+        >>> class Opt:
+        ...     iterations = 7
+        >>> opt = Opt()
+        >>> set_value(BoundCount(opt.iterations, opt, "iterations"), 0); opt.iterations
+        0
+    """
+
+    def __new__(cls, value, owner, attribute):
+        self = int.__new__(cls, value)
+        self._owner = owner
+        self._attribute = attribute
+        return self
+
+    def __reduce__(self):  # pickles and copies as the plain number
+        return (int, (int(self),))
+
+
 def to_tensor(value, dtype=None):
     """``value`` (a tensor or anything numpy reads) as a torch tensor of ``dtype``; a numpy view
     with negative strides (``x[::-1]``), which torch cannot wrap, is copied first."""
@@ -155,6 +177,8 @@ def get_value(x):
     """The value of a tensor (as a numpy array) or of an optimizer hyperparameter (a float)."""
     if isinstance(x, BoundHyperparameter):
         return float(getattr(x._owner, x._attribute))
+    if isinstance(x, BoundCount):
+        return int(getattr(x._owner, x._attribute))
     if isinstance(x, torch.Tensor):
         return x.detach().cpu().numpy().copy()  # a snapshot: a later set_value must not change it
     if isinstance(x, (int, float, np.ndarray, np.number)):
@@ -167,6 +191,12 @@ def set_value(x, value):
     """Set a tensor in place, or an optimizer hyperparameter read as ``optimizer.lr``."""
     if isinstance(x, BoundHyperparameter):
         setattr(x._owner, x._attribute, float(np.asarray(value)))
+        return
+    if isinstance(x, BoundCount):
+        count = np.asarray(value)
+        if count.shape != () or count != np.round(count):
+            raise ValueError(f"set_value: {x._attribute} is a count; `value` must be a whole number, got {value!r}")
+        setattr(x._owner, x._attribute, int(count))
         return
     if isinstance(x, torch.Tensor):
         new = to_tensor(value, x.dtype)

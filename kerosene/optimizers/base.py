@@ -38,7 +38,7 @@ from collections import OrderedDict, defaultdict
 import numpy as np
 import torch
 
-from ..backend import BoundHyperparameter
+from ..backend import BoundCount, BoundHyperparameter
 from .checks import check_bool, check_float
 from .updates import clip_gradients
 
@@ -242,7 +242,11 @@ class Optimizer(torch.optim.Optimizer):
 
     @property
     def iterations(self):
-        """Number of optimizer steps taken (Keras's ``optimizer.iterations``)."""
+        """Number of optimizer steps taken (Keras's ``optimizer.iterations``): an int that
+        ``K.set_value(opt.iterations, n)`` writes back, as Keras 2's variable took it."""
+        return BoundCount(self._iteration_count(), self, "iterations")
+
+    def _iteration_count(self):
         if self._step_tensor is not None:
             return int(self._step_tensor.item())
         return self._iterations
@@ -293,7 +297,7 @@ class Optimizer(torch.optim.Optimizer):
         lr = float((group or (self.param_groups[0] if self.param_groups
                               else self.defaults))["lr"])
         if self._decay:
-            lr = lr / (1.0 + self._decay * self.iterations)
+            lr = lr / (1.0 + self._decay * self._iteration_count())
         return lr
 
     # ------------------------------------------------------------------- step
@@ -366,7 +370,7 @@ class Optimizer(torch.optim.Optimizer):
     def state_dict(self):
         """torch's optimizer state dict plus ``iterations`` (the step counter)."""
         sd = super().state_dict()
-        sd["iterations"] = self.iterations
+        sd["iterations"] = self._iteration_count()
         return sd
 
     def load_state_dict(self, state_dict):

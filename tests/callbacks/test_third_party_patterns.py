@@ -246,3 +246,30 @@ def test_validation_data_an_earlier_fit_handed_over_is_dropped_by_a_fit_without_
     assert "_validation_data_from_fit" not in reused.state_dict()
     m.fit(x, y, batch_size=32, epochs=1, verbose=0, callbacks=[reused])
     assert reused.validation_data is None
+
+
+class DecayedLR(Callback):
+    """Reads the decayed learning rate from lr, decay and iterations, and restarts the decay
+    every epoch with K.set_value(iterations, 0), as warm-restart schedules do."""
+
+    def on_train_begin(self, logs=None):
+        self.seen = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        opt = self.model.optimizer
+        decayed = opt.lr / (1. + opt.decay * K.cast(opt.iterations, K.dtype(opt.decay)))
+        self.seen.append((int(K.eval(opt.iterations)), float(K.eval(decayed))))
+        K.set_value(opt.iterations, 0)
+
+
+def test_optimizer_iterations_are_read_with_k_eval_and_reset_with_set_value():
+    from kerosene.optimizers import SGD
+    x, y = data()
+    m = model()
+    m.compile(SGD(lr=0.1, decay=0.5), "binary_crossentropy")
+    cb = DecayedLR()
+    m.fit(x, y, batch_size=16, epochs=2, verbose=0, callbacks=[cb])
+    assert cb.seen == [(4, pytest.approx(0.1 / 3)), (4, pytest.approx(0.1 / 3))]   # 4 steps again after the reset
+    assert m.optimizer.iterations == 0 and K.get_value(m.optimizer.iterations) == 0
+    with pytest.raises(ValueError, match="whole number"):
+        K.set_value(m.optimizer.iterations, 1.5)
