@@ -138,12 +138,14 @@ class Functional(Model):
 
     @property
     def output_names(self):
-        """The output layers' names when the model has several outputs, else None."""
-        if self._single_output:
-            return None
+        """The output layers' names, a list also for one output (Keras 2's ``model.output_names``)."""
         if self._output_keys is not None:
             return list(self._output_keys)
         return [layer_name(t.node.layer) for t in self._outputs]
+
+    def _output_names(self):
+        # The engine keys losses and logs per output only for several outputs.
+        return None if self._single_output else self.output_names
 
     @property
     def input_shape(self):

@@ -69,6 +69,14 @@ class Sequential(Model):
     def outputs(self):
         return [self.output]
 
+    @property
+    def output_names(self):
+        """Keras 2's ``model.output_names``: the last layer's name, in a list."""
+        return [layer_name(self.layers[-1])] if self.layers else []
+
+    def _output_names(self):
+        return None   # one output: the engine keys nothing per output
+
     def _symbolic_tensors(self):
         return sequential_tensors(self)
 

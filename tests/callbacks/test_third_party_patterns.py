@@ -273,3 +273,34 @@ def test_optimizer_iterations_are_read_with_k_eval_and_reset_with_set_value():
     assert m.optimizer.iterations == 0 and K.get_value(m.optimizer.iterations) == 0
     with pytest.raises(ValueError, match="whole number"):
         K.set_value(m.optimizer.iterations, 1.5)
+
+
+class LossTitles(Callback):
+    """Names each loss curve from model.loss and model.output_names, as live loss plotters do."""
+
+    def on_train_begin(self, logs=None):
+        loss = self.model.loss
+        losses = list(loss.values()) if isinstance(loss, dict) else loss if isinstance(loss, list) else [loss]
+        self.titles = {"{}_loss".format(name): str(fn) for name, fn in zip(self.model.output_names, losses)}
+        self.metrics = [k for k in self.params["metrics"] if not k.startswith("val_")]
+
+
+def test_output_names_is_a_list_for_one_output_as_for_several():
+    from kerosene.layers import Input
+    from kerosene.models import Model
+    x, y = data()
+    seq = model()
+    cb = LossTitles()
+    seq.fit(x, y, epochs=1, verbose=0, callbacks=[cb])
+    assert seq.output_names == [seq.layers[-1].name] and cb.titles == {seq.layers[-1].name + "_loss": "binary_crossentropy"}
+    i = Input((4,))
+    single = Model(i, Dense(1, name="only")(i))
+    single.compile("sgd", "mse")
+    assert single.output_names == ["only"]
+    h = single.fit(x, y, epochs=1, verbose=0)
+    assert sorted(h.history) == ["loss"]   # one output: no per-output loss keys
+    two = Model(i, [Dense(1, name="p")(i), Dense(1, name="q")(i)])
+    two.compile("sgd", {"p": "mse", "q": "mae"})
+    cb = LossTitles()
+    two.fit(x, [y, y], epochs=1, verbose=0, callbacks=[cb])
+    assert cb.titles == {"p_loss": "mse", "q_loss": "mae"} and cb.metrics == ["loss", "p_loss", "q_loss"]

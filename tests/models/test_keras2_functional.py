@@ -70,7 +70,7 @@ def test_lambda_and_single_output_model_trains():
     y = XA.sum(1, keepdims=True)
     h = model.fit(XA, y, epochs=5, verbose=0)
     assert h.history["loss"][-1] < h.history["loss"][0]
-    assert model.output_names is None and model.predict(XA).shape == (64, 1)
+    assert model.output_names == [model.layers[-1].name] and model.predict(XA).shape == (64, 1)
 
 
 def test_input_works_as_sequential_first_element_and_as_tensor():
