@@ -174,9 +174,10 @@ def is_keras_tensor(x):
 
 
 def get_value(x):
-    """The value of a tensor (as a numpy array) or of an optimizer hyperparameter (a float)."""
+    """The value of a tensor (as a numpy array) or of an optimizer hyperparameter (a numpy float64)."""
     if isinstance(x, BoundHyperparameter):
-        return float(getattr(x._owner, x._attribute))
+        # A numpy scalar as Keras 2's variables gave (``.item()``, ``.dtype``); float64 is a float.
+        return np.float64(getattr(x._owner, x._attribute))
     if isinstance(x, BoundCount):
         return int(getattr(x._owner, x._attribute))
     if isinstance(x, torch.Tensor):

@@ -304,3 +304,27 @@ def test_output_names_is_a_list_for_one_output_as_for_several():
     cb = LossTitles()
     two.fit(x, [y, y], epochs=1, verbose=0, callbacks=[cb])
     assert cb.titles == {"p_loss": "mse", "q_loss": "mae"} and cb.metrics == ["loss", "p_loss", "q_loss"]
+
+
+class LrItems(Callback):
+    """Reads the learning rate as a numpy scalar (``.item()``) and logs it as JSON, as LR plotters do."""
+
+    def on_train_begin(self, logs=None):
+        self.lines = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        import json
+        lr = K.get_value(self.model.optimizer.lr)
+        self.lines.append(json.dumps({"epoch": epoch, "lr": lr, "lr_item": lr.item(), "dtype": str(lr.dtype)}))
+        K.set_value(self.model.optimizer.lr, lr * 0.5)
+
+
+def test_learning_rate_values_are_numpy_scalars_that_are_still_floats():
+    import json
+    x, y = data()
+    m = model()
+    cb = LrItems()
+    m.fit(x, y, epochs=2, verbose=0, callbacks=[cb])
+    rows = [json.loads(line) for line in cb.lines]
+    assert [r["lr"] for r in rows] == [pytest.approx(0.01), pytest.approx(0.005)] and rows[0]["dtype"] == "float64"
+    assert isinstance(K.get_value(m.optimizer.lr), float)
