@@ -20,7 +20,10 @@ __all__ = ["SymbolicLoss", "symbolic_loss", "NotCompiledAttributeError"]
 
 class NotCompiledAttributeError(NotCompiledError, AttributeError):
     """An uncompiled model has no ``total_loss``: an AttributeError, as in Keras 2, so that
-    ``hasattr(model, 'total_loss')`` is False."""
+    ``hasattr(model, 'total_loss')`` is False. Example::
+
+        hasattr(Sequential([Dense(1, input_shape=(4,))]), 'total_loss')   # False
+    """
 
 
 class SymbolicLoss:
