@@ -242,14 +242,9 @@ class Optimizer(torch.optim.Optimizer):
 
     @property
     def iterations(self):
-        """Number of optimizer steps taken (Keras's ``optimizer.iterations``): an int that
-        ``K.set_value(opt.iterations, n)`` writes back, as Keras 2's variable took it."""
-        return BoundCount(self._iteration_count(), self, "iterations")
-
-    def _iteration_count(self):
-        if self._step_tensor is not None:
-            return int(self._step_tensor.item())
-        return self._iterations
+        """Steps taken (Keras's ``optimizer.iterations``), an int ``K.set_value(opt.iterations, n)`` sets."""
+        count = int(self._step_tensor.item()) if self._step_tensor is not None else self._iterations
+        return BoundCount(count, self, "iterations")
 
     @iterations.setter
     def iterations(self, value):
@@ -297,7 +292,7 @@ class Optimizer(torch.optim.Optimizer):
         lr = float((group or (self.param_groups[0] if self.param_groups
                               else self.defaults))["lr"])
         if self._decay:
-            lr = lr / (1.0 + self._decay * self._iteration_count())
+            lr = lr / (1.0 + self._decay * self.iterations)
         return lr
 
     # ------------------------------------------------------------------- step
@@ -370,7 +365,7 @@ class Optimizer(torch.optim.Optimizer):
     def state_dict(self):
         """torch's optimizer state dict plus ``iterations`` (the step counter)."""
         sd = super().state_dict()
-        sd["iterations"] = self._iteration_count()
+        sd["iterations"] = self.iterations
         return sd
 
     def load_state_dict(self, state_dict):
