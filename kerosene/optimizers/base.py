@@ -365,7 +365,7 @@ class Optimizer(torch.optim.Optimizer):
     def state_dict(self):
         """torch's optimizer state dict plus ``iterations`` (the step counter)."""
         sd = super().state_dict()
-        sd["iterations"] = self.iterations
+        sd["iterations"] = int(self.iterations)  # a plain int: backups load weights-only
         return sd
 
     def load_state_dict(self, state_dict):
