@@ -67,3 +67,15 @@ def test_fit_generator_with_lr_callback():
     assert g["decay"].rates == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025])
     assert decreased(g["history"].history["loss"]) and "val_loss" in g["history"].history
     assert np.isscalar(g["test_loss"]) or np.ndim(g["test_loss"]) == 0
+
+
+def test_vae_loss_from_symbolic_loss_functions():
+    g = run("vae_add_loss.py")
+    assert g["reconstruction_loss"].shape == (None,) and g["squared_error"].shape == (None,)
+    assert decreased(g["history"].history["loss"])
+    x = g["x_train"][:4]
+    # the recorded losses compute what the functions compute on the model's values
+    from kerosene.models import Model
+    probe = Model(g["inputs"], [g["outputs"], g["squared_error"]])
+    out, err = probe.predict(x)
+    np.testing.assert_allclose(err, ((x - out) ** 2).mean(-1), rtol=1e-4, atol=1e-6)

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import math
 
+import functools
+
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from ..symbolic import apply_symbolic, has_symbolic
 
 __all__ = [
     "categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy",
@@ -27,6 +31,17 @@ _REDUCTIONS = ("sum_over_batch_size", "auto", "mean", "sum", "none", None)
 
 
 # ----------------------------------------------------------------- helpers
+def _recorded_on_symbolic(fn):
+    """``fn`` that, given symbolic tensors (``mse(inputs, outputs)`` in a Keras 2 script's
+    ``add_loss`` expression), records one graph node instead of computing on them."""
+    @functools.wraps(fn)
+    def loss(y_true, y_pred, *args, **kwargs):
+        if has_symbolic((y_true, y_pred)):
+            return apply_symbolic(fn, (y_true, y_pred) + args, kwargs, fn.__name__)
+        return fn(y_true, y_pred, *args, **kwargs)
+    return loss
+
+
 def _as_tensor(x, like=None, dtype=None):
     """``x`` as a tensor on ``like``'s device, cast to ``dtype`` (no copy if equal)."""
     if isinstance(x, torch.Tensor):
@@ -103,6 +118,7 @@ def _check_ce_shapes(name, y_true, y_pred):
 
 
 # --------------------------------------------------------------- functions
+@_recorded_on_symbolic
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0,
                              axis=-1):
     """Crossentropy between one-hot (or soft) targets and predicted distributions.
@@ -128,6 +144,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     return -(y_true * log_prob).sum(axis)
 
 
+@_recorded_on_symbolic
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
     """Crossentropy between integer class labels and predicted distributions.
 
@@ -162,6 +179,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
     return -log_prob.gather(-1, y_true.unsqueeze(-1)).squeeze(-1)
 
 
+@_recorded_on_symbolic
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0,
                         axis=-1):
     """Binary crossentropy, averaged over the last axis.
@@ -216,6 +234,7 @@ def _require_targets(y_true, valid, message):
         raise ValueError(message(f"{low.item():g}", f"{high.item():g}"))
 
 
+@_recorded_on_symbolic
 def mean_squared_error(y_true, y_pred):
     """``mean((y_true - y_pred)**2, axis=-1)``.
 
@@ -229,6 +248,7 @@ def mean_squared_error(y_true, y_pred):
     return (y_true - y_pred).square().mean(-1)
 
 
+@_recorded_on_symbolic
 def mean_absolute_error(y_true, y_pred):
     """``mean(|y_true - y_pred|, axis=-1)``.
 
@@ -242,6 +262,7 @@ def mean_absolute_error(y_true, y_pred):
     return (y_true - y_pred).abs().mean(-1)
 
 
+@_recorded_on_symbolic
 def mean_absolute_percentage_error(y_true, y_pred):
     """``100 * mean(|(y_true - y_pred) / max(|y_true|, 1e-7)|, axis=-1)``.
 
@@ -256,6 +277,7 @@ def mean_absolute_percentage_error(y_true, y_pred):
     return 100.0 * diff.abs().mean(-1)
 
 
+@_recorded_on_symbolic
 def mean_squared_logarithmic_error(y_true, y_pred):
     """``mean((log(max(y_pred, eps) + 1) - log(max(y_true, eps) + 1))**2, axis=-1)``.
 
@@ -271,6 +293,7 @@ def mean_squared_logarithmic_error(y_true, y_pred):
     return (first - second).square().mean(-1)
 
 
+@_recorded_on_symbolic
 def huber(y_true, y_pred, delta=1.0):
     """Huber loss: quadratic for ``|error| <= delta``, linear beyond; mean over -1.
 
@@ -288,6 +311,7 @@ def huber(y_true, y_pred, delta=1.0):
     return torch.where(abs_error <= delta, quadratic, linear).mean(-1)
 
 
+@_recorded_on_symbolic
 def log_cosh(y_true, y_pred):
     """``mean(log(cosh(y_pred - y_true)), axis=-1)``, computed stably.
 
@@ -302,6 +326,7 @@ def log_cosh(y_true, y_pred):
     return (x + F.softplus(-2.0 * x) - _LOG2).mean(-1)
 
 
+@_recorded_on_symbolic
 def kl_divergence(y_true, y_pred):
     """``sum(y_true * log(y_true / y_pred), axis=-1)``, both clipped to ``[1e-7, 1]``.
 
@@ -317,6 +342,7 @@ def kl_divergence(y_true, y_pred):
     return (y_true * (y_true / y_pred).log()).sum(-1)
 
 
+@_recorded_on_symbolic
 def hinge(y_true, y_pred):
     """``mean(max(1 - y_true * y_pred, 0), axis=-1)``; {0, 1} labels become {-1, 1}.
 
@@ -331,6 +357,7 @@ def hinge(y_true, y_pred):
     return (1.0 - y_true * y_pred).clamp_min(0.0).mean(-1)
 
 
+@_recorded_on_symbolic
 def squared_hinge(y_true, y_pred):
     """``mean(max(1 - y_true * y_pred, 0)**2, axis=-1)``; {0, 1} labels become {-1, 1}.
 
@@ -345,6 +372,7 @@ def squared_hinge(y_true, y_pred):
     return (1.0 - y_true * y_pred).clamp_min(0.0).square().mean(-1)
 
 
+@_recorded_on_symbolic
 def categorical_hinge(y_true, y_pred):
     """``max(max((1 - y_true) * y_pred) - sum(y_true * y_pred) + 1, 0)``.
 
@@ -360,6 +388,7 @@ def categorical_hinge(y_true, y_pred):
     return (neg - pos + 1.0).clamp_min(0.0)
 
 
+@_recorded_on_symbolic
 def poisson(y_true, y_pred):
     """``mean(y_pred - y_true * log(y_pred + 1e-7), axis=-1)``.
 
@@ -373,6 +402,7 @@ def poisson(y_true, y_pred):
     return (y_pred - y_true * (y_pred + EPSILON).log()).mean(-1)
 
 
+@_recorded_on_symbolic
 def cosine_similarity(y_true, y_pred, axis=-1):
     """Negative cosine similarity per sample: ``-sum(l2n(y_true) * l2n(y_pred))``.
 
