@@ -79,3 +79,10 @@ def test_vae_loss_from_symbolic_loss_functions():
     probe = Model(g["inputs"], [g["outputs"], g["squared_error"]])
     out, err = probe.predict(x)
     np.testing.assert_allclose(err, ((x - out) ** 2).mean(-1), rtol=1e-4, atol=1e-6)
+
+
+def test_gan_discriminator_frozen_after_compile_still_trains_itself():
+    g = run("gan_frozen_discriminator.py")
+    assert all(g["d_changed"]) and all(g["g_changed"]) and all(g["d_kept_by_combined"])
+    assert np.isfinite(g["d_losses"]).all() and np.isfinite(g["g_losses"]).all()
+    assert g["discrepancy_warned"] and g["still_frozen"]

@@ -9,6 +9,8 @@ losses and metrics, the names the logs use, and getting a model ready for its fi
 """
 from __future__ import annotations
 
+import contextlib
+
 import torch
 from torch import nn
 
@@ -23,7 +25,8 @@ from .targets import sample_weight_modes
 from .training_utils import weighted_masked_objective
 
 __all__ = ["CompileState", "resolve_device", "make_compile_state", "log_names", "output_key",
-           "bind_optimizer", "check_trainable_consistency", "prepare", "loss_dtype", "COMPILE_KWARGS_IGNORED"]
+           "bind_optimizer", "check_trainable_consistency", "collected_weights_trainable", "prepare", "loss_dtype",
+           "COMPILE_KWARGS_IGNORED"]
 
 COMPILE_KWARGS_IGNORED = ("sample_weight_mode", "run_eagerly", "steps_per_execution",
                           "auto_scale_loss")
@@ -278,13 +281,29 @@ def bind_optimizer(model, compiling=False):
 
 def check_trainable_consistency(model):
     """Keras 2's warning when ``trainable`` changed after ``compile``: the optimizer kerosene
-    bound then still holds the old set of weights until the next ``compile``."""
+    bound then still holds the old set of weights until the next ``compile``. Returns the
+    weights collected at ``compile`` and frozen since, which this model's training still
+    updates (Keras 2's GAN recipe: ``discriminator.trainable = False`` after compiling it)."""
     state = model._compile_state
     if state is None or state.bound_ids is None:
-        return
-    if {id(p) for p in model.parameters() if p.requires_grad} != state.bound_ids:
-        warn_user("Discrepancy between trainable weights and collected trainable weights, did you set "
-                  "`model.trainable` without calling `model.compile` after ?", UserWarning)
+        return []
+    if {id(p) for p in model.parameters() if p.requires_grad} == state.bound_ids:
+        return []
+    warn_user("Discrepancy between trainable weights and collected trainable weights, did you set "
+              "`model.trainable` without calling `model.compile` after ?", UserWarning)
+    return [p for p in model.parameters() if id(p) in state.bound_ids and not p.requires_grad]
+
+
+@contextlib.contextmanager
+def collected_weights_trainable(frozen):
+    """Within it, the weights ``frozen`` (from :func:`check_trainable_consistency`) get gradients."""
+    for p in frozen:
+        p.requires_grad_(True)
+    try:
+        yield
+    finally:
+        for p in frozen:
+            p.requires_grad_(False)
 
 
 def prepare(model, x_sample, y_sample=None, samples=None):

@@ -22,7 +22,8 @@ from ..utils.tree import flatten, map_tensors, per_output
 from . import loop
 from .arguments import (check_epochs, check_kwargs, check_validation_freq, check_validation_split, check_verbose,
                         class_weights_to_sample_weights, first_batch, unpack_validation)
-from .compile import (COMPILE_KWARGS_IGNORED, bind_optimizer, check_trainable_consistency, log_names, loss_dtype,
+from .compile import (COMPILE_KWARGS_IGNORED, bind_optimizer, check_trainable_consistency,
+                      collected_weights_trainable, log_names, loss_dtype,
                       make_compile_state, metric_logs, model_device, output_key, prepare, stateful_metrics)
 from .input_checks import check_data_keys, check_target_shapes, check_targets_given
 from .input_casts import cast_adapter_inputs, float_input_policy
@@ -267,7 +268,7 @@ class Trainer(Keras2TrainingNames):
         check_targets_given(self, sample, "fit", Trainer.train_step)
         prepare(self, sample[0], sample[1], adapter.samples)
         check_target_shapes(self, sample)
-        check_trainable_consistency(self)
+        frozen_since_compile = check_trainable_consistency(self)
         dist.wrap_model(self)
 
         names = log_names(state)
@@ -301,7 +302,8 @@ class Trainer(Keras2TrainingNames):
         callback_list.set_run(run)
         self.history = history
         try:
-            loop.run_fit(self, run, callback_list, val_adapter, validation_freq, dist)
+            with collected_weights_trainable(frozen_since_compile):
+                loop.run_fit(self, run, callback_list, val_adapter, validation_freq, dist)
         finally:
             callback_list.set_run(None)
         return history
@@ -359,9 +361,9 @@ class Trainer(Keras2TrainingNames):
         """One step on one batch; returns the loss (or ``[loss, metric...]``)."""
         require_compiled(self, "training")
         batch = self._single_batch(x, fixed_targets(self._compile_state, y), sample_weight, class_weight, reset_metrics)
-        check_trainable_consistency(self)
+        frozen_since_compile = check_trainable_consistency(self)
         self.train(training_mode(True))
-        with loop.autocast(self)():
+        with loop.autocast(self)(), collected_weights_trainable(frozen_since_compile):
             logs = self.train_step(batch)
         return self._step_result(logs, return_dict)
 
