@@ -268,7 +268,8 @@ def call_symbolic(layer, inputs, **kwargs):
     name = layer_name(layer)
     node.outputs = [KerasTensor(shape, dtype, node=node, index=i, name=name) for i, (shape, dtype) in enumerate(shapes)]
     layer.__dict__.setdefault("_kerosene_nodes", []).append(node)
-    return list(node.outputs) if several else node.outputs[0]
+    # A call returning a list of one tensor gives that tensor, as Keras 2's layers do.
+    return list(node.outputs) if several and len(node.outputs) > 1 else node.outputs[0]
 
 
 def nodes_between(inputs, outputs, owner="Model()", among="the model's inputs"):

@@ -161,3 +161,16 @@ def test_module_level_name_needs_the_function_there():
         del sys.modules[fake.__name__]
     nested = L.Lambda(func_dump).get_config()        # found in its module by name: described by name
     assert nested["function"] == "func_dump" and nested["function_type"] == "function"
+
+
+def test_a_call_returning_a_list_of_one_tensor_gives_that_tensor():
+    # Keras 2 unpacks a one-element output list: Lambda(lambda x: K.gradients(...)) (mnist_swwae)
+    # is then one tensor that merge layers and Model() take.
+    a = L.Input(shape=(3,))
+    single = L.Lambda(lambda x: [x * 2])(a)
+    assert not isinstance(single, list) and single.shape == (None, 3)
+    pair = L.Lambda(lambda x: [x, x + 1], output_shape=[(3,), (3,)])(a)
+    assert isinstance(pair, list) and len(pair) == 2
+    model = Model(a, L.multiply([a, single]))
+    x = np.arange(6, dtype="float32").reshape(2, 3)
+    np.testing.assert_allclose(model.predict(x), x * x * 2)
