@@ -78,7 +78,7 @@ def categorical_accuracy(y_true, y_pred):
         tensor([1.])
     """
     y_pred = _losses._as_tensor(y_pred)
-    y_true = _losses._as_tensor(y_true, y_pred)
+    y_true = _losses._as_tensor(y_true, y_pred, y_pred.dtype)  # bool or int one-hot targets too
     hits = y_true.argmax(-1) == y_pred.argmax(-1)
     return hits.to(_float_dtype(y_pred))
 

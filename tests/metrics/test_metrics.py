@@ -210,3 +210,11 @@ def test_numpy_inputs():
     m = metrics.get(lambda y_true, y_pred: (y_true == y_pred).float().mean(-1))
     assert m.name == "<lambda>"
     assert float(m(np.array([[1.0], [2.0]]), np.array([[1.0], [3.0]]))) == 0.5
+
+
+@pytest.mark.parametrize("dtype", [bool, np.int32, np.float32])
+def test_categorical_accuracy_takes_one_hot_targets_of_any_dtype(dtype):
+    # Keras 2 scripts build one-hot targets as np.zeros(..., dtype=bool) (addition_rnn)
+    y_true = np.eye(3, dtype=dtype)[[0, 2, 1]]
+    y_pred = torch.tensor([[.8, .1, .1], [.1, .2, .7], [.6, .3, .1]])
+    np.testing.assert_array_equal(metrics.categorical_accuracy(y_true, y_pred).numpy(), [1., 1., 0.])
