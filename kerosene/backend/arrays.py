@@ -11,6 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..symbolic import apply_symbolic, is_symbolic
 from .config import (_DTYPES, _torch_dtype, epsilon, floatx)
 from .ops import (_builtin_all, _builtin_max, _dims, _float, _t, mean)
 
@@ -72,8 +73,18 @@ def gather(reference, indices):
 
 
 def shape(x):
-    """The shape of ``x`` as a tuple of ints (``K.shape(x)[0]`` is the batch size)."""
+    """The shape of ``x`` as a tuple of ints (``K.shape(x)[0]`` is the batch size).
+
+    Of a symbolic tensor, whose batch size is not known yet, it is a symbolic int32 vector
+    computed when the graph runs (Keras 2's ``K.prod(K.cast(K.shape(x), 'float32'))``).
+    """
+    if is_symbolic(x):
+        return apply_symbolic(_shape_vector, (x,), {}, "shape")
     return tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
+
+
+def _shape_vector(x):
+    return torch.tensor(tuple(x.shape), dtype=torch.int32, device=x.device)
 
 
 def int_shape(x):

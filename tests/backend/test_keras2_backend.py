@@ -5,6 +5,7 @@ import torch
 
 import kerosene
 from kerosene import backend as K
+from kerosene.layers import Input
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(4, 3, 5)).astype("float32")
@@ -295,3 +296,16 @@ def test_keras2_tensorflow_backend_path_is_the_same_backend():
     for name in ("conv2d", "function", "placeholder", "set_session", "get_session", "floatx", "gradients"):
         assert getattr(KTF, name) is getattr(K, name)
     assert KTF.backend() == "torch"
+
+
+def test_shape_of_a_symbolic_tensor_is_computed_when_the_graph_runs():
+    # Keras 2's deep_dream: scaling = K.prod(K.cast(K.shape(x), 'float32')) on a layer's output
+    x = Input(shape=(None, 5))
+    size = K.prod(K.cast(K.shape(x), "float32"))
+    rows = K.shape(x)[1]
+    f = K.function([x], [size, rows, K.sum(K.square(x)) / size])
+    data = np.ones((4, 3, 5), dtype="float32")
+    got_size, got_rows, got_mean = f([data])
+    assert float(got_size) == 60.0 and int(got_rows) == 3
+    np.testing.assert_allclose(got_mean, 1.0)
+    assert K.shape(torch.zeros(4, 3)) == (4, 3)
