@@ -210,10 +210,11 @@ def _probe(layer, inputs, kwargs, size):
 
 
 def _shapes_of(out, batch=None):
-    """The symbolic shapes of a probe's outputs: the batch axis unknown, or ``batch`` where the
-    inputs fix it (a stateful RNN's batch_input_shape) and the output keeps it."""
+    """The symbolic shapes of a probe's outputs: the batch axis unknown, or as probed where the
+    inputs fix their batch (a stateful RNN's batch_input_shape; three fixed images concatenated
+    into a batch of 3, Keras 2's style transfer)."""
     outs = list(out) if isinstance(out, (list, tuple)) else [out]
-    return [(((batch if batch is not None and o.shape[0] == batch else None),) + tuple(int(s) for s in o.shape[1:])
+    return [(((int(o.shape[0]) if batch is not None else None),) + tuple(int(s) for s in o.shape[1:])
              if o.dim() else (),   # () for a reduction
              str(o.dtype).replace("torch.", "")) for o in outs]
 

@@ -309,3 +309,11 @@ def test_shape_of_a_symbolic_tensor_is_computed_when_the_graph_runs():
     assert float(got_size) == 60.0 and int(got_rows) == 3
     np.testing.assert_allclose(got_mean, 1.0)
     assert K.shape(torch.zeros(4, 3)) == (4, 3)
+
+
+def test_a_fixed_batch_is_kept_as_probed_when_the_output_batch_differs():
+    image = K.placeholder((1, 4, 5, 3))
+    fixed = K.variable(np.zeros((1, 4, 5, 3), dtype="float32"))
+    assert K.concatenate([fixed, fixed, image], axis=0).shape == (3, 4, 5, 3)
+    assert K.sum(image, axis=0).shape == (4, 5, 3)
+    assert K.concatenate([Input(shape=(5,)), Input(shape=(5,))], axis=0).shape == (None, 5)
