@@ -86,3 +86,17 @@ def test_gan_discriminator_frozen_after_compile_still_trains_itself():
     assert all(g["d_changed"]) and all(g["g_changed"]) and all(g["d_kept_by_combined"])
     assert np.isfinite(g["d_losses"]).all() and np.isfinite(g["g_losses"]).all()
     assert g["discrepancy_warned"] and g["still_frozen"]
+
+
+def test_input_tensor_of_variables_and_a_placeholder():
+    g = run("input_tensor_style_loss.py")
+    assert g["input_tensor"].shape == (3, 6, 7, 3) and g["layer_features"].shape == (3, 6, 7, 4)
+    p = g["predicted"]
+    np.testing.assert_allclose(g["loss_value"], ((p[2] - p[0]) ** 2).sum(), rtol=1e-4)
+    assert g["grad_value"].shape == (1, 6, 7, 3) and np.abs(g["grad_value"]).sum() > 0
+
+
+def test_input_tensor_must_be_symbolic():
+    from kerosene.layers import Input
+    with pytest.raises(ValueError, match=r"Input\(tensor=...\): `tensor` must be a symbolic tensor.*ndarray"):
+        Input(tensor=np.zeros((1, 3)))

@@ -5,7 +5,7 @@ import torch.nn.functional as F
 
 from .. import activations
 from .._naming import input_name
-from ..symbolic import KerasTensor, as_keras_tensor
+from ..symbolic import KerasTensor, Node, as_keras_tensor, is_symbolic
 from ._utils import check_positive_int, normalize_data_format, prod, set_weight_options, weight_options_config
 from .activity_regularization import ActivityRegularization  # noqa: F401 (Keras 2's keras.layers.core)
 from .base import Layer, normalize_shape
@@ -382,7 +382,14 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, sparse=None, tenso
 
     >>> Input(shape=(28, 28)).input_shape
     (None, 28, 28)
+
+    ``tensor``, a symbolic tensor (``K.concatenate`` of variables and a ``K.placeholder``, as
+    Keras 2's style-transfer scripts give ``VGG19(input_tensor=...)``), makes an input that
+    stands for it: a model built on it takes its value as input, and ``K.function`` from
+    the placeholder runs through it.
     """
+    if tensor is not None:
+        return _input_for_tensor(tensor, name, dtype)
     if shape is None and batch_shape is None:
         raise ValueError("Input() needs 'shape' (without the batch dimension) or "
                          "'batch_shape'.")
@@ -391,6 +398,18 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, sparse=None, tenso
     return InputLayer(input_shape=shape, batch_size=batch_size, name=name, dtype=dtype,
                       sparse=bool(sparse), ragged=bool(ragged), batch_input_shape=batch_shape,
                       **kwargs)
+
+
+def _input_for_tensor(tensor, name, dtype):
+    if not is_symbolic(tensor):
+        raise ValueError(f"Input(tensor=...): `tensor` must be a symbolic tensor (a K.placeholder, Input() or "
+                         f"an expression of them), got {type(tensor).__name__}; for data, use Input(shape=...) "
+                         "and feed the data to the model")
+    source = as_keras_tensor(tensor)
+    layer = InputLayer(batch_input_shape=source.shape, dtype=dtype or source.dtype, name=name)
+    out = as_keras_tensor(layer)
+    out.node = Node(layer, source, {}, [out])   # InputLayer.call passes the tensor's value on
+    return layer
 
 
 def _as_its_tensor(name):

@@ -72,7 +72,8 @@ class Functional(Model):
         self._outputs, self._output_keys = _as_structure(outputs, "outputs")
         self._single_output = len(self._outputs) == 1 and self._output_keys is None
         for t in self._inputs:
-            if t.node is None or t.node.inputs:
+            # an Input(tensor=...) has the tensor it stands for as its node's input
+            if t.node is None or t.node.inputs and getattr(type(t.node.layer), "is_input_layer", False) is not True:
                 raise ValueError(f"Model(): every input must come from Input(); {t!r} is a layer's output")
         self._nodes = self._topological_nodes()
         ordered = []
