@@ -21,7 +21,8 @@ from torch import nn
 from ._naming import layer_name, uniquify
 
 __all__ = ["KerasTensor", "Node", "is_symbolic", "as_keras_tensor", "call_symbolic", "nodes_between",
-           "run_nodes", "single_node", "SymbolicOp", "apply_symbolic", "has_symbolic", "object_list_uid"]
+           "run_nodes", "single_node", "SymbolicOp", "apply_symbolic", "has_symbolic", "object_list_uid",
+           "constant_source"]
 
 
 class Node:
@@ -286,6 +287,11 @@ def nodes_between(inputs, outputs, owner="Model()", among="the model's inputs"):
         if id(tensor) in input_ids:
             return
         node = tensor.node
+        if node is not None and isinstance(node.layer, _Constant):
+            if id(node) not in done:
+                done.add(id(node))
+                order.append(node)
+            return
         if node is None or not node.inputs:
             raise ValueError(
                 f"{owner}: output {outputs[0].name!r} depends on input {tensor.name!r}, which is "
@@ -344,6 +350,23 @@ class SymbolicOp(nn.Module):
 
     def forward(self, values):
         return self.fn(values)
+
+
+class _Constant(SymbolicOp):
+    """A graph node without inputs that gives one fixed tensor."""
+
+    def __init__(self, value, name):
+        super().__init__(lambda values: value, name)
+
+
+def constant_source(value, name="constant"):
+    """A symbolic tensor standing for the fixed tensor ``value`` (batch axis included), which
+    the graph gives wherever it is read (Keras 2's ``Input(tensor=K.variable(...))``)."""
+    tensor = KerasTensor(tuple(value.shape), str(value.dtype).replace("torch.", ""), name=name)
+    op = _Constant(value, name)
+    tensor.node = Node(op, [], {}, [tensor])
+    op.__dict__["_kerosene_nodes"] = [tensor.node]
+    return tensor
 
 
 def has_symbolic(args):

@@ -96,7 +96,26 @@ def test_input_tensor_of_variables_and_a_placeholder():
     assert g["grad_value"].shape == (1, 6, 7, 3) and np.abs(g["grad_value"]).sum() > 0
 
 
-def test_input_tensor_must_be_symbolic():
+def test_input_tensor_must_be_symbolic_or_a_backend_tensor():
     from kerosene.layers import Input
-    with pytest.raises(ValueError, match=r"Input\(tensor=...\): `tensor` must be a symbolic tensor.*ndarray"):
+    with pytest.raises(ValueError,
+                       match=r"Input\(tensor=...\): `tensor` must be a symbolic tensor.*or a backend tensor.*ndarray"):
         Input(tensor=np.zeros((1, 3)))
+
+
+def test_input_tensor_of_a_variable_is_a_fixed_value_of_the_graph():
+    # Keras 2's neural doodle: a mask model on Input(tensor=K.variable(masks)), read by a loss
+    from kerosene import backend as K
+    from kerosene.layers import AveragePooling2D, Input
+    from kerosene.models import Model
+    masks = np.random.rand(2, 4, 6, 3).astype("float32")
+    mask_input = Input(tensor=K.variable(masks), name="mask_input")
+    pooled = AveragePooling2D(2)(mask_input)
+    mask_model = Model(mask_input, pooled)
+    assert mask_model.input_shape == (2, 4, 6, 3) and pooled.shape == (2, 2, 3, 3)
+    image = K.placeholder((1, 2, 3, 3))
+    loss = K.sum(image * pooled[0])
+    value, grad = K.function([image], [loss, K.gradients(loss, image)[0]])([np.ones((1, 2, 3, 3), "float32")])
+    want = masks[0].reshape(2, 2, 3, 2, 3).mean(axis=(1, 3))
+    np.testing.assert_allclose(value, want.sum(), rtol=1e-5)
+    np.testing.assert_allclose(grad[0], want, rtol=1e-5)

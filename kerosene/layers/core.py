@@ -1,11 +1,12 @@
 """Core layers: Dense, Activation, Dropout, Flatten, Reshape, Permute,
 RepeatVector, Lambda, InputLayer and Input."""
 
+import torch
 import torch.nn.functional as F
 
 from .. import activations
 from .._naming import input_name
-from ..symbolic import KerasTensor, Node, as_keras_tensor, is_symbolic
+from ..symbolic import KerasTensor, Node, as_keras_tensor, constant_source, is_symbolic
 from ._utils import check_positive_int, normalize_data_format, prod, set_weight_options, weight_options_config
 from .activity_regularization import ActivityRegularization  # noqa: F401 (Keras 2's keras.layers.core)
 from .base import Layer, normalize_shape
@@ -386,7 +387,8 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, sparse=None, tenso
     ``tensor``, a symbolic tensor (``K.concatenate`` of variables and a ``K.placeholder``, as
     Keras 2's style-transfer scripts give ``VGG19(input_tensor=...)``), makes an input that
     stands for it: a model built on it takes its value as input, and ``K.function`` from
-    the placeholder runs through it.
+    the placeholder runs through it. A backend tensor (``K.variable``) is a fixed value the
+    graph reads there (Keras 2's neural doodle masks).
     """
     if tensor is not None:
         return _input_for_tensor(tensor, name, dtype)
@@ -401,11 +403,14 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, sparse=None, tenso
 
 
 def _input_for_tensor(tensor, name, dtype):
-    if not is_symbolic(tensor):
+    if isinstance(tensor, torch.Tensor):
+        source = constant_source(tensor.detach(), name="input_tensor")
+    elif is_symbolic(tensor):
+        source = as_keras_tensor(tensor)
+    else:
         raise ValueError(f"Input(tensor=...): `tensor` must be a symbolic tensor (a K.placeholder, Input() or "
-                         f"an expression of them), got {type(tensor).__name__}; for data, use Input(shape=...) "
-                         "and feed the data to the model")
-    source = as_keras_tensor(tensor)
+                         f"an expression of them) or a backend tensor (K.variable, K.constant), got "
+                         f"{type(tensor).__name__}; for data, use Input(shape=...) and feed the data to the model")
     layer = InputLayer(batch_input_shape=source.shape, dtype=dtype or source.dtype, name=name)
     out = as_keras_tensor(layer)
     out.node = Node(layer, source, {}, [out])   # InputLayer.call passes the tensor's value on
