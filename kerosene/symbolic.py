@@ -210,12 +210,12 @@ def _probe(layer, inputs, kwargs, size):
             m._states = states
 
 
-def _shapes_of(out, batch=None):
-    """The symbolic shapes of a probe's outputs: the batch axis unknown, or as probed where the
-    inputs fix their batch (a stateful RNN's batch_input_shape; three fixed images concatenated
-    into a batch of 3, Keras 2's style transfer)."""
+def _shapes_of(out, fixed=False):
+    """The symbolic shapes of a probe's outputs: the first axis unknown, or as probed where
+    ``fixed``: the inputs fix theirs (a stateful RNN's batch_input_shape; three fixed images
+    concatenated into a batch of 3, Keras 2's style transfer; an image without its batch axis)."""
     outs = list(out) if isinstance(out, (list, tuple)) else [out]
-    return [(((int(o.shape[0]) if batch is not None else None),) + tuple(int(s) for s in o.shape[1:])
+    return [(((int(o.shape[0]) if fixed else None),) + tuple(int(s) for s in o.shape[1:])
              if o.dim() else (),   # () for a reduction
              str(o.dtype).replace("torch.", "")) for o in outs]
 
@@ -238,12 +238,12 @@ def _infer_output_shapes(layer, inputs, kwargs):
             out, other_size = _probe(layer, inputs, kwargs, 29), 47
         except Exception:
             raise first from None
-    batches = {tuple(t.shape)[0] if len(tuple(t.shape)) else None for t in flat}
-    batch = batches.pop() if len(batches) == 1 else None
-    shapes = _shapes_of(out, batch)
+    firsts = [tuple(t.shape)[0] for t in flat if len(tuple(t.shape))]
+    fixed = bool(firsts) and all(d is not None for d in firsts)
+    shapes = _shapes_of(out, fixed)
     if unknown:
         try:
-            other = _shapes_of(_probe(layer, inputs, kwargs, other_size), batch)
+            other = _shapes_of(_probe(layer, inputs, kwargs, other_size), fixed)
         except Exception:   # a layer that only runs at the probed size (weights built for it): as probed
             other = shapes
         if len(other) == len(shapes):

@@ -317,3 +317,13 @@ def test_a_fixed_batch_is_kept_as_probed_when_the_output_batch_differs():
     assert K.concatenate([fixed, fixed, image], axis=0).shape == (3, 4, 5, 3)
     assert K.sum(image, axis=0).shape == (4, 5, 3)
     assert K.concatenate([Input(shape=(5,)), Input(shape=(5,))], axis=0).shape == (None, 5)
+
+
+def test_tensors_without_a_batch_axis_keep_their_first_axis():
+    # Keras 2's neural doodle: one image's features (H, W, C) permuted and times a mask (H, W)
+    features = K.placeholder((1, 4, 5, 3))[0]
+    mask = K.placeholder((4, 5))
+    masked = K.permute_dimensions(features, (2, 0, 1)) * mask
+    assert masked.shape == (3, 4, 5)
+    flat = K.batch_flatten(masked)
+    assert K.dot(flat, K.transpose(flat)).shape == (3, 3)
