@@ -97,8 +97,10 @@ def test_callbacks_page_shows_every_builtin_callback():
     page = open(os.path.join(ROOT, "docs", "callbacks.md"), encoding="utf8").read()
     blocks = "\n".join(FENCE.findall(page))
     for name in kerosene.callbacks.__all__:
-        if name in ("Callback", "CallbackList"):
-            continue
+        found = getattr(kerosene.callbacks, name)
+        if name in ("Callback", "CallbackList") or not (isinstance(found, type)
+                                                        and issubclass(found, kerosene.callbacks.Callback)):
+            continue    # the base classes, and K/np (Keras 2's `from keras.callbacks import *` gave them)
         assert f"## {name}" in page, f"docs/callbacks.md has no section for {name}"
         assert name in blocks or name in ("BaseLogger", "History", "ProgbarLogger"), \
             f"docs/callbacks.md has no runnable example using {name}"
