@@ -97,7 +97,23 @@ def _torch_dtype(dtype, argname="dtype"):
 
 
 # --- values and variables --------------------------------------------------------------
-class BoundHyperparameter(float):
+class _Bound:
+    """A number that remembers the attribute it was read from (see the two kinds below); it
+    pickles and copies as the plain number."""
+
+    _plain = float
+
+    def __new__(cls, value, owner, attribute):
+        self = cls._plain.__new__(cls, value)
+        self._owner = owner
+        self._attribute = attribute
+        return self
+
+    def __reduce__(self):
+        return (self._plain, (self._plain(self),))
+
+
+class BoundHyperparameter(_Bound, float):
     """A float read from an object's attribute that remembers where it came from.
 
     ``model.optimizer.lr`` returns one, so Keras 2's ``K.set_value(model.optimizer.lr, v)``
@@ -111,17 +127,8 @@ class BoundHyperparameter(float):
         0.01
     """
 
-    def __new__(cls, value, owner, attribute):
-        self = float.__new__(cls, value)
-        self._owner = owner
-        self._attribute = attribute
-        return self
 
-    def __reduce__(self):  # pickles and copies as the plain number
-        return (float, (float(self),))
-
-
-class BoundCount(int):
+class BoundCount(_Bound, int):
     """An int read from an object's attribute that remembers where it came from, as
     :class:`BoundHyperparameter` does for floats: ``model.optimizer.iterations`` returns
     one, so Keras 2's ``K.set_value(model.optimizer.iterations, 0)`` resets the count::
@@ -133,14 +140,7 @@ class BoundCount(int):
         0
     """
 
-    def __new__(cls, value, owner, attribute):
-        self = int.__new__(cls, value)
-        self._owner = owner
-        self._attribute = attribute
-        return self
-
-    def __reduce__(self):  # pickles and copies as the plain number
-        return (int, (int(self),))
+    _plain = int
 
 
 def to_tensor(value, dtype=None):

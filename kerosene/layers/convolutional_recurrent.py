@@ -31,6 +31,7 @@ from .conv_base import _kernel_from_keras, _kernel_to_keras, check_positive_tupl
 from .input_spec import InputSpec
 from .recurrent_weights import UnitForgetBias
 from .rnn import RNN
+from .rnn_cells import SequenceDropoutMasks
 
 __all__ = ["ConvRNN2D", "ConvLSTM2DCell", "ConvLSTM2D"]
 
@@ -59,7 +60,7 @@ def _dropout_masks(like, rate):
     return [torch.empty_like(like).bernoulli_(keep) / keep for _ in range(4)]
 
 
-class ConvLSTM2DCell(Layer):
+class ConvLSTM2DCell(SequenceDropoutMasks, Layer):
     """One step of ``ConvLSTM2D`` on ``(batch, rows, cols, channels)`` inputs; states ``[h, c]``.
 
     ``ConvLSTM2DCell(filters, kernel_size, strides=(1, 1), padding='valid', data_format=None,
@@ -143,12 +144,6 @@ class ConvLSTM2DCell(Layer):
                                          constraint=self.bias_constraint)
 
     # -- dropout: one set of masks per sequence (ConvRNN2D resets them before each) ----------
-
-    def reset_dropout_mask(self):
-        self._dropout_mask = None
-
-    def reset_recurrent_dropout_mask(self):
-        self._recurrent_dropout_mask = None
 
     def _masks(self, x, h, training):
         if training is None:

@@ -57,7 +57,18 @@ def _tanh_sigmoid(cell):
             and _is(cell.recurrent_activation, activations.sigmoid, torch.sigmoid))
 
 
-class _Cell(Layer):
+class SequenceDropoutMasks:
+    """A cell's dropout masks, made once per sequence: ``RNN`` calls the two resets before each
+    sequence, so one set of masks serves every step of it, as in Keras 2."""
+
+    def reset_dropout_mask(self):
+        self._dropout_mask = None
+
+    def reset_recurrent_dropout_mask(self):
+        self._recurrent_dropout_mask = None
+
+
+class _Cell(SequenceDropoutMasks, Layer):
     """What the three cells share: arguments, weights, dropout masks, config."""
 
     _gates = 1
@@ -124,15 +135,7 @@ class _Cell(Layer):
                                          from_keras=from_b, regularizer=self.bias_regularizer,
                                          constraint=self.bias_constraint)
 
-    # -- dropout ------------------------------------------------------------
-
-    def reset_dropout_mask(self):
-        """Forget the input dropout masks; ``RNN`` calls this (and the recurrent one) before each
-        sequence, so one set of masks serves every step of a sequence, as in Keras 2."""
-        self._dropout_mask = None
-
-    def reset_recurrent_dropout_mask(self):
-        self._recurrent_dropout_mask = None
+    # -- dropout (one set of masks per sequence: SequenceDropoutMasks) --------
 
     def _masks(self, inputs, h, training):
         if training is None:
